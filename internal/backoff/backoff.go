@@ -1,0 +1,176 @@
+// Package backoff is the one place where the provider waits: the delay
+// schedule for HTTP retries and status polls, a sleep that never outlives its
+// context or deadline, and a bounded poll loop. Everything takes a
+// clock.Clock so that tests run long schedules in milliseconds.
+package backoff
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/clock"
+)
+
+// Policy is an exponential schedule: Initial, then ×Multiplier per attempt,
+// never above Max. Jitter spreads each delay uniformly over
+// [d×(1−Jitter), d] so that many clients retrying together do not stay in
+// step; it never lengthens a delay beyond the schedule.
+type Policy struct {
+	Initial    time.Duration
+	Max        time.Duration
+	Multiplier float64
+	Jitter     float64
+	// MaxHint caps a server's hint (Retry-After). Zero means Max.
+	MaxHint time.Duration
+}
+
+// Delay returns the delay before retry number attempt (0-based), without a
+// server hint.
+func (p Policy) Delay(attempt int) time.Duration {
+	d := float64(p.Initial)
+	mult := p.Multiplier
+	if mult < 1 {
+		mult = 2
+	}
+	for i := 0; i < attempt && d < float64(p.Max); i++ {
+		d *= mult
+	}
+	if p.Max > 0 && d > float64(p.Max) {
+		d = float64(p.Max)
+	}
+	if p.Jitter > 0 {
+		d -= d * p.Jitter * rand.Float64() //nolint:gosec // jitter needs no cryptographic randomness
+	}
+	return time.Duration(d)
+}
+
+// WithHint returns the delay for attempt when the server asked to wait hint
+// (for example through Retry-After): the longer of the two, with the hint
+// capped at MaxHint so that a server can never stall the provider for an hour.
+func (p Policy) WithHint(attempt int, hint time.Duration) time.Duration {
+	d := p.Delay(attempt)
+	limit := p.MaxHint
+	if limit <= 0 {
+		limit = p.Max
+	}
+	if hint > limit {
+		hint = limit
+	}
+	if hint > d {
+		d = hint
+	}
+	return d
+}
+
+// ErrDeadline is returned by Sleep when the wait would end after the
+// context's deadline: sleeping would only postpone a certain failure.
+var ErrDeadline = errors.New("the wait would outlast the operation's deadline")
+
+// Sleep waits d on clk. It returns early with the context's error when ctx
+// ends, with nil when wake fires (a nil wake never fires), and at once with
+// ErrDeadline when ctx has a deadline sooner than now+d.
+func Sleep(ctx context.Context, clk clock.Clock, d time.Duration, wake <-chan struct{}) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	clk = clock.OrReal(clk)
+	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < d {
+		return ErrDeadline
+	}
+	if d <= 0 {
+		return nil
+	}
+	t := clk.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C():
+		return nil
+	case <-wake:
+		return nil
+	}
+}
+
+// TimeoutError reports that a Poll ran out of time. Waited is measured on the
+// poll's clock.
+type TimeoutError struct {
+	Waited time.Duration
+}
+
+func (e *TimeoutError) Error() string {
+	return fmt.Sprintf("gave up after %s", e.Waited.Round(time.Millisecond))
+}
+
+// Poll runs check until it reports done, bounded by Timeout (measured on
+// Clock) and by ctx. Between checks it waits according to Policy, or the
+// hint check returns when that is longer (capped by Policy.MaxHint), and never
+// past the deadline: the last wait is shortened so that one final check runs
+// right at the deadline. Wake, when set, cuts a wait short (for example when a
+// status stream says the job may have changed); the result still comes only
+// from check.
+type Poll struct {
+	Clock   clock.Clock
+	Policy  Policy
+	Timeout time.Duration
+	Wake    <-chan struct{}
+}
+
+// CheckFunc inspects the current state. done ends the poll; hint is the
+// server's requested wait before the next check (zero for none). A non-nil
+// error ends the poll with that error.
+type CheckFunc func(ctx context.Context) (done bool, hint time.Duration, err error)
+
+// Run polls until done. On timeout it returns a *TimeoutError; when ctx ends
+// it returns ctx's error wrapped with the time waited.
+func (p Poll) Run(ctx context.Context, check CheckFunc) error {
+	clk := clock.OrReal(p.Clock)
+	wake := p.Wake
+	start := clk.Now()
+	deadline := start.Add(p.Timeout)
+	for attempt := 0; ; attempt++ {
+		done, hint, err := check(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return p.ended(ctx, clk, start)
+			}
+			return err
+		}
+		if done {
+			return nil
+		}
+		remaining := deadline.Sub(clk.Now())
+		if remaining <= 0 {
+			return &TimeoutError{Waited: clk.Now().Sub(start)}
+		}
+		d := p.Policy.WithHint(attempt, hint)
+		if d > remaining {
+			d = remaining
+		}
+		t := clk.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return p.ended(ctx, clk, start)
+		case <-t.C():
+		case _, ok := <-wake:
+			t.Stop()
+			if !ok {
+				// A closed wake-up channel has said all it can; waiting on it
+				// again would spin.
+				wake = nil
+			}
+		}
+	}
+}
+
+func (p Poll) ended(ctx context.Context, clk clock.Clock, start time.Time) error {
+	waited := clk.Now().Sub(start)
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return &TimeoutError{Waited: waited}
+	}
+	return fmt.Errorf("stopped after %s: %w", waited.Round(time.Millisecond), ctx.Err())
+}
