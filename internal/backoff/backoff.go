@@ -125,7 +125,8 @@ type Poll struct {
 type CheckFunc func(ctx context.Context) (done bool, hint time.Duration, err error)
 
 // Run polls until done. On timeout it returns a *TimeoutError; when ctx ends
-// it returns ctx's error wrapped with the time waited.
+// it returns an *InterruptedError (or a *TimeoutError when the context's own
+// deadline passed).
 func (p Poll) Run(ctx context.Context, check CheckFunc) error {
 	clk := clock.OrReal(p.Clock)
 	wake := p.Wake
@@ -172,5 +173,18 @@ func (p Poll) ended(ctx context.Context, clk clock.Clock, start time.Time) error
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		return &TimeoutError{Waited: waited}
 	}
-	return fmt.Errorf("stopped after %s: %w", waited.Round(time.Millisecond), ctx.Err())
+	return &InterruptedError{Waited: waited, Err: ctx.Err()}
 }
+
+// InterruptedError reports a Poll stopped by its context (for example
+// Ctrl-C in Terraform) before the deadline.
+type InterruptedError struct {
+	Waited time.Duration
+	Err    error
+}
+
+func (e *InterruptedError) Error() string {
+	return fmt.Sprintf("stopped after %s: %v", e.Waited.Round(time.Millisecond), e.Err)
+}
+
+func (e *InterruptedError) Unwrap() error { return e.Err }

@@ -1,0 +1,392 @@
+// Package client talks to the TensorPool engine: REST calls with bounded,
+// idempotent-only retries, and the WebSocket job submission. It knows nothing
+// of Terraform.
+package client
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/backoff"
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/clock"
+)
+
+// DefaultBaseURL is the public TensorPool engine.
+const DefaultBaseURL = "https://engine.tensorpool.dev"
+
+// Defaults for Config fields left at zero.
+const (
+	DefaultMaxRetries     = 4
+	DefaultRequestTimeout = 30 * time.Second
+	// DefaultMaxRetryWait caps every wait between retries, including one a
+	// server asks for with Retry-After: a rate-limited plan must not hang.
+	DefaultMaxRetryWait = 30 * time.Second
+	maxBodyBytes        = 4 << 20
+)
+
+// Config configures a Client. Only APIKey is needed for real use.
+type Config struct {
+	BaseURL   string
+	APIKey    string
+	UserAgent string
+	// MaxRetries is the number of retries after the first attempt of an
+	// idempotent request. Negative disables retries; zero means the default.
+	MaxRetries int
+	// RetryPolicy is the backoff between retries; zero means 250ms doubling to
+	// MaxRetryWait, with jitter.
+	RetryPolicy backoff.Policy
+	// RateLimit, when positive, spaces requests to at most this many per
+	// second across the whole client (for plans over many jobs).
+	RateLimit float64
+	// RequestTimeout bounds one HTTP attempt.
+	RequestTimeout time.Duration
+	HTTPClient     *http.Client
+	Clock          clock.Clock
+	// Logger receives one line per request attempt. It never sees headers.
+	Logger Logger
+	// CommandRunner runs the engine's upload commands during PushJob; nil
+	// means a local shell.
+	CommandRunner CommandRunner
+}
+
+// Logger receives request logs. Fields never include credentials.
+type Logger interface {
+	Debug(ctx context.Context, msg string, fields map[string]any)
+}
+
+// Client is a TensorPool engine client. It is safe for concurrent use.
+type Client struct {
+	base       *url.URL
+	apiKey     string
+	userAgent  string
+	maxRetries int
+	policy     backoff.Policy
+	limiter    *rate.Limiter
+	timeout    time.Duration
+	http       *http.Client
+	clock      clock.Clock
+	logger     Logger
+	runner     CommandRunner
+}
+
+// New validates cfg and returns a client. It refuses a plain-HTTP base URL
+// unless the host is loopback, so that the key never crosses a network in
+// clear text.
+func New(cfg Config) (*Client, error) {
+	raw := strings.TrimSpace(cfg.BaseURL)
+	if raw == "" {
+		raw = DefaultBaseURL
+	}
+	base, err := ParseBaseURL(raw)
+	if err != nil {
+		return nil, err
+	}
+	c := &Client{
+		base:       base,
+		apiKey:     cfg.APIKey,
+		userAgent:  cfg.UserAgent,
+		maxRetries: cfg.MaxRetries,
+		policy:     cfg.RetryPolicy,
+		timeout:    cfg.RequestTimeout,
+		http:       cfg.HTTPClient,
+		clock:      clock.OrReal(cfg.Clock),
+		logger:     cfg.Logger,
+		runner:     cfg.CommandRunner,
+	}
+	if c.userAgent == "" {
+		c.userAgent = "terraform-provider-tensorpool/dev"
+	}
+	if c.maxRetries == 0 {
+		c.maxRetries = DefaultMaxRetries
+	} else if c.maxRetries < 0 {
+		c.maxRetries = 0
+	}
+	if c.policy == (backoff.Policy{}) {
+		c.policy = backoff.Policy{Initial: 250 * time.Millisecond, Max: DefaultMaxRetryWait, Multiplier: 2, Jitter: 0.2}
+	}
+	if c.timeout <= 0 {
+		c.timeout = DefaultRequestTimeout
+	}
+	if c.http == nil {
+		c.http = &http.Client{}
+	}
+	if cfg.RateLimit > 0 {
+		burst := int(cfg.RateLimit)
+		if burst < 1 {
+			burst = 1
+		}
+		c.limiter = rate.NewLimiter(rate.Limit(cfg.RateLimit), burst)
+	}
+	if c.runner == nil {
+		c.runner = ShellRunner{}
+	}
+	return c, nil
+}
+
+// ParseBaseURL checks an engine URL: http(s) only, no credentials, and
+// plain HTTP only to a loopback host.
+func ParseBaseURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(strings.TrimRight(raw, "/"))
+	if err != nil {
+		return nil, fmt.Errorf("engine URL %q is not a valid URL: %w", raw, err)
+	}
+	if u.Host == "" {
+		return nil, fmt.Errorf("engine URL %q has no host: write it as https://host", raw)
+	}
+	if u.User != nil {
+		return nil, errors.New("engine URL must not contain credentials: set the API key separately")
+	}
+	switch u.Scheme {
+	case "https":
+	case "http":
+		if !IsLoopback(u.Hostname()) {
+			return nil, fmt.Errorf("engine URL %q uses plain http to a non-loopback host, which would send the API key unencrypted: use https", raw)
+		}
+	default:
+		return nil, fmt.Errorf("engine URL %q must start with https:// (or http:// for a loopback host)", raw)
+	}
+	u.RawQuery, u.Fragment = "", ""
+	return u, nil
+}
+
+// IsLoopback reports whether host is localhost or a loopback IP.
+func IsLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// BaseURL returns the engine URL in use.
+func (c *Client) BaseURL() string { return c.base.String() }
+
+// HasAPIKey reports whether a key was configured.
+func (c *Client) HasAPIKey() bool { return c.apiKey != "" }
+
+// ErrNoAPIKey is returned by every call that needs the key when none is set.
+var ErrNoAPIKey = errors.New("no TensorPool API key is configured: set the provider's api_key or the TENSORPOOL_KEY environment variable")
+
+var jobIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
+
+// MaxJobIDLength bounds ids accepted by ValidateJobID.
+const MaxJobIDLength = 128
+
+// ValidateJobID refuses ids that cannot be a job id, before any request is
+// sent: empty, too long, or holding characters such as `/`, `?` or spaces
+// that would change the request path.
+func ValidateJobID(id string) error {
+	switch {
+	case id == "":
+		return &InvalidIDError{ID: id, Reason: "it is empty"}
+	case len(id) > MaxJobIDLength:
+		return &InvalidIDError{ID: id, Reason: fmt.Sprintf("it is longer than %d characters", MaxJobIDLength)}
+	case !jobIDPattern.MatchString(id):
+		return &InvalidIDError{ID: id, Reason: "a job id starts with a letter or digit and holds only letters, digits, '-', '_' and '.'"}
+	}
+	return nil
+}
+
+// response is a successful (2xx) answer.
+type response struct {
+	StatusCode int
+	Header     http.Header
+	Body       []byte
+}
+
+// request describes one logical call; do may send it several times.
+type request struct {
+	method     string
+	path       string // already escaped
+	query      url.Values
+	body       []byte
+	idempotent bool
+}
+
+// do sends req, retrying idempotent requests on 429, 5xx (except 501) and
+// transport errors. No wait runs past ctx's deadline or MaxRetryWait.
+func (c *Client) do(ctx context.Context, req request) (*response, error) {
+	if c.apiKey == "" {
+		return nil, ErrNoAPIKey
+	}
+	attempts := 1
+	if req.idempotent {
+		attempts += c.maxRetries
+	}
+	var lastErr error
+	for attempt := 0; attempt < attempts; attempt++ {
+		if attempt > 0 {
+			wait := c.policy.WithHint(attempt-1, retryAfterOf(lastErr, c.clock.Now()))
+			if err := backoff.Sleep(ctx, c.clock, wait, nil); err != nil {
+				if errors.Is(err, backoff.ErrDeadline) {
+					return nil, fmt.Errorf("%w (the next retry would start after the deadline)", lastErr)
+				}
+				return nil, fmt.Errorf("%w (gave up retrying: %w)", lastErr, err)
+			}
+		}
+		resp, err := c.attempt(ctx, req, attempt)
+		if err == nil {
+			return resp, nil
+		}
+		lastErr = err
+		if !retryable(err) || ctx.Err() != nil {
+			return nil, err
+		}
+	}
+	return nil, lastErr
+}
+
+func (c *Client) attempt(ctx context.Context, req request, attempt int) (*response, error) {
+	if c.limiter != nil {
+		if err := c.limiter.Wait(ctx); err != nil {
+			return nil, fmt.Errorf("waiting for the client-side rate limit: %w", err)
+		}
+	}
+	u := *c.base
+	u.Path = strings.TrimRight(c.base.Path, "/") + req.path
+	u.RawPath = strings.TrimRight(c.base.EscapedPath(), "/") + req.path
+	if len(req.query) > 0 {
+		u.RawQuery = req.query.Encode()
+	}
+	attemptCtx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	var body io.Reader
+	if req.body != nil {
+		body = bytes.NewReader(req.body)
+	}
+	httpReq, err := http.NewRequestWithContext(attemptCtx, req.method, u.String(), body)
+	if err != nil {
+		return nil, fmt.Errorf("building request %s %s: %w", req.method, req.path, err)
+	}
+	httpReq.Header.Set("Authorization", "Bearer "+c.apiKey)
+	httpReq.Header.Set("User-Agent", c.userAgent)
+	httpReq.Header.Set("Accept", "application/json")
+	if req.body != nil {
+		httpReq.Header.Set("Content-Type", "application/json")
+	}
+	start := c.clock.Now()
+	httpResp, err := c.http.Do(httpReq)
+	if err != nil {
+		c.log(ctx, req, attempt, 0, start, err)
+		return nil, &TransportError{Method: req.method, Path: req.path, Err: scrubURLError(err)}
+	}
+	defer httpResp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(httpResp.Body, maxBodyBytes))
+	if err != nil {
+		c.log(ctx, req, attempt, httpResp.StatusCode, start, err)
+		return nil, &TransportError{Method: req.method, Path: req.path, Err: fmt.Errorf("reading the response body: %w", err)}
+	}
+	c.log(ctx, req, attempt, httpResp.StatusCode, start, nil)
+	if httpResp.StatusCode < 200 || httpResp.StatusCode > 299 {
+		msg, details := ParseErrorBody(data)
+		return nil, &APIError{
+			StatusCode: httpResp.StatusCode, Method: req.method, Path: req.path,
+			Message: msg, Details: details, RetryAfter: httpResp.Header.Get("Retry-After"),
+		}
+	}
+	return &response{StatusCode: httpResp.StatusCode, Header: httpResp.Header, Body: data}, nil
+}
+
+func (c *Client) log(ctx context.Context, req request, attempt, status int, start time.Time, err error) {
+	if c.logger == nil {
+		return
+	}
+	fields := map[string]any{
+		"method":      req.method,
+		"path":        req.path,
+		"attempt":     attempt + 1,
+		"status_code": status,
+		"duration_ms": c.clock.Now().Sub(start).Milliseconds(),
+	}
+	if err != nil {
+		fields["error"] = err.Error()
+	}
+	c.logger.Debug(ctx, "TensorPool engine request", fields)
+}
+
+// TransportError is a request that got no HTTP response (connection refused,
+// reset, timeout).
+type TransportError struct {
+	Method string
+	Path   string
+	Err    error
+}
+
+func (e *TransportError) Error() string {
+	return fmt.Sprintf("could not reach the TensorPool engine for %s %s: %v", e.Method, e.Path, e.Err)
+}
+
+func (e *TransportError) Unwrap() error { return e.Err }
+
+// scrubURLError drops the URL from a *url.Error: it repeats the path we
+// already report and could carry a query string.
+func scrubURLError(err error) error {
+	var urlErr *url.Error
+	if errors.As(err, &urlErr) {
+		return urlErr.Err
+	}
+	return err
+}
+
+func retryable(err error) bool {
+	var apiErr *APIError
+	if errors.As(err, &apiErr) {
+		switch {
+		case apiErr.StatusCode == http.StatusTooManyRequests:
+			return true
+		case apiErr.StatusCode == http.StatusNotImplemented:
+			return false
+		case apiErr.StatusCode >= 500:
+			return true
+		}
+		return false
+	}
+	var transportErr *TransportError
+	return errors.As(err, &transportErr)
+}
+
+// retryAfterOf returns the wait the server asked for in err, if any.
+func retryAfterOf(err error, now time.Time) time.Duration {
+	var apiErr *APIError
+	if errors.As(err, &apiErr) {
+		return ParseRetryAfter(apiErr.RetryAfter, now)
+	}
+	return 0
+}
+
+// ParseRetryAfter reads a Retry-After value in either form (delay-seconds or
+// an HTTP date). Invalid or past values yield zero.
+func ParseRetryAfter(value string, now time.Time) time.Duration {
+	value = strings.TrimSpace(value)
+	if value == "" {
+		return 0
+	}
+	var seconds int64
+	if _, err := fmt.Sscanf(value, "%d", &seconds); err == nil && fmt.Sprint(seconds) == value {
+		if seconds <= 0 {
+			return 0
+		}
+		// Cap before multiplying so that absurd values cannot overflow.
+		if seconds > 86400 {
+			seconds = 86400
+		}
+		return time.Duration(seconds) * time.Second
+	}
+	if t, err := http.ParseTime(value); err == nil {
+		if d := t.Sub(now); d > 0 {
+			return d
+		}
+	}
+	return 0
+}

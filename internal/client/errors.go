@@ -1,0 +1,159 @@
+package client
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+)
+
+// APIError is a response from the engine with a non-success status code.
+// Message is the engine's own text, taken from `message`, `error`,
+// `external_message` or `detail`, in that order.
+type APIError struct {
+	StatusCode int
+	Method     string
+	// Path is the request path; it never holds the API key.
+	Path    string
+	Message string
+	// Details holds FastAPI validation errors (422), when present.
+	Details []ValidationDetail
+	// RetryAfter is the server's requested wait, when it sent one.
+	RetryAfter string
+}
+
+// ValidationDetail is one entry of FastAPI's HTTPValidationError.
+type ValidationDetail struct {
+	Loc  []any  `json:"loc"`
+	Msg  string `json:"msg"`
+	Type string `json:"type"`
+}
+
+func (e *APIError) Error() string {
+	msg := e.Message
+	if msg == "" {
+		msg = "(no message in the response body)"
+	}
+	return fmt.Sprintf("TensorPool engine answered %d %s to %s %s: %s",
+		e.StatusCode, http.StatusText(e.StatusCode), e.Method, e.Path, msg)
+}
+
+func hasStatus(err error, code int) bool {
+	var apiErr *APIError
+	return errors.As(err, &apiErr) && apiErr.StatusCode == code
+}
+
+// IsNotFound reports whether err is a 404 from the engine.
+func IsNotFound(err error) bool { return hasStatus(err, http.StatusNotFound) }
+
+// IsUnauthorized reports whether err is a 401 (missing or invalid API key).
+func IsUnauthorized(err error) bool { return hasStatus(err, http.StatusUnauthorized) }
+
+// IsForbidden reports whether err is a 403 (the key has no access to the object).
+func IsForbidden(err error) bool { return hasStatus(err, http.StatusForbidden) }
+
+// IsBadRequest reports whether err is a 400 (invalid id or a state that does
+// not allow the operation).
+func IsBadRequest(err error) bool { return hasStatus(err, http.StatusBadRequest) }
+
+// IsRateLimited reports whether err is a 429 that outlasted the retries.
+func IsRateLimited(err error) bool { return hasStatus(err, http.StatusTooManyRequests) }
+
+// DecodeError reports a response the client could not understand: a body
+// that is not JSON, or JSON of an unexpected shape.
+type DecodeError struct {
+	Method     string
+	Path       string
+	StatusCode int
+	Reason     string
+	// Snippet is the start of the body, for the person reading the error.
+	Snippet string
+}
+
+func (e *DecodeError) Error() string {
+	msg := fmt.Sprintf("could not understand the TensorPool engine's answer to %s %s (HTTP %d): %s",
+		e.Method, e.Path, e.StatusCode, e.Reason)
+	if e.Snippet != "" {
+		msg += fmt.Sprintf("; the body starts with %q", e.Snippet)
+	}
+	return msg
+}
+
+// InvalidIDError reports an id refused before any request was sent.
+type InvalidIDError struct {
+	ID     string
+	Reason string
+}
+
+func (e *InvalidIDError) Error() string {
+	return fmt.Sprintf("invalid job id %q: %s", e.ID, e.Reason)
+}
+
+// errorBody is every error shape the engine is known to use.
+type errorBody struct {
+	Message         json.RawMessage `json:"message"`
+	Error           json.RawMessage `json:"error"`
+	ExternalMessage json.RawMessage `json:"external_message"`
+	Detail          json.RawMessage `json:"detail"`
+}
+
+// ParseErrorBody extracts the engine's message from an error response body.
+// It never fails: an unreadable body yields a short excerpt of it instead.
+func ParseErrorBody(body []byte) (string, []ValidationDetail) {
+	var eb errorBody
+	if err := json.Unmarshal(body, &eb); err != nil {
+		return snippet(body), nil
+	}
+	for _, raw := range []json.RawMessage{eb.Message, eb.Error, eb.ExternalMessage} {
+		if s := textOf(raw); s != "" {
+			return s, nil
+		}
+	}
+	if len(eb.Detail) > 0 {
+		var details []ValidationDetail
+		if err := json.Unmarshal(eb.Detail, &details); err == nil && len(details) > 0 {
+			parts := make([]string, 0, len(details))
+			for _, d := range details {
+				parts = append(parts, formatDetail(d))
+			}
+			return strings.Join(parts, "; "), details
+		}
+		if s := textOf(eb.Detail); s != "" {
+			return s, nil
+		}
+	}
+	return snippet(body), nil
+}
+
+func formatDetail(d ValidationDetail) string {
+	loc := make([]string, 0, len(d.Loc))
+	for _, l := range d.Loc {
+		loc = append(loc, fmt.Sprint(l))
+	}
+	if len(loc) == 0 {
+		return d.Msg
+	}
+	return strings.Join(loc, ".") + ": " + d.Msg
+}
+
+// textOf renders a JSON value as text: strings as-is, other values as JSON.
+func textOf(raw json.RawMessage) string {
+	if len(raw) == 0 || string(raw) == "null" {
+		return ""
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err == nil {
+		return strings.TrimSpace(s)
+	}
+	return string(raw)
+}
+
+func snippet(body []byte) string {
+	const limit = 200
+	s := strings.TrimSpace(string(body))
+	if len(s) > limit {
+		s = s[:limit] + "…"
+	}
+	return s
+}

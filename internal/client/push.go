@@ -1,0 +1,270 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os/exec"
+	"runtime"
+	"strings"
+
+	"github.com/coder/websocket"
+	"github.com/coder/websocket/wsjson"
+)
+
+// PushRequest is a job submission.
+type PushRequest struct {
+	// Config is the `.tp.toml` text, passed through untouched.
+	Config          string
+	ClusterID       string
+	TeardownCluster bool
+	// Dir is where the engine's upload commands run (the directory that is
+	// uploaded). Empty means the current directory.
+	Dir string
+	// System is "Linux", "Darwin" or "Windows"; empty means this machine's.
+	System string
+	// OnMessage, when set, receives the engine's progress messages.
+	OnMessage func(msg string)
+}
+
+// PushResult is an accepted submission.
+type PushResult struct {
+	JobID    string
+	Messages []string
+}
+
+// PushError is a submission that did not end with the engine's normal close.
+// When JobID is set the engine created the job before things went wrong: the
+// caller must keep it (for example in Terraform state) rather than orphan a
+// job that may be running on a paid cluster.
+type PushError struct {
+	JobID string
+	// Lost is true when the connection ended without a close frame (1006):
+	// the job may or may not exist when JobID is empty.
+	Lost      bool
+	CloseCode int
+	Reason    string
+	Err       error
+}
+
+func (e *PushError) Error() string {
+	var b strings.Builder
+	switch {
+	case e.Lost:
+		b.WriteString("the connection to the TensorPool engine was lost during job submission")
+	case e.CloseCode != 0:
+		fmt.Fprintf(&b, "the TensorPool engine rejected the job submission (close code %d)", e.CloseCode)
+	default:
+		b.WriteString("job submission failed")
+	}
+	if e.Reason != "" {
+		fmt.Fprintf(&b, ": %s", e.Reason)
+	}
+	if e.Err != nil {
+		fmt.Fprintf(&b, ": %v", e.Err)
+	}
+	if e.JobID != "" {
+		fmt.Fprintf(&b, " (the engine had already created job %s)", e.JobID)
+	}
+	return b.String()
+}
+
+func (e *PushError) Unwrap() error { return e.Err }
+
+// CommandRunner runs an upload command sent by the engine.
+type CommandRunner interface {
+	Run(ctx context.Context, dir, command string) (exitCode int, stdout, stderr string)
+}
+
+// ShellRunner runs commands with the system shell, as the official CLI does.
+type ShellRunner struct{}
+
+const maxCommandOutput = 1 << 20
+
+// Run executes command in dir. A command that cannot start reports exit code
+// 127 and the reason on stderr, like a shell would.
+func (ShellRunner) Run(ctx context.Context, dir, command string) (int, string, string) {
+	var cmd *exec.Cmd
+	if runtime.GOOS == "windows" {
+		cmd = exec.CommandContext(ctx, "cmd", "/C", command)
+	} else {
+		cmd = exec.CommandContext(ctx, "sh", "-c", command)
+	}
+	cmd.Dir = dir
+	var stdout, stderr limitedBuffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var exitErr *exec.ExitError
+	switch {
+	case err == nil:
+		return 0, stdout.String(), stderr.String()
+	case errors.As(err, &exitErr):
+		return exitErr.ExitCode(), stdout.String(), stderr.String()
+	default:
+		return 127, stdout.String(), err.Error()
+	}
+}
+
+type limitedBuffer struct{ bytes.Buffer }
+
+func (l *limitedBuffer) Write(p []byte) (int, error) {
+	if room := maxCommandOutput - l.Len(); room > 0 {
+		if len(p) > room {
+			l.Buffer.Write(p[:room])
+		} else {
+			l.Buffer.Write(p)
+		}
+	}
+	return len(p), nil
+}
+
+// pushMessage is anything the engine streams during a push.
+type pushMessage struct {
+	JobID             json.RawMessage `json:"job_id"`
+	Message           json.RawMessage `json:"message"`
+	Command           string          `json:"command"`
+	CommandShowStdout bool            `json:"command_show_stdout"`
+}
+
+type commandResult struct {
+	Type     string `json:"type"`
+	Command  string `json:"command"`
+	ExitCode int    `json:"exit_code"`
+	Stdout   string `json:"command_stdout"`
+	Stderr   string `json:"command_stderr"`
+}
+
+// PushJob submits a job over the /job/push WebSocket. It is never retried:
+// the engine has no idempotency key, so a retry would start a second job.
+// On failure the error is a *PushError; its JobID (also in the returned
+// result) is set when the engine created the job anyway.
+func (c *Client) PushJob(ctx context.Context, req PushRequest) (*PushResult, error) {
+	if c.apiKey == "" {
+		return nil, ErrNoAPIKey
+	}
+	system := req.System
+	if system == "" {
+		system = localSystem()
+	}
+	wsURL := *c.base
+	if wsURL.Scheme == "https" {
+		wsURL.Scheme = "wss"
+	} else {
+		wsURL.Scheme = "ws"
+	}
+	wsURL.Path = strings.TrimRight(wsURL.Path, "/") + "/job/push"
+	wsURL.RawPath = ""
+
+	conn, resp, err := websocket.Dial(ctx, wsURL.String(), &websocket.DialOptions{
+		HTTPClient: c.http,
+		HTTPHeader: http.Header{"User-Agent": {c.userAgent}},
+	})
+	if resp != nil && resp.Body != nil {
+		_ = resp.Body.Close()
+	}
+	if err != nil {
+		return nil, &PushError{Err: fmt.Errorf("connecting to %s: %w", wsURL.Redacted(), scrubURLError(err))}
+	}
+	defer conn.CloseNow()
+	conn.SetReadLimit(maxBodyBytes)
+
+	// The key travels in the first message only; nothing below logs messages
+	// the client sends.
+	if err := wsjson.Write(ctx, conn, map[string]string{"TENSORPOOL_KEY": c.apiKey}); err != nil {
+		return nil, pushWriteError(err, "")
+	}
+	submission := map[string]any{
+		"tp_config":        req.Config,
+		"system":           system,
+		"cluster_id":       req.ClusterID,
+		"teardown_cluster": req.TeardownCluster,
+	}
+	if err := wsjson.Write(ctx, conn, submission); err != nil {
+		return nil, pushWriteError(err, "")
+	}
+
+	result := &PushResult{}
+	for {
+		_, data, err := conn.Read(ctx)
+		if err != nil {
+			return c.pushEnded(ctx, result, err)
+		}
+		var msg pushMessage
+		if err := json.Unmarshal(data, &msg); err != nil {
+			// Tolerate what we cannot read; the close code decides the outcome.
+			c.debug(ctx, "ignoring a push message that is not a JSON object", map[string]any{"bytes": len(data)})
+			continue
+		}
+		if id := textOf(msg.JobID); id != "" && result.JobID == "" {
+			result.JobID = id
+		}
+		if text := textOf(msg.Message); text != "" {
+			result.Messages = append(result.Messages, text)
+			if req.OnMessage != nil {
+				req.OnMessage(text)
+			}
+		}
+		if msg.Command == "" {
+			continue
+		}
+		code, stdout, stderr := c.runner.Run(ctx, req.Dir, msg.Command)
+		if msg.CommandShowStdout && req.OnMessage != nil && stdout != "" {
+			req.OnMessage(stdout)
+		}
+		reply := commandResult{Type: "command_result", Command: msg.Command, ExitCode: code, Stdout: stdout, Stderr: stderr}
+		if err := wsjson.Write(ctx, conn, reply); err != nil {
+			return result, pushWriteError(err, result.JobID)
+		}
+	}
+}
+
+// pushEnded turns the end of the read loop into the push's outcome.
+func (c *Client) pushEnded(ctx context.Context, result *PushResult, err error) (*PushResult, error) {
+	var closeErr websocket.CloseError
+	if errors.As(err, &closeErr) {
+		switch closeErr.Code {
+		case websocket.StatusNormalClosure:
+			if result.JobID == "" {
+				return result, &PushError{CloseCode: int(closeErr.Code), Reason: "the engine closed the connection normally but never sent a job id"}
+			}
+			return result, nil
+		case websocket.StatusAbnormalClosure:
+			return result, &PushError{JobID: result.JobID, Lost: true, CloseCode: int(closeErr.Code), Reason: closeErr.Reason}
+		default:
+			return result, &PushError{JobID: result.JobID, CloseCode: int(closeErr.Code), Reason: closeErr.Reason}
+		}
+	}
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return result, &PushError{JobID: result.JobID, Err: fmt.Errorf("submission interrupted: %w", ctxErr)}
+	}
+	// No close frame: the connection dropped (what the protocol calls 1006).
+	if errors.Is(err, io.EOF) || websocket.CloseStatus(err) == -1 {
+		return result, &PushError{JobID: result.JobID, Lost: true, CloseCode: int(websocket.StatusAbnormalClosure), Err: err}
+	}
+	return result, &PushError{JobID: result.JobID, Err: err}
+}
+
+func pushWriteError(err error, jobID string) error {
+	return &PushError{JobID: jobID, Lost: true, CloseCode: int(websocket.StatusAbnormalClosure), Err: fmt.Errorf("sending to the engine: %w", err)}
+}
+
+func (c *Client) debug(ctx context.Context, msg string, fields map[string]any) {
+	if c.logger != nil {
+		c.logger.Debug(ctx, msg, fields)
+	}
+}
+
+func localSystem() string {
+	switch runtime.GOOS {
+	case "darwin":
+		return "Darwin"
+	case "windows":
+		return "Windows"
+	default:
+		return "Linux"
+	}
+}

@@ -1,0 +1,93 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/client"
+)
+
+var _ datasource.DataSourceWithConfigure = (*jobDataSource)(nil)
+
+// NewJobDataSource returns the tensorpool_job data source.
+func NewJobDataSource() datasource.DataSource { return &jobDataSource{} }
+
+type jobDataSource struct {
+	data *providerData
+}
+
+type jobDataSourceModel struct {
+	ID        types.String `tfsdk:"id"`
+	ClusterID types.String `tfsdk:"cluster_id"`
+	jobStatusModel
+}
+
+func (d *jobDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_job"
+}
+
+func (d *jobDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+	computed := func(key string) schema.StringAttribute {
+		return schema.StringAttribute{MarkdownDescription: jobFieldDescriptions[key], Computed: true}
+	}
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "The current state of a TensorPool job, read from the engine on every plan. " +
+			"A job that does not exist (or was deleted) is an error.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				MarkdownDescription: "Id of the job to read.",
+				Required:            true,
+				Validators:          []validator.String{jobIDValidator{}},
+			},
+			"cluster_id":    schema.StringAttribute{MarkdownDescription: "Id of the cluster the job runs on, when the engine reports it.", Computed: true},
+			"status":        computed("status"),
+			"message":       computed("message"),
+			"exit_code":     schema.Int64Attribute{MarkdownDescription: jobFieldDescriptions["exit_code"], Computed: true},
+			"instance_type": computed("instance_type"),
+			"created_at":    computed("created_at"),
+			"updated_at":    computed("updated_at"),
+			"job_info_json": computed("job_info_json"),
+		},
+	}
+}
+
+func (d *jobDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
+	if req.ProviderData == nil {
+		return
+	}
+	data, ok := req.ProviderData.(*providerData)
+	if !ok {
+		resp.Diagnostics.AddError("Unexpected provider data", fmt.Sprintf("expected *providerData, got %T; this is a bug in the provider", req.ProviderData))
+		return
+	}
+	d.data = data
+}
+
+func (d *jobDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
+	var m jobDataSourceModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	api := engineClient(d.data, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx = maskKey(ctx, d.data.apiKey)
+	id := m.ID.ValueString()
+	job, err := api.GetJob(ctx, id)
+	if client.IsNotFound(err) {
+		resp.Diagnostics.AddError("TensorPool job not found",
+			fmt.Sprintf("Job %s was not found: it does not exist, or it was deleted. Check the id with `tp job list`.", id))
+		return
+	}
+	if err != nil {
+		resp.Diagnostics.AddError("Could not read the TensorPool job", fmt.Sprintf("Reading job %s failed: %s", id, err))
+		return
+	}
+	m.setFromJob(job)
+	m.ClusterID = types.StringPointerValue(job.ClusterID)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+}

@@ -1,0 +1,62 @@
+package provider
+
+import (
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/client"
+)
+
+// jobStatusModel holds what the engine reports about a job. The resource and
+// the data source both embed it, so the two always show the same fields.
+type jobStatusModel struct {
+	Status       types.String `tfsdk:"status"`
+	Message      types.String `tfsdk:"message"`
+	ExitCode     types.Int64  `tfsdk:"exit_code"`
+	InstanceType types.String `tfsdk:"instance_type"`
+	CreatedAt    types.String `tfsdk:"created_at"`
+	UpdatedAt    types.String `tfsdk:"updated_at"`
+	JobInfoJSON  types.String `tfsdk:"job_info_json"`
+}
+
+// jobFieldDescriptions is the schema text of the engine-reported fields,
+// written once for the resource and the data source.
+var jobFieldDescriptions = map[string]string{
+	"status": "The job's status as the engine last reported it: `pending`, `running`, `canceling`, `completed`, `error` " +
+		"(the job's own commands failed), `failed` (an infrastructure failure on TensorPool's side) or `canceled`. " +
+		"A status the provider does not know is shown as the engine sent it and treated as still running.",
+	"message":       "The engine's public message about the job. Null when the engine sends none.",
+	"exit_code":     "Exit code of the job's commands, once the engine reports one. Null until then.",
+	"instance_type": "Instance type the job runs on (for example `1xH100`), when the engine reports it.",
+	"created_at":    "When the engine created the job, as the engine wrote it (RFC 3339 when it sends a Unix time).",
+	"updated_at":    "When the engine last changed the job, as the engine wrote it.",
+	"job_info_json": "The engine's whole `job_info` object as JSON, including fields this provider does not model yet. " +
+		"Read single fields with `jsondecode(...)`.",
+}
+
+// setFromJob copies what the engine returned; fields it left out become null.
+func (m *jobStatusModel) setFromJob(job *client.Job) {
+	m.Status = types.StringValue(string(job.Status))
+	m.Message = types.StringPointerValue(job.Message)
+	m.ExitCode = types.Int64PointerValue(job.ExitCode)
+	m.InstanceType = types.StringPointerValue(job.InstanceType)
+	m.CreatedAt = types.StringPointerValue(job.CreatedAt)
+	m.UpdatedAt = types.StringPointerValue(job.UpdatedAt)
+	if len(job.Raw) > 0 {
+		m.JobInfoJSON = types.StringValue(string(job.Raw))
+	} else {
+		m.JobInfoJSON = types.StringNull()
+	}
+}
+
+// setUnknownAsNull replaces unknown values (left from the plan) with null, so
+// that a partial state after a failed create is still valid.
+func (m *jobStatusModel) setUnknownAsNull() {
+	for _, s := range []*types.String{&m.Status, &m.Message, &m.InstanceType, &m.CreatedAt, &m.UpdatedAt, &m.JobInfoJSON} {
+		if s.IsUnknown() {
+			*s = types.StringNull()
+		}
+	}
+	if m.ExitCode.IsUnknown() {
+		m.ExitCode = types.Int64Null()
+	}
+}

@@ -1,0 +1,474 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/client"
+)
+
+const (
+	onDestroyCancel  = "cancel"
+	onDestroyAbandon = "abandon"
+
+	defaultCreateTimeout = 60 * time.Minute
+	defaultDeleteTimeout = 20 * time.Minute
+)
+
+var (
+	_ resource.ResourceWithConfigure   = (*jobResource)(nil)
+	_ resource.ResourceWithImportState = (*jobResource)(nil)
+)
+
+// NewJobResource returns the tensorpool_job resource.
+func NewJobResource() resource.Resource { return &jobResource{} }
+
+type jobResource struct {
+	data *providerData
+}
+
+type jobResourceModel struct {
+	ID                types.String   `tfsdk:"id"`
+	ClusterID         types.String   `tfsdk:"cluster_id"`
+	Config            types.String   `tfsdk:"config"`
+	SourceDir         types.String   `tfsdk:"source_dir"`
+	TeardownCluster   types.Bool     `tfsdk:"teardown_cluster"`
+	WaitForCompletion types.Bool     `tfsdk:"wait_for_completion"`
+	OnDestroy         types.String   `tfsdk:"on_destroy"`
+	PurgeOnDestroy    types.Bool     `tfsdk:"purge_on_destroy"`
+	Timeouts          timeouts.Value `tfsdk:"timeouts"`
+	jobStatusModel
+}
+
+func (r *jobResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_job"
+}
+
+func (r *jobResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	computed := func(key string, modifiers ...planmodifier.String) schema.StringAttribute {
+		return schema.StringAttribute{MarkdownDescription: jobFieldDescriptions[key], Computed: true, PlanModifiers: modifiers}
+	}
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "A training job on a TensorPool GPU cluster. Creating it submits the job; destroying it cancels the job " +
+			"and waits, within `timeouts.delete`, until the engine reports that it has stopped, so that no GPU keeps billing after " +
+			"a destroy succeeds. A job cannot be edited: changing `cluster_id`, `config`, `source_dir` or `teardown_cluster` replaces it. " +
+			"A job that finishes, fails or is canceled outside Terraform stays in the state with its new `status`; it is not run again.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				MarkdownDescription: "The job id the engine assigned.",
+				Computed:            true,
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"cluster_id": schema.StringAttribute{
+				MarkdownDescription: "Id of the cluster to run the job on (for example `c-abc123`). Changing it submits a new job.",
+				Required:            true,
+				Validators:          []validator.String{clusterIDValidator{}},
+				PlanModifiers:       []planmodifier.String{replaceUnlessAdopting{}},
+			},
+			"config": schema.StringAttribute{
+				MarkdownDescription: "The job configuration: the text of a `.tp.toml` file, usually `file(\"train.tp.toml\")`. " +
+					"It must be valid TOML with a non-empty `commands` list; `outputs`, `ignore` and any other keys are passed to the " +
+					"engine untouched. Checked at plan time. Changing it submits a new job.",
+				Required:      true,
+				Validators:    []validator.String{jobConfigValidator{}},
+				PlanModifiers: []planmodifier.String{replaceUnlessAdopting{}},
+			},
+			"source_dir": schema.StringAttribute{
+				MarkdownDescription: "Directory the engine's upload commands run in, that is, the directory whose files are uploaded " +
+					"with the job (minus the config's `ignore` patterns). Defaults to the directory Terraform runs in. Changing it submits a new job.",
+				Optional:      true,
+				Validators:    []validator.String{stringvalidator.LengthAtLeast(1)},
+				PlanModifiers: []planmodifier.String{replaceUnlessAdopting{}},
+			},
+			"teardown_cluster": schema.BoolAttribute{
+				MarkdownDescription: "Whether the engine tears the cluster down when the job ends. Default `false`. Changing it submits a new job.",
+				Optional:            true,
+				Computed:            true,
+				Default:             booldefault.StaticBool(false),
+				PlanModifiers:       []planmodifier.Bool{replaceUnlessAdoptingBool{}},
+			},
+			"wait_for_completion": schema.BoolAttribute{
+				MarkdownDescription: "When `true`, creating the job waits until it reaches a terminal status, within `timeouts.create`; " +
+					"a job that ends `error`, `failed` or `canceled` fails the apply and stays in the state, marked tainted. " +
+					"When `false` (the default), create returns once the engine has accepted the job. Changing it does not resubmit the job.",
+				Optional: true,
+				Computed: true,
+				Default:  booldefault.StaticBool(false),
+			},
+			"on_destroy": schema.StringAttribute{
+				MarkdownDescription: "What `terraform destroy` does with a job that is still running: `\"cancel\"` (the default) cancels it and " +
+					"waits until it has stopped; `\"abandon\"` only removes it from the state, with a warning, and leaves it running. " +
+					"Changing it does not resubmit the job.",
+				Optional:   true,
+				Computed:   true,
+				Default:    stringdefault.StaticString(onDestroyCancel),
+				Validators: []validator.String{stringvalidator.OneOf(onDestroyCancel, onDestroyAbandon)},
+			},
+			"purge_on_destroy": schema.BoolAttribute{
+				MarkdownDescription: "When `true`, destroy also deletes the job from the engine's job lists once it has stopped " +
+					"(`DELETE /job/delete`). Default `false`: the stopped job stays visible in `tp job list`. Changing it does not resubmit the job.",
+				Optional: true,
+				Computed: true,
+				Default:  booldefault.StaticBool(false),
+			},
+			"status":        computed("status"),
+			"message":       computed("message"),
+			"exit_code":     schema.Int64Attribute{MarkdownDescription: jobFieldDescriptions["exit_code"], Computed: true},
+			"instance_type": computed("instance_type"),
+			"created_at":    computed("created_at", stringplanmodifier.UseStateForUnknown()),
+			"updated_at":    computed("updated_at"),
+			"job_info_json": computed("job_info_json"),
+		},
+		Blocks: map[string]schema.Block{
+			"timeouts": timeouts.Block(ctx, timeouts.Opts{
+				Create: true,
+				Delete: true,
+				CreateDescription: "Bounds job submission and, with `wait_for_completion = true`, the wait for the job to finish. " +
+					"A Go duration such as `\"90m\"`. Default `60m`.",
+				DeleteDescription: "Bounds how long destroy waits for a canceled job to stop. Default `20m`. On timeout the destroy fails " +
+					"and the job stays in the state; run destroy again to keep waiting. Terraform reads this value from the state, so " +
+					"apply a change to it before running destroy.",
+			}),
+		},
+	}
+}
+
+func (r *jobResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	if req.ProviderData == nil {
+		return
+	}
+	data, ok := req.ProviderData.(*providerData)
+	if !ok {
+		resp.Diagnostics.AddError("Unexpected provider data", fmt.Sprintf("expected *providerData, got %T; this is a bug in the provider", req.ProviderData))
+		return
+	}
+	r.data = data
+}
+
+// api returns the engine client, or adds a diagnostic when it cannot be used.
+func (r *jobResource) api(diags *diag.Diagnostics) *client.Client {
+	return engineClient(r.data, diags)
+}
+
+func engineClient(data *providerData, diags *diag.Diagnostics) *client.Client {
+	if data == nil || data.client == nil {
+		diags.AddError("TensorPool provider not configured", "The provider has no engine client; this happens when its configuration depends on unknown values.")
+		return nil
+	}
+	if !data.client.HasAPIKey() {
+		diags.AddAttributeError(path.Root("api_key"), "TensorPool API key missing",
+			"This operation calls the TensorPool engine and needs an API key. Set the `TENSORPOOL_KEY` environment variable "+
+				"(a sensitive variable in Terraform Cloud) or the provider's `api_key` argument.")
+		return nil
+	}
+	return data.client
+}
+
+func (r *jobResource) waitConfig(timeout time.Duration) waitConfig {
+	return waitConfig{Policy: r.data.opts.PollPolicy, Clock: r.data.opts.Clock, Timeout: timeout}
+}
+
+func (r *jobResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan jobResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	api := r.api(&resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx = maskKey(ctx, r.data.apiKey)
+	createTimeout, diags := plan.Timeouts.Create(ctx, defaultCreateTimeout)
+	resp.Diagnostics.Append(diags...)
+	dir, err := sourceDir(plan.SourceDir)
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("source_dir"), "Invalid source directory", err.Error())
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	clk := r.data.opts.Clock
+	start := clk.Now()
+	pushCtx, cancel := context.WithTimeout(ctx, createTimeout)
+	defer cancel()
+
+	result, err := api.PushJob(pushCtx, client.PushRequest{
+		Config:          plan.Config.ValueString(),
+		ClusterID:       plan.ClusterID.ValueString(),
+		TeardownCluster: plan.TeardownCluster.ValueBool(),
+		Dir:             dir,
+		OnMessage: func(msg string) {
+			tflog.Info(ctx, "TensorPool engine: "+msg)
+		},
+	})
+	jobID := ""
+	if result != nil {
+		jobID = result.JobID
+	}
+	if err != nil {
+		if jobID == "" {
+			resp.Diagnostics.AddError("Could not submit the TensorPool job", pushAdvice(err))
+			return
+		}
+		// The engine created the job before the failure: keep it in the state
+		// (the error marks it tainted) so that it is never orphaned.
+		plan.ID = types.StringValue(jobID)
+		r.refreshInto(ctx, api, &plan, &resp.Diagnostics)
+		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+		resp.Diagnostics.AddError("TensorPool job submission did not finish cleanly",
+			fmt.Sprintf("%s.\n\nThe engine had already created job %s, so it is saved in the Terraform state, marked tainted. "+
+				"Check it with the tensorpool_job data source or `tp job info %s`. The next apply cancels it and submits a new job; "+
+				"run `terraform untaint` on this resource to keep it instead.", err, jobID, jobID))
+		return
+	}
+	plan.ID = types.StringValue(jobID)
+	tflog.Info(ctx, "TensorPool job submitted", map[string]any{"job_id": jobID})
+
+	if !plan.WaitForCompletion.ValueBool() {
+		r.refreshInto(ctx, api, &plan, &resp.Diagnostics)
+		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+		return
+	}
+	// Save the job first: whatever happens during the wait, it is in the state.
+	plan.setUnknownAsNull()
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	remaining := createTimeout - clk.Now().Sub(start)
+	job, err := waitForTerminal(ctx, api, jobID, nil, r.waitConfig(remaining))
+	if job != nil {
+		plan.setFromJob(job)
+		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	}
+	var waitErr *waitError
+	switch {
+	case errors.As(err, &waitErr):
+		resp.Diagnostics.AddError("TensorPool job did not finish in time",
+			fmt.Sprintf("Job %s was submitted, but %s. It is saved in the state, marked tainted, and keeps running; raise "+
+				"`timeouts.create`, or set `wait_for_completion = false` to return as soon as the job is accepted.", jobID, waitErr))
+	case err != nil:
+		resp.Diagnostics.AddError("Could not follow the TensorPool job", fmt.Sprintf("Job %s was submitted and saved in the state, but reading its status failed: %s", jobID, err))
+	case job == nil:
+		resp.Diagnostics.AddError("TensorPool job disappeared", fmt.Sprintf("Job %s was deleted from the engine while Terraform waited for it to finish.", jobID))
+	case !job.Status.Is(client.StatusCompleted):
+		resp.Diagnostics.AddError("TensorPool job did not complete",
+			fmt.Sprintf("Job %s ended with status %q%s%s. It stays in the state, marked tainted, so the next apply submits it again.",
+				jobID, job.Status, exitCodeText(job), messageText(job)))
+	}
+}
+
+// refreshInto reads the job into m. A failure is a warning: the job exists
+// and is in the state; the next refresh will fill the fields in.
+func (r *jobResource) refreshInto(ctx context.Context, api *client.Client, m *jobResourceModel, diags *diag.Diagnostics) {
+	job, err := api.GetJob(ctx, m.ID.ValueString())
+	if err != nil {
+		m.setUnknownAsNull()
+		diags.AddWarning("Could not read the new job's status",
+			fmt.Sprintf("Job %s was submitted, but reading it back failed: %s. The next plan or apply refreshes it.", m.ID.ValueString(), err))
+		return
+	}
+	m.setFromJob(job)
+	if job.ClusterID != nil && *job.ClusterID != "" && m.ClusterID.IsNull() {
+		m.ClusterID = types.StringValue(*job.ClusterID)
+	}
+}
+
+func (r *jobResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var state jobResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	api := r.api(&resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx = maskKey(ctx, r.data.apiKey)
+	id := state.ID.ValueString()
+	job, err := api.GetJob(ctx, id)
+	if client.IsNotFound(err) {
+		resp.Diagnostics.AddWarning("TensorPool job no longer exists",
+			fmt.Sprintf("Job %s was not found in the engine (deleted outside Terraform), so it is removed from the state. "+
+				"The next apply submits a new job.", id))
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	if err != nil {
+		resp.Diagnostics.AddError("Could not read the TensorPool job", fmt.Sprintf("Reading job %s failed: %s", id, err))
+		return
+	}
+	state.setFromJob(job)
+	if job.ClusterID != nil && *job.ClusterID != "" {
+		state.ClusterID = types.StringValue(*job.ClusterID)
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+// Update changes only settings that do not touch the running job
+// (wait_for_completion, on_destroy, purge_on_destroy, timeouts), and adopts
+// the configured inputs after an import. Every other change replaces the job.
+func (r *jobResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan jobResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	api := r.api(&resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx = maskKey(ctx, r.data.apiKey)
+	job, err := api.GetJob(ctx, plan.ID.ValueString())
+	if err != nil {
+		var state jobResourceModel
+		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+		plan.jobStatusModel = state.jobStatusModel
+		resp.Diagnostics.AddWarning("Could not refresh the job's status", fmt.Sprintf("The settings were saved, but reading job %s failed: %s", plan.ID.ValueString(), err))
+	} else {
+		plan.setFromJob(job)
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	// The configured inputs are now the job's: later changes replace it.
+	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateAdopt, nil)...)
+}
+
+func (r *jobResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var state jobResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	api := r.api(&resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx = maskKey(ctx, r.data.apiKey)
+	deleteTimeout, diags := state.Timeouts.Delete(ctx, defaultDeleteTimeout)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	id := state.ID.ValueString()
+	onDestroy := state.OnDestroy.ValueString()
+	if onDestroy == "" {
+		onDestroy = onDestroyCancel
+	}
+	clk := r.data.opts.Clock
+	start := clk.Now()
+	waitCtx, cancel := context.WithTimeout(ctx, deleteTimeout)
+	defer cancel()
+	result, err := destroyJob(waitCtx, api, id, destroySettings{
+		OnDestroy: onDestroy,
+		Purge:     state.PurgeOnDestroy.ValueBool(),
+		Wait:      r.waitConfig(deleteTimeout),
+	})
+	if err != nil {
+		resp.Diagnostics.AddError(destroyErrorSummary(err), destroyErrorDetail(id, deleteTimeout, err))
+		return
+	}
+	for _, w := range result.Warnings {
+		resp.Diagnostics.AddWarning("TensorPool job destroy", w)
+	}
+	tflog.Info(ctx, "TensorPool job destroyed", map[string]any{
+		"job_id": id, "action": string(result.Action), "final_status": string(result.FinalStatus),
+		"waited_ms": clk.Now().Sub(start).Milliseconds(),
+	})
+}
+
+func destroyErrorSummary(err error) string {
+	var waitErr *waitError
+	if errors.As(err, &waitErr) {
+		if waitErr.TimedOut {
+			return "Timed out waiting for the TensorPool job to stop"
+		}
+		return "Destroy interrupted before the TensorPool job stopped"
+	}
+	return "Could not cancel the TensorPool job"
+}
+
+func destroyErrorDetail(id string, timeout time.Duration, err error) string {
+	var waitErr *waitError
+	if errors.As(err, &waitErr) && waitErr.TimedOut {
+		return fmt.Sprintf("The job was asked to cancel, but %s (timeouts.delete = %s).\n\n"+
+			"The job stays in the Terraform state, so nothing is lost. Ways out:\n"+
+			"  - run `terraform destroy` again: it keeps waiting for the same job, without canceling twice;\n"+
+			"  - raise `timeouts.delete` in the resource's `timeouts` block; Terraform reads it from the state, so run `terraform apply` first;\n"+
+			"  - set `on_destroy = \"abandon\"` (and apply) to remove the job from the state without waiting.",
+			waitErr, timeout)
+	}
+	if errors.As(err, &waitErr) {
+		return fmt.Sprintf("Terraform was stopped while waiting: %s. The job stays in the state and the engine may still be canceling it; "+
+			"run `terraform destroy` again to finish.", waitErr)
+	}
+	return fmt.Sprintf("%s.\n\nThe job stays in the Terraform state. Fix the cause and run `terraform destroy` again, or set "+
+		"`on_destroy = \"abandon\"` to remove it from the state without canceling.", err)
+}
+
+func (r *jobResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	if err := client.ValidateJobID(req.ID); err != nil {
+		resp.Diagnostics.AddError("Invalid job id to import", err.Error()+". Import with `terraform import tensorpool_job.NAME <job id>`.")
+		return
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
+	// Provider-side settings take their defaults; the job's inputs stay null
+	// and are adopted from the configuration at the next apply.
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("on_destroy"), onDestroyCancel)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("wait_for_completion"), false)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("purge_on_destroy"), false)...)
+	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateAdopt, []byte("true"))...)
+}
+
+// sourceDir resolves the upload directory: the configured one, which must
+// exist, or the directory Terraform runs in.
+func sourceDir(v types.String) (string, error) {
+	if v.IsNull() || v.IsUnknown() {
+		return os.Getwd()
+	}
+	dir, err := filepath.Abs(v.ValueString())
+	if err != nil {
+		return "", fmt.Errorf("cannot resolve %q: %w", v.ValueString(), err)
+	}
+	info, err := os.Stat(dir)
+	if err != nil {
+		return "", fmt.Errorf("%q cannot be used as the upload directory: %w", dir, err)
+	}
+	if !info.IsDir() {
+		return "", fmt.Errorf("%q is a file, not a directory: source_dir names the directory whose files are uploaded", dir)
+	}
+	return dir, nil
+}
+
+func pushAdvice(err error) string {
+	var pushErr *client.PushError
+	if errors.As(err, &pushErr) && pushErr.Lost {
+		return err.Error() + ".\n\nThe engine sent no job id before the connection ended, so the job was most likely not created. " +
+			"Check `tp job list` before applying again: a submission is never retried automatically, because a retry could start a second job."
+	}
+	if client.IsUnauthorized(err) || (errors.As(err, &pushErr) && pushErr.CloseCode == 1008) {
+		return err.Error() + ".\n\nCheck the API key (TENSORPOOL_KEY or the provider's api_key)."
+	}
+	if errors.Is(err, client.ErrNoAPIKey) {
+		return err.Error()
+	}
+	return err.Error() + "."
+}
+
+func exitCodeText(job *client.Job) string {
+	if job.ExitCode == nil {
+		return ""
+	}
+	return fmt.Sprintf(" (exit code %d)", *job.ExitCode)
+}
+
+func messageText(job *client.Job) string {
+	if job.Message == nil || *job.Message == "" {
+		return ""
+	}
+	return ": " + *job.Message
+}
+

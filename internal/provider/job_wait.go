@@ -1,0 +1,231 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/backoff"
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/client"
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/clock"
+)
+
+// jobAPI is the part of the engine client that the job lifecycle needs; the
+// destroy decision table is unit-tested against scripted fakes of it.
+type jobAPI interface {
+	GetJob(ctx context.Context, id string) (*client.Job, error)
+	CancelJob(ctx context.Context, id string) (*client.CancelResult, error)
+	DeleteJob(ctx context.Context, id string) (string, error)
+}
+
+// waitConfig bounds a wait: by Timeout on Clock, and by the context.
+type waitConfig struct {
+	Policy  backoff.Policy
+	Clock   clock.Clock
+	Timeout time.Duration
+	// Wake, when set, cuts a poll interval short (a status stream saying the
+	// job may have changed). The status itself always comes from GetJob.
+	Wake <-chan struct{}
+}
+
+// waitError is a wait for a terminal status that ended without one.
+type waitError struct {
+	JobID      string
+	LastStatus client.Status
+	Waited     time.Duration
+	TimedOut   bool
+	// Cause is the context error for an interrupted wait, or the last read
+	// error while the engine was failing.
+	Cause error
+}
+
+func (e *waitError) Error() string {
+	status := string(e.LastStatus)
+	if status == "" {
+		status = "unknown"
+	}
+	verb := "was interrupted"
+	if e.TimedOut {
+		verb = "timed out"
+	}
+	msg := fmt.Sprintf("the wait for job %s to stop %s after %s; its last status was %q", e.JobID, verb, e.Waited.Round(time.Second), status)
+	if e.Cause != nil {
+		msg += fmt.Sprintf(" (last error: %v)", e.Cause)
+	}
+	return msg
+}
+
+func (e *waitError) Unwrap() error { return e.Cause }
+
+// waitForTerminal polls GetJob until the job is terminal or gone. It returns
+// the last job seen (nil when the job disappeared). Errors the client already
+// retried for (rate limits, 5xx, network) do not end the wait: the next poll
+// tries again, and the deadline still bounds it. Any other error does.
+func waitForTerminal(ctx context.Context, api jobAPI, id string, last *client.Job, cfg waitConfig) (*client.Job, error) {
+	var lastErr error
+	poll := backoff.Poll{Clock: cfg.Clock, Policy: cfg.Policy, Timeout: cfg.Timeout, Wake: cfg.Wake}
+	err := poll.Run(ctx, func(ctx context.Context) (bool, time.Duration, error) {
+		job, err := api.GetJob(ctx, id)
+		switch {
+		case client.IsNotFound(err):
+			last = nil
+			return true, 0, nil
+		case err != nil && transient(err):
+			lastErr = err
+			return false, 0, nil
+		case err != nil:
+			return false, 0, err
+		}
+		lastErr = nil
+		last = job
+		return job.Status.IsTerminal(), job.RetryAfter, nil
+	})
+	if err == nil {
+		return last, nil
+	}
+	lastStatus := client.Status("")
+	if last != nil {
+		lastStatus = last.Status
+	}
+	var timeout *backoff.TimeoutError
+	if errors.As(err, &timeout) {
+		return last, &waitError{JobID: id, LastStatus: lastStatus, Waited: timeout.Waited, TimedOut: true, Cause: lastErr}
+	}
+	var interrupted *backoff.InterruptedError
+	if errors.As(err, &interrupted) {
+		return last, &waitError{JobID: id, LastStatus: lastStatus, Waited: interrupted.Waited, Cause: interrupted.Err}
+	}
+	return last, err
+}
+
+// transient reports errors worth another poll: the engine was rate limiting,
+// failing or unreachable even after the client's own retries.
+func transient(err error) bool {
+	var apiErr *client.APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.StatusCode == 429 || (apiErr.StatusCode >= 500 && apiErr.StatusCode != 501)
+	}
+	var transportErr *client.TransportError
+	return errors.As(err, &transportErr)
+}
+
+// destroyAction says what a destroy did, for logs and tests.
+type destroyAction string
+
+const (
+	destroyGone      destroyAction = "gone"      // the engine no longer knows the job
+	destroyTerminal  destroyAction = "terminal"  // it had already stopped
+	destroyAbandoned destroyAction = "abandoned" // on_destroy = "abandon"
+	destroyCanceled  destroyAction = "canceled"  // canceled and waited for
+)
+
+// destroySettings are the resource's destroy options.
+type destroySettings struct {
+	OnDestroy string
+	Purge     bool
+	Wait      waitConfig
+}
+
+// destroyResult is the outcome of a successful destroy.
+type destroyResult struct {
+	Action      destroyAction
+	FinalStatus client.Status
+	// Warnings are things the user should know that do not fail the destroy.
+	Warnings []string
+}
+
+// destroyJob stops a job for `terraform destroy`: a live read, then cancel
+// and a bounded wait for a terminal status. It is idempotent, so running
+// destroy again after a timeout simply continues.
+func destroyJob(ctx context.Context, api jobAPI, id string, s destroySettings) (*destroyResult, error) {
+	job, err := api.GetJob(ctx, id)
+	if client.IsNotFound(err) {
+		return &destroyResult{Action: destroyGone}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading job %s before canceling it: %w", id, err)
+	}
+	result := &destroyResult{FinalStatus: job.Status}
+	switch {
+	case job.Status.IsTerminal():
+		result.Action = destroyTerminal
+		return purge(ctx, api, id, s, result), nil
+	case s.OnDestroy == onDestroyAbandon:
+		result.Action = destroyAbandoned
+		result.Warnings = append(result.Warnings, fmt.Sprintf(
+			"Job %s is still %s: on_destroy = \"abandon\" removed it from the Terraform state without canceling it. "+
+				"It keeps running (and billing) until it ends or you cancel it with `tp job cancel %s`.", id, job.Status, id))
+		return result, nil
+	case job.Status.Is(client.StatusCanceling):
+		// Someone (perhaps an earlier destroy) already asked; just wait.
+	default:
+		done, err := requestCancel(ctx, api, id, result)
+		if err != nil || done {
+			if err == nil {
+				result = purge(ctx, api, id, s, result)
+			}
+			return result, err
+		}
+	}
+	final, err := waitForTerminal(ctx, api, id, job, s.Wait)
+	if err != nil {
+		return nil, err
+	}
+	result.Action = destroyCanceled
+	if final == nil {
+		result.Action = destroyGone
+		return result, nil
+	}
+	result.FinalStatus = final.Status
+	return purge(ctx, api, id, s, result), nil
+}
+
+// requestCancel sends the cancel. done means no wait is needed.
+func requestCancel(ctx context.Context, api jobAPI, id string, result *destroyResult) (bool, error) {
+	cancel, err := api.CancelJob(ctx, id)
+	switch {
+	case err == nil && (cancel.Outcome == client.CancelAlreadyCanceled || cancel.Status.IsTerminal()):
+		result.Action, result.FinalStatus = destroyCanceled, client.StatusCanceled
+		return true, nil
+	case err == nil:
+		result.FinalStatus = cancel.Status
+		return false, nil
+	case client.IsNotFound(err):
+		result.Action = destroyGone
+		return true, nil
+	case client.IsBadRequest(err):
+		// Not cancelable: most likely it ended between our read and the
+		// cancel. Look again rather than guess.
+		job, readErr := api.GetJob(ctx, id)
+		if client.IsNotFound(readErr) {
+			result.Action = destroyGone
+			return true, nil
+		}
+		if readErr == nil && job.Status.IsTerminal() {
+			result.Action, result.FinalStatus = destroyTerminal, job.Status
+			return true, nil
+		}
+		status := "unknown"
+		if readErr == nil {
+			status = string(job.Status)
+		}
+		return false, fmt.Errorf("the engine refused to cancel job %s, which is %s: %w", id, status, err)
+	default:
+		return false, fmt.Errorf("canceling job %s: %w", id, err)
+	}
+}
+
+// purge deletes a terminal job from the engine's lists when asked to. A
+// failure is only a warning: the job no longer runs, so nothing bills.
+func purge(ctx context.Context, api jobAPI, id string, s destroySettings, result *destroyResult) *destroyResult {
+	if !s.Purge || result.Action == destroyGone {
+		return result
+	}
+	if _, err := api.DeleteJob(ctx, id); err != nil && !client.IsNotFound(err) {
+		result.Warnings = append(result.Warnings, fmt.Sprintf(
+			"Job %s has stopped (%s), but purge_on_destroy could not delete it from the engine's job list: %v. "+
+				"Nothing is running; delete it later with `tp job delete %s` if you want it gone.", id, result.FinalStatus, err, id))
+	}
+	return result
+}

@@ -1,0 +1,198 @@
+// Package provider is the Terraform face of TensorPool: the provider
+// configuration, the tensorpool_job resource and data source.
+package provider
+
+import (
+	"context"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/float64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/provider"
+	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/backoff"
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/client"
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/clock"
+)
+
+// Environment variables read when the matching attribute is not set. They
+// are the official CLI's, so one environment serves both.
+const (
+	EnvAPIKey    = "TENSORPOOL_KEY"
+	EnvEngineURL = "TENSORPOOL_ENGINE"
+)
+
+// DefaultPollPolicy is how destroy and wait_for_completion poll a job: the
+// first look comes after a second (a fast cancellation is noticed at once),
+// then the interval grows to a 10 s cap so that a long wait costs few
+// requests. The engine's Retry-After is honoured up to 30 s.
+var DefaultPollPolicy = backoff.Policy{Initial: time.Second, Max: 10 * time.Second, Multiplier: 1.5, Jitter: 0.1, MaxHint: 30 * time.Second}
+
+// Options are the knobs tests turn; production uses the zero value.
+type Options struct {
+	PollPolicy    backoff.Policy
+	RetryPolicy   backoff.Policy
+	Clock         clock.Clock
+	CommandRunner client.CommandRunner
+}
+
+// TensorPoolProvider is the provider implementation.
+type TensorPoolProvider struct {
+	version string
+	opts    Options
+}
+
+var _ provider.Provider = (*TensorPoolProvider)(nil)
+
+// New returns a constructor for the provider, as providerserver expects.
+func New(version string, opts Options) func() provider.Provider {
+	if opts.PollPolicy == (backoff.Policy{}) {
+		opts.PollPolicy = DefaultPollPolicy
+	}
+	opts.Clock = clock.OrReal(opts.Clock)
+	return func() provider.Provider {
+		return &TensorPoolProvider{version: version, opts: opts}
+	}
+}
+
+type providerModel struct {
+	APIKey     types.String  `tfsdk:"api_key"`
+	EngineURL  types.String  `tfsdk:"engine_url"`
+	MaxRetries types.Int64   `tfsdk:"max_retries"`
+	RateLimit  types.Float64 `tfsdk:"rate_limit"`
+}
+
+// Metadata names the provider.
+func (p *TensorPoolProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
+	resp.TypeName = "tensorpool"
+	resp.Version = p.version
+}
+
+// Schema describes the provider block.
+func (p *TensorPoolProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "The TensorPool provider submits ML training jobs to [TensorPool](https://tensorpool.dev) GPU clusters, " +
+			"shows jobs that changed outside Terraform, and cancels them on destroy, waiting until they have really stopped. " +
+			"Every setting can come from the environment, so a Terraform Cloud workspace needs only the `TENSORPOOL_KEY` variable.",
+		Attributes: map[string]schema.Attribute{
+			"api_key": schema.StringAttribute{
+				MarkdownDescription: "TensorPool API key. Defaults to the `TENSORPOOL_KEY` environment variable. " +
+					"Only operations that call the engine need it, so `terraform validate` works without one. " +
+					"The key is sent only in the `Authorization` header and the first WebSocket message, and never logged.",
+				Optional:  true,
+				Sensitive: true,
+			},
+			"engine_url": schema.StringAttribute{
+				MarkdownDescription: "Base URL of the TensorPool engine. Defaults to the `TENSORPOOL_ENGINE` environment variable, " +
+					"then `" + client.DefaultBaseURL + "`. Plain `http://` is accepted only for a loopback host (a local simulator).",
+				Optional:   true,
+				Validators: []validator.String{engineURLValidator{}},
+			},
+			"max_retries": schema.Int64Attribute{
+				MarkdownDescription: "How many times an idempotent request (reading, canceling or deleting a job) is retried after " +
+					"a rate limit (429), a server error (5xx) or a network error, with exponential backoff that honours `Retry-After` " +
+					"up to 30 seconds per wait. Default `4`; `0` disables retries. Job submission is never retried, because a retry would start a second job.",
+				Optional:   true,
+				Validators: []validator.Int64{int64validator.Between(0, 20)},
+			},
+			"rate_limit": schema.Float64Attribute{
+				MarkdownDescription: "Maximum requests per second this provider sends to the engine, across all resources. " +
+					"Unset or `0` means no client-side limit. Set it for plans over many jobs if the engine answers 429.",
+				Optional:   true,
+				Validators: []validator.Float64{float64validator.AtLeast(0)},
+			},
+		},
+	}
+}
+
+// providerData is what resources and data sources receive from Configure.
+type providerData struct {
+	client *client.Client
+	apiKey string
+	opts   Options
+}
+
+// Configure builds the engine client. A missing key is not an error here:
+// only operations that need the engine report it.
+func (p *TensorPoolProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
+	var cfg providerModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	for attr, unknown := range map[string]bool{
+		"api_key": cfg.APIKey.IsUnknown(), "engine_url": cfg.EngineURL.IsUnknown(),
+		"max_retries": cfg.MaxRetries.IsUnknown(), "rate_limit": cfg.RateLimit.IsUnknown(),
+	} {
+		if unknown {
+			resp.Diagnostics.AddAttributeError(path.Root(attr), "Provider setting not known yet",
+				"The TensorPool provider's `"+attr+"` depends on a value that is only known after apply. "+
+					"Set it from a variable or the environment, or apply its source first with -target.")
+		}
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
+	apiKey := strings.TrimSpace(os.Getenv(EnvAPIKey))
+	if !cfg.APIKey.IsNull() {
+		apiKey = strings.TrimSpace(cfg.APIKey.ValueString())
+	}
+	ctx = maskKey(ctx, apiKey)
+	engineURL := os.Getenv(EnvEngineURL)
+	if !cfg.EngineURL.IsNull() {
+		engineURL = cfg.EngineURL.ValueString()
+	}
+	maxRetries := 0
+	if !cfg.MaxRetries.IsNull() {
+		maxRetries = int(cfg.MaxRetries.ValueInt64())
+		if maxRetries == 0 {
+			maxRetries = -1 // the client reads 0 as "default"
+		}
+	}
+	c, err := client.New(client.Config{
+		BaseURL:       engineURL,
+		APIKey:        apiKey,
+		UserAgent:     "terraform-provider-tensorpool/" + p.version,
+		MaxRetries:    maxRetries,
+		RetryPolicy:   p.opts.RetryPolicy,
+		RateLimit:     cfg.RateLimit.ValueFloat64(),
+		Clock:         p.opts.Clock,
+		Logger:        tflogLogger{},
+		CommandRunner: p.opts.CommandRunner,
+	})
+	if err != nil {
+		where := path.Root("engine_url")
+		detail := err.Error()
+		if cfg.EngineURL.IsNull() {
+			detail += " (the value came from the " + EnvEngineURL + " environment variable)"
+		}
+		resp.Diagnostics.AddAttributeError(where, "Invalid TensorPool engine URL", detail)
+		return
+	}
+	tflog.Debug(ctx, "configured the TensorPool engine client", map[string]any{
+		"engine_url": c.BaseURL(), "api_key_set": apiKey != "",
+	})
+	data := &providerData{client: c, apiKey: apiKey, opts: p.opts}
+	resp.ResourceData = data
+	resp.DataSourceData = data
+}
+
+// Resources lists the provider's resources.
+func (p *TensorPoolProvider) Resources(_ context.Context) []func() resource.Resource {
+	return []func() resource.Resource{NewJobResource}
+}
+
+// DataSources lists the provider's data sources.
+func (p *TensorPoolProvider) DataSources(_ context.Context) []func() datasource.DataSource {
+	return []func() datasource.DataSource{NewJobDataSource}
+}
