@@ -471,4 +471,3 @@ func messageText(job *client.Job) string {
 	}
 	return ": " + *job.Message
 }
-

@@ -172,11 +172,11 @@ func destroyJob(ctx context.Context, api jobAPI, id string, s destroySettings) (
 	if err != nil {
 		return nil, err
 	}
-	result.Action = destroyCanceled
 	if final == nil {
-		result.Action = destroyGone
+		result.Action, result.FinalStatus = destroyGone, ""
 		return result, nil
 	}
+	result.Action = destroyCanceled
 	result.FinalStatus = final.Status
 	return purge(ctx, api, id, s, result), nil
 }
@@ -192,14 +192,14 @@ func requestCancel(ctx context.Context, api jobAPI, id string, result *destroyRe
 		result.FinalStatus = cancel.Status
 		return false, nil
 	case client.IsNotFound(err):
-		result.Action = destroyGone
+		result.Action, result.FinalStatus = destroyGone, ""
 		return true, nil
 	case client.IsBadRequest(err):
 		// Not cancelable: most likely it ended between our read and the
 		// cancel. Look again rather than guess.
 		job, readErr := api.GetJob(ctx, id)
 		if client.IsNotFound(readErr) {
-			result.Action = destroyGone
+			result.Action, result.FinalStatus = destroyGone, ""
 			return true, nil
 		}
 		if readErr == nil && job.Status.IsTerminal() {

@@ -35,7 +35,9 @@ func (replaceUnlessAdopting) Description(context.Context) string {
 	return "Changing this value submits a new job, except right after an import, when the configured value is adopted."
 }
 
-func (m replaceUnlessAdopting) MarkdownDescription(ctx context.Context) string { return m.Description(ctx) }
+func (m replaceUnlessAdopting) MarkdownDescription(ctx context.Context) string {
+	return m.Description(ctx)
+}
 
 func (replaceUnlessAdopting) PlanModifyString(ctx context.Context, req planmodifier.StringRequest, resp *planmodifier.StringResponse) {
 	if req.State.Raw.IsNull() || req.Plan.Raw.IsNull() || req.PlanValue.Equal(req.StateValue) {

@@ -20,7 +20,9 @@ func (jobConfigValidator) Description(context.Context) string {
 	return "must be valid TOML with a non-empty `commands` list"
 }
 
-func (v jobConfigValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+func (v jobConfigValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
 
 func (jobConfigValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
 	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
@@ -66,7 +68,9 @@ func (clusterIDValidator) Description(context.Context) string {
 	return "must be a TensorPool cluster id such as `c-abc123`"
 }
 
-func (v clusterIDValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+func (v clusterIDValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
 
 func (clusterIDValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
 	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
@@ -86,7 +90,9 @@ func (engineURLValidator) Description(context.Context) string {
 	return "must be an https:// URL, or http:// to a loopback host"
 }
 
-func (v engineURLValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+func (v engineURLValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
 
 func (engineURLValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
 	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
