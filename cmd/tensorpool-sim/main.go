@@ -1,0 +1,195 @@
+// Command tensorpool-sim runs the local TensorPool engine simulator
+// (package internal/sim) as a process, for demos and for tests that drive the
+// provider through a real Terraform binary.
+//
+//	tensorpool-sim -listen 127.0.0.1:0 -api-key KEY [-api-key KEY2 …] -cluster c-local \
+//	    -pending 1s -run-duration 0 -outcome completed -cancel-latency 3s
+//
+// The first line of stdout is TENSORPOOL_ENGINE=http://HOST:PORT, so a
+// script can start it with port 0 and read where it listens. Requests are
+// logged to stderr (method, path, status; never headers or keys). SIGINT or
+// SIGTERM shuts it down gracefully with exit status 0.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/sim"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// shutdownTimeout bounds the wait for requests in flight after a signal.
+const shutdownTimeout = 5 * time.Second
+
+// run is main without the process: it serves until ctx ends and returns the
+// exit status.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	cfg, err := parseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "tensorpool-sim:", err)
+		return 2
+	}
+	logger := log.New(stderr, "tensorpool-sim: ", log.LstdFlags|log.Lmicroseconds)
+	cfg.opts.Logf = logger.Printf
+
+	srv, err := sim.Listen(cfg.listen, cfg.opts)
+	if err != nil {
+		fmt.Fprintln(stderr, "tensorpool-sim:", err)
+		return 1
+	}
+	// The first line of stdout, written unbuffered: scripts wait for it.
+	if _, err := fmt.Fprintf(stdout, "TENSORPOOL_ENGINE=%s\n", srv.URL); err != nil {
+		srv.Close()
+		return 1
+	}
+	if f, ok := stdout.(interface{ Sync() error }); ok {
+		_ = f.Sync()
+	}
+	o := cfg.opts
+	logger.Printf("listening on %s: %d user(s) user-1…user-%d, clusters %s, pending %s, run %s, outcome %s, cancel latency %s, info Retry-After %s",
+		srv.URL, countUnique(o.APIKeys), countUnique(o.APIKeys), strings.Join(o.Clusters, ","), o.PendingDelay,
+		runDuration(o.RunDuration), o.Outcome, o.CancelLatency, o.InfoRetryAfter)
+
+	<-ctx.Done()
+	logger.Printf("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		logger.Printf("shutdown: %v", err)
+	}
+	return 0
+}
+
+type config struct {
+	listen string
+	opts   sim.Options
+}
+
+// listFlag accumulates a repeated string flag.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error {
+	if strings.TrimSpace(v) == "" {
+		return errors.New("must not be empty")
+	}
+	*l = append(*l, v)
+	return nil
+}
+
+// maskedListFlag is a listFlag whose values never appear in help or errors:
+// it holds API keys.
+type maskedListFlag struct{ listFlag }
+
+func (l *maskedListFlag) String() string { return "" }
+
+func parseFlags(args []string, stderr io.Writer) (config, error) {
+	d := sim.DefaultOptions()
+	fs := flag.NewFlagSet("tensorpool-sim", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var keys maskedListFlag
+	var clusters listFlag
+	listen := fs.String("listen", "127.0.0.1:0", "address to listen on (loopback only unless -allow-remote)")
+	allowRemote := fs.Bool("allow-remote", false, "allow a non-loopback -listen address")
+	fs.Var(&keys, "api-key", "accepted API key, repeatable; each key is a user (default "+sim.DefaultAPIKey+")")
+	fs.Var(&clusters, "cluster", "known cluster id, repeatable (default "+sim.DefaultCluster+")")
+	pending := fs.Duration("pending", d.PendingDelay, "how long a new job stays pending")
+	runFor := fs.Duration("run-duration", d.RunDuration, "how long a job runs before -outcome; 0 = until canceled")
+	outcome := fs.String("outcome", d.Outcome, "status after -run-duration: completed, error or failed")
+	cancelLatency := fs.Duration("cancel-latency", d.CancelLatency, "how long a canceled job stays canceling")
+	infoRetry := fs.Duration("info-retry-after", d.InfoRetryAfter, "Retry-After on /job/info for live jobs; 0 = none")
+	msgTimeout := fs.Duration("message-timeout", d.MessageTimeout, "how long a WebSocket waits for a client message")
+	rateLimit := fs.Float64("rate-limit", 0, "REST requests per second per key; 0 = unlimited")
+	rateRetry := fs.Int("rate-limit-retry-after", sim.DefaultRateLimitRetryAfter, "Retry-After seconds of a 429")
+	failRate := fs.Float64("fail-rate", 0, "fraction (0..1) of REST requests answered 500/503")
+	failNext := fs.Int("fail-next", 0, "answer the next N REST requests 503")
+	latency := fs.Duration("latency", 0, "delay added before each API response")
+	garble := fs.String("garble", "", `corrupt /job/info answers: "not-json" or "wrong-shape"`)
+	dropPush := fs.Bool("drop-push", false, "drop the /job/push connection after sending job_id (client sees 1006)")
+	listenUnavailable := fs.Bool("listen-unavailable", false, "answer /job/listen with HTTP 404")
+	if err := fs.Parse(args); err != nil {
+		return config{}, err
+	}
+	if fs.NArg() > 0 {
+		return config{}, fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+	if !*allowRemote {
+		if err := checkLoopback(*listen); err != nil {
+			return config{}, err
+		}
+	}
+	o := sim.Options{
+		APIKeys:        keys.listFlag,
+		Clusters:       clusters,
+		PendingDelay:   *pending,
+		RunDuration:    *runFor,
+		Outcome:        *outcome,
+		CancelLatency:  *cancelLatency,
+		InfoRetryAfter: *infoRetry,
+		MessageTimeout: *msgTimeout,
+		Faults: sim.Faults{
+			RateLimit: *rateLimit, RateLimitRetryAfter: *rateRetry, FailRate: *failRate, FailNext: *failNext,
+			Latency: *latency, Garble: *garble, DropPushAfterJobID: *dropPush, ListenUnavailable: *listenUnavailable,
+		},
+	}
+	if len(o.APIKeys) == 0 {
+		o.APIKeys = d.APIKeys
+	}
+	if len(o.Clusters) == 0 {
+		o.Clusters = d.Clusters
+	}
+	if err := o.Validate(); err != nil {
+		return config{}, err
+	}
+	return config{listen: *listen, opts: o}, nil
+}
+
+// checkLoopback refuses addresses reachable from other machines: the
+// simulator hands out jobs to anyone holding a well-known demo key.
+func checkLoopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("-listen %q: %w", addr, err)
+	}
+	if strings.EqualFold(host, "localhost") {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("-listen %q is not a loopback address; pass -allow-remote to listen there anyway", addr)
+}
+
+func countUnique(keys []string) int {
+	seen := map[string]bool{}
+	for _, k := range keys {
+		seen[k] = true
+	}
+	return len(seen)
+}
+
+func runDuration(d time.Duration) string {
+	if d == 0 {
+		return "until canceled"
+	}
+	return d.String()
+}

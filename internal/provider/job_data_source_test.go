@@ -1,0 +1,57 @@
+package provider
+
+import (
+	"fmt"
+	"regexp"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/sim"
+)
+
+func TestAccJobDataSource(t *testing.T) {
+	env := newAccEnv(t, sim.Options{})
+	id, err := env.engine().AddJob(accKey, accCluster)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := env.engine().SetStatus(id, "completed"); err != nil {
+		t.Fatal(err)
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: env.factories(),
+		Steps: []resource.TestStep{
+			{
+				Config: env.providerBlock() + fmt.Sprintf("data \"tensorpool_job\" \"x\" {\n  id = %q\n}\n", id),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("data.tensorpool_job.x", tfjsonpath.New("status"), knownvalue.StringExact("completed")),
+					statecheck.ExpectKnownValue("data.tensorpool_job.x", tfjsonpath.New("cluster_id"), knownvalue.StringExact(accCluster)),
+					statecheck.ExpectKnownValue("data.tensorpool_job.x", tfjsonpath.New("exit_code"), knownvalue.Int64Exact(0)),
+					statecheck.ExpectKnownValue("data.tensorpool_job.x", tfjsonpath.New("job_info_json"), knownvalue.StringRegexp(regexp.MustCompile(`"status":"completed"`))),
+				},
+			},
+			{
+				Config:      env.providerBlock() + "data \"tensorpool_job\" \"x\" {\n  id = \"job-doesnotexist\"\n}\n",
+				ExpectError: regexp.MustCompile(`(?s)TensorPool job not found.*job-doesnotexist`),
+			},
+			{
+				// Another user's job: the engine's 403 is quoted.
+				PreConfig:   func() {},
+				Config:      env.providerBlock() + fmt.Sprintf("data \"tensorpool_job\" \"x\" {\n  id = %q\n}\n", otherUsersJob(t, env)),
+				ExpectError: regexp.MustCompile(`(?s)403.*Access denied`),
+			},
+		},
+	})
+}
+
+func otherUsersJob(t *testing.T, env *accEnv) string {
+	id, err := env.engine().AddJob("tp-other-user-key", accCluster)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}

@@ -1,0 +1,425 @@
+package provider
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/sim"
+)
+
+func TestAccJob_lifecycleFromEnvironmentOnly(t *testing.T) {
+	env := newAccEnv(t, sim.Options{PendingDelay: time.Hour, CancelLatency: 300 * time.Millisecond})
+	// Terraform Cloud style: no provider block at all, only environment variables.
+	t.Setenv(EnvAPIKey, accKey)
+	t.Setenv(EnvEngineURL, env.server.URL)
+	config := env.jobResource("test")
+	var id string
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: env.factories(),
+		CheckDestroy:             env.checkJobsStopped(),
+		Steps: []resource.TestStep{
+			{
+				Config: config,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(jobAddr, tfjsonpath.New("status"), knownvalue.StringExact("pending")),
+					statecheck.ExpectKnownValue(jobAddr, tfjsonpath.New("cluster_id"), knownvalue.StringExact(accCluster)),
+					statecheck.ExpectKnownValue(jobAddr, tfjsonpath.New("instance_type"), knownvalue.NotNull()),
+					statecheck.ExpectKnownValue(jobAddr, tfjsonpath.New("exit_code"), knownvalue.Null()),
+					statecheck.ExpectKnownValue(jobAddr, tfjsonpath.New("on_destroy"), knownvalue.StringExact("cancel")),
+				},
+				Check: resource.ComposeTestCheckFunc(
+					captureID(jobAddr, &id),
+					func(*terraform.State) error {
+						job := env.onlyJob()
+						if job.JobID != id {
+							return fmt.Errorf("state id %s, engine job %s", id, job.JobID)
+						}
+						// The engine's upload command ran in source_dir.
+						if !strings.Contains(job.UploadListing, "train.py") {
+							return fmt.Errorf("upload listing %q does not show source_dir's files", job.UploadListing)
+						}
+						return nil
+					},
+				),
+			},
+			{
+				// A second plan with the same configuration changes nothing.
+				Config:   config,
+				PlanOnly: true,
+			},
+			{
+				ResourceName:      jobAddr,
+				ImportState:       true,
+				ImportStateVerify: true,
+				// The engine does not return the inputs, and status moves on its own.
+				ImportStateVerifyIgnore: []string{"config", "source_dir", "teardown_cluster", "status", "message", "updated_at", "job_info_json"},
+			},
+			{
+				ResourceName:       jobAddr,
+				ImportState:        true,
+				ImportStateKind:    resource.ImportBlockWithID,
+				ExpectNonEmptyPlan: true,
+				ImportPlanChecks: resource.ImportPlanChecks{PreApply: []plancheck.PlanCheck{
+					// The unknown inputs are adopted in place, never by replacing the job.
+					plancheck.ExpectResourceAction(jobAddr, plancheck.ResourceActionUpdate),
+				}},
+			},
+		},
+	})
+	if n := len(env.engine().Jobs()); n != 1 {
+		t.Errorf("%d jobs were submitted, want 1", n)
+	}
+}
+
+func TestAccJob_importAdoptsConfiguration(t *testing.T) {
+	env := newAccEnv(t, sim.Options{CancelLatency: 200 * time.Millisecond})
+	id, err := env.engine().AddJob(accKey, accCluster)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withImport := env.jobConfig() + fmt.Sprintf("\nimport {\n  to = %s\n  id = %q\n}\n", jobAddr, id)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: env.factories(),
+		CheckDestroy:             env.checkJobsStopped(),
+		Steps: []resource.TestStep{
+			{
+				Config: withImport,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(jobAddr, plancheck.ResourceActionUpdate),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(jobAddr, tfjsonpath.New("id"), knownvalue.StringExact(id)),
+					statecheck.ExpectKnownValue(jobAddr, tfjsonpath.New("config"), knownvalue.NotNull()),
+				},
+			},
+			{
+				// Adopted: the same configuration plans nothing.
+				Config: env.jobConfig(),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectEmptyPlan(),
+				}},
+			},
+			{
+				// Once adopted, a changed input replaces the job as usual.
+				Config: strings.Replace(env.jobConfig(), "python train.py", "python train2.py", 1),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(jobAddr, plancheck.ResourceActionDestroyBeforeCreate),
+				}},
+			},
+		},
+	})
+	if n := len(env.engine().Jobs()); n != 2 {
+		t.Errorf("%d jobs, want the imported one and its replacement", n)
+	}
+}
+
+func TestAccJob_destroyWaitsForCanceled(t *testing.T) {
+	// The engine takes 2s to cancel; the destroy may only succeed after.
+	env := newAccEnv(t, sim.Options{CancelLatency: 2 * time.Second, InfoRetryAfter: 0})
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: env.factories(),
+		CheckDestroy: func(s *terraform.State) error {
+			job := env.onlyJob()
+			if job.Status != "canceled" || job.ObservedTerminalAt == nil {
+				return fmt.Errorf("destroy returned while the job was %q (observed terminal: %v)", job.Status, job.ObservedTerminalAt)
+			}
+			return nil
+		},
+		Steps: []resource.TestStep{{Config: env.jobConfig()}},
+	})
+}
+
+func TestAccJob_destroyTimeoutKeepsJobThenSecondDestroyFinishes(t *testing.T) {
+	env := newAccEnv(t, sim.Options{CancelLatency: time.Hour})
+	config := env.jobConfig(`  timeouts {
+    delete = "2s"
+  }`)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: env.factories(),
+		CheckDestroy:             env.checkJobsStopped(),
+		Steps: []resource.TestStep{
+			{Config: config},
+			{
+				Config:      config,
+				Destroy:     true,
+				ExpectError: regexp.MustCompile(`(?s)Timed out waiting.*"canceling".*timeouts.delete.*destroy.*again.*abandon`),
+			},
+			{
+				// The job is still in the state, and still canceling.
+				Config: config,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(jobAddr, tfjsonpath.New("status"), knownvalue.StringExact("canceling")),
+				},
+			},
+			{
+				// The engine finishes canceling; destroy again simply works.
+				PreConfig: func() { env.clock.Skip(time.Hour) },
+				Config:    config,
+				Destroy:   true,
+			},
+		},
+	})
+	if n := len(env.engine().Jobs()); n != 1 {
+		t.Errorf("%d jobs: the second destroy must not cancel or submit anything new", n)
+	}
+}
+
+func TestAccJob_driftCanceledOutsideIsShownNotReplaced(t *testing.T) {
+	env := newAccEnv(t, sim.Options{})
+	var id string
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: env.factories(),
+		CheckDestroy:             env.checkJobsStopped("completed"),
+		Steps: []resource.TestStep{
+			{Config: env.jobConfig(), Check: captureID(jobAddr, &id)},
+			{
+				PreConfig: func() {
+					if err := env.engine().SetStatus(id, "canceled"); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: env.jobConfig(),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(jobAddr, plancheck.ResourceActionNoop),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(jobAddr, tfjsonpath.New("status"), knownvalue.StringExact("canceled")),
+				},
+			},
+			{
+				PreConfig: func() {
+					if err := env.engine().SetStatus(id, "completed"); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: env.jobConfig(),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(jobAddr, plancheck.ResourceActionNoop),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(jobAddr, tfjsonpath.New("status"), knownvalue.StringExact("completed")),
+				},
+			},
+		},
+	})
+	if n := len(env.engine().Jobs()); n != 1 {
+		t.Errorf("%d jobs: a finished job must not be run again", n)
+	}
+}
+
+func TestAccJob_driftDeletedOutsideProposesCreate(t *testing.T) {
+	env := newAccEnv(t, sim.Options{})
+	var id string
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: env.factories(),
+		CheckDestroy:             env.checkJobsStopped(),
+		Steps: []resource.TestStep{
+			{Config: env.jobConfig(), Check: captureID(jobAddr, &id)},
+			{
+				PreConfig: func() {
+					if err := env.engine().Remove(id); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: env.jobConfig(),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(jobAddr, plancheck.ResourceActionCreate),
+				}},
+			},
+		},
+	})
+	if n := len(env.engine().Jobs()); n != 1 {
+		t.Errorf("%d jobs remain, want the one re-created", n)
+	}
+}
+
+func TestAccJob_waitForCompletion(t *testing.T) {
+	cases := []struct {
+		outcome string
+		cancel  bool
+		wantErr string
+	}{
+		{outcome: "completed"},
+		{outcome: "error", wantErr: `ended with status "error" \(exit code 1\)`},
+		{outcome: "failed", wantErr: `ended with status "failed"`},
+		{outcome: "completed", cancel: true, wantErr: `ended with status "canceled"`},
+	}
+	for _, tc := range cases {
+		name := tc.outcome
+		if tc.cancel {
+			name = "canceled"
+		}
+		t.Run(name, func(t *testing.T) {
+			runDuration := 500 * time.Millisecond
+			if tc.cancel {
+				runDuration = time.Hour
+			}
+			env := newAccEnv(t, sim.Options{PendingDelay: 100 * time.Millisecond, RunDuration: runDuration, Outcome: tc.outcome})
+			step := resource.TestStep{Config: env.jobConfig("  wait_for_completion = true")}
+			var canceler sync.WaitGroup
+			if tc.cancel {
+				// Someone cancels the job from outside while Terraform waits.
+				step.PreConfig = func() {
+					canceler.Add(1)
+					go func() {
+						defer canceler.Done()
+						cancelFirstJob(env)
+					}()
+				}
+			}
+			if tc.wantErr != "" {
+				step.ExpectError = regexp.MustCompile(tc.wantErr)
+			} else {
+				step.ConfigStateChecks = []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(jobAddr, tfjsonpath.New("status"), knownvalue.StringExact("completed")),
+					statecheck.ExpectKnownValue(jobAddr, tfjsonpath.New("exit_code"), knownvalue.Int64Exact(0)),
+				}
+			}
+			steps := []resource.TestStep{step}
+			if tc.wantErr != "" {
+				// The failed job stays in the state, tainted: the next plan replaces it.
+				steps = append(steps, resource.TestStep{
+					RefreshState:       true,
+					ExpectNonEmptyPlan: true,
+					Check: func(s *terraform.State) error {
+						rs, ok := s.RootModule().Resources[jobAddr]
+						if !ok || !rs.Primary.Tainted {
+							return fmt.Errorf("the failed job must stay in the state, tainted (in state: %v)", ok)
+						}
+						return nil
+					},
+				})
+			}
+			resource.Test(t, resource.TestCase{
+				ProtoV6ProviderFactories: env.factories(),
+				CheckDestroy:             env.checkJobsStopped("completed", "error", "failed"),
+				Steps:                    steps,
+			})
+			canceler.Wait()
+		})
+	}
+}
+
+// cancelFirstJob waits until the engine has a job, then cancels it through
+// the engine's own cancel path, as another user of the account would.
+func cancelFirstJob(env *accEnv) {
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if jobs := env.engine().Jobs(); len(jobs) > 0 {
+			_ = env.engine().SetStatus(jobs[0].JobID, "canceled")
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestAccJob_abandonLeavesJobRunning(t *testing.T) {
+	env := newAccEnv(t, sim.Options{})
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: env.factories(),
+		CheckDestroy: func(*terraform.State) error {
+			if job := env.onlyJob(); job.Status != "running" {
+				return fmt.Errorf("abandoned job is %q, want it left running", job.Status)
+			}
+			return nil
+		},
+		Steps: []resource.TestStep{{Config: env.jobConfig(`  on_destroy = "abandon"`)}},
+	})
+	if stats := env.engine().Stats(); stats["POST /job/cancel"] != 0 {
+		t.Errorf("abandon sent %d cancel requests", stats["POST /job/cancel"])
+	}
+}
+
+func TestAccJob_purgeOnDestroy(t *testing.T) {
+	env := newAccEnv(t, sim.Options{CancelLatency: 300 * time.Millisecond})
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: env.factories(),
+		CheckDestroy: func(*terraform.State) error {
+			if jobs := env.engine().Jobs(); len(jobs) != 0 {
+				return fmt.Errorf("purge_on_destroy left %d jobs in the engine", len(jobs))
+			}
+			if env.engine().Stats()["DELETE /job/delete"] != 1 {
+				return fmt.Errorf("want exactly one DELETE /job/delete, got %v", env.engine().Stats())
+			}
+			return nil
+		},
+		Steps: []resource.TestStep{
+			{Config: env.jobConfig("  purge_on_destroy = true")},
+			{
+				// Switching a destroy-time setting does not resubmit the job.
+				Config: env.jobConfig("  purge_on_destroy = true", `  on_destroy = "cancel"`, "  wait_for_completion = false"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(jobAddr, plancheck.ResourceActionNoop),
+				}},
+			},
+		},
+	})
+}
+
+func TestAccJob_inPlaceSettingsDoNotReplace(t *testing.T) {
+	env := newAccEnv(t, sim.Options{})
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: env.factories(),
+		CheckDestroy:             env.checkJobsStopped(),
+		Steps: []resource.TestStep{
+			{Config: env.jobConfig()},
+			{
+				Config: env.jobConfig(`  on_destroy = "cancel"`, "  purge_on_destroy = true", "  timeouts {\n    delete = \"5m\"\n  }"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(jobAddr, plancheck.ResourceActionUpdate),
+				}},
+			},
+			{
+				Config: env.jobConfig("  teardown_cluster = true", "  purge_on_destroy = true", "  timeouts {\n    delete = \"5m\"\n  }"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(jobAddr, plancheck.ResourceActionDestroyBeforeCreate),
+				}},
+			},
+		},
+	})
+	if n := env.engine().Stats()["WS /job/push"]; n != 2 {
+		t.Errorf("%d submissions, want 2 (the first job and one replacement)", n)
+	}
+}
+
+func TestAccJob_pushDroppedAfterJobIDKeepsTheJob(t *testing.T) {
+	env := newAccEnv(t, sim.Options{})
+	env.engine().SetFaults(sim.Faults{DropPushAfterJobID: true})
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: env.factories(),
+		CheckDestroy:             env.checkJobsStopped(),
+		Steps: []resource.TestStep{
+			{
+				Config:      env.jobConfig(),
+				ExpectError: regexp.MustCompile(`(?s)did not finish cleanly.*connection\s+to\s+the\s+TensorPool\s+engine\s+was\s+lost.*saved\s+in\s+the\s+Terraform\s+state`),
+			},
+			{
+				PreConfig:    func() { env.engine().SetFaults(sim.Faults{}) },
+				RefreshState: true,
+				// Tainted by the failed create: the next apply would replace it.
+				ExpectNonEmptyPlan: true,
+				Check: func(s *terraform.State) error {
+					rs, ok := s.RootModule().Resources[jobAddr]
+					if !ok {
+						return fmt.Errorf("the job the engine created is not in the state")
+					}
+					if job := env.onlyJob(); rs.Primary.ID != job.JobID {
+						return fmt.Errorf("state holds %s, engine has %s", rs.Primary.ID, job.JobID)
+					}
+					return nil
+				},
+			},
+		},
+	})
+}

@@ -1,0 +1,139 @@
+package provider
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/backoff"
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/client"
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/clock"
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/sim"
+)
+
+const (
+	accKey     = "tp-acc-key-0123456789"
+	accCluster = "c-acc"
+	jobAddr    = "tensorpool_job.test"
+)
+
+// Test schedules: the same logic as production, on a millisecond scale.
+var (
+	testPollPolicy  = backoff.Policy{Initial: 50 * time.Millisecond, Max: 300 * time.Millisecond, Multiplier: 1.5, MaxHint: 300 * time.Millisecond}
+	testRetryPolicy = backoff.Policy{Initial: 10 * time.Millisecond, Max: 100 * time.Millisecond, Multiplier: 2, MaxHint: 100 * time.Millisecond}
+)
+
+// accEnv is one acceptance test's world: an in-process simulator whose clock
+// the test can move forward, and provider factories pointing at it.
+type accEnv struct {
+	t      *testing.T
+	server *sim.Server
+	clock  *clock.Offset
+	srcDir string
+}
+
+func newAccEnv(t *testing.T, opts sim.Options) *accEnv {
+	t.Helper()
+	offset := &clock.Offset{}
+	if opts.Clock == nil {
+		opts.Clock = offset
+	}
+	if len(opts.APIKeys) == 0 {
+		opts.APIKeys = []string{accKey, "tp-other-user-key"}
+	}
+	if len(opts.Clusters) == 0 {
+		opts.Clusters = []string{accCluster}
+	}
+	server, err := sim.Start(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(server.Close)
+	src := t.TempDir()
+	if err := os.WriteFile(filepath.Join(src, "train.py"), []byte("print('hi')\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return &accEnv{t: t, server: server, clock: offset, srcDir: src}
+}
+
+func (e *accEnv) engine() *sim.Engine { return e.server.Engine }
+
+func (e *accEnv) factories() map[string]func() (tfprotov6.ProviderServer, error) {
+	return map[string]func() (tfprotov6.ProviderServer, error){
+		"tensorpool": providerserver.NewProtocol6WithError(New("test", Options{
+			PollPolicy:  testPollPolicy,
+			RetryPolicy: testRetryPolicy,
+		})()),
+	}
+}
+
+// providerBlock configures the provider explicitly; envOnly tests leave it
+// out and set the environment instead.
+func (e *accEnv) providerBlock() string {
+	return fmt.Sprintf("provider \"tensorpool\" {\n  engine_url = %q\n  api_key    = %q\n}\n", e.server.URL, accKey)
+}
+
+// jobConfig renders a tensorpool_job with extra attribute lines.
+func (e *accEnv) jobConfig(extra ...string) string {
+	return e.providerBlock() + e.jobResource("test", extra...)
+}
+
+func (e *accEnv) jobResource(name string, extra ...string) string {
+	return fmt.Sprintf(`
+resource "tensorpool_job" %q {
+  cluster_id = %q
+  source_dir = %q
+  config     = <<-EOT
+    commands = ["python train.py"]
+    outputs  = ["checkpoints/"]
+  EOT
+%s
+}
+`, name, accCluster, e.srcDir, strings.Join(extra, "\n"))
+}
+
+// onlyJob returns the single job in the simulator.
+func (e *accEnv) onlyJob() sim.JobSnapshot {
+	e.t.Helper()
+	jobs := e.engine().Jobs()
+	if len(jobs) != 1 {
+		e.t.Fatalf("the simulator has %d jobs, want 1", len(jobs))
+	}
+	return jobs[0]
+}
+
+// checkJobsStopped is the CheckDestroy of every test: after a destroy that
+// reported success, no job the test created may still be running.
+func (e *accEnv) checkJobsStopped(allowed ...string) func(*terraform.State) error {
+	return func(*terraform.State) error {
+		for _, job := range e.engine().Jobs() {
+			ok := job.Status == string(client.StatusCanceled)
+			for _, a := range allowed {
+				ok = ok || job.Status == a
+			}
+			if !ok {
+				return fmt.Errorf("job %s is %q after destroy", job.JobID, job.Status)
+			}
+		}
+		return nil
+	}
+}
+
+// captureID stores a resource's id during a step.
+func captureID(addr string, into *string) func(*terraform.State) error {
+	return func(s *terraform.State) error {
+		rs, ok := s.RootModule().Resources[addr]
+		if !ok {
+			return fmt.Errorf("%s not in state", addr)
+		}
+		*into = rs.Primary.ID
+		return nil
+	}
+}

@@ -1,0 +1,192 @@
+package sim
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+func TestRateLimit(t *testing.T) {
+	srv, fc := start(t, func(o *Options) { o.RateLimit = 2 })
+	url := srv.URL + "/user/info"
+	limited := map[string]any{"message": "Rate limit exceeded"}
+
+	do(t, "GET", url, key1, "").expect(t, 200, nil)
+	do(t, "GET", url, key1, "").expect(t, 200, nil)
+	r := do(t, "GET", url, key1, "")
+	r.expect(t, 429, limited)
+	if got := r.header.Get("Retry-After"); got != "1" {
+		t.Errorf("Retry-After %q, want the default 1", got)
+	}
+	// Per key: the second user still has its whole bucket.
+	do(t, "GET", url, key2, "").expect(t, 200, nil)
+	// The bucket refills on the engine clock.
+	fc.Advance(500 * time.Millisecond)
+	do(t, "GET", url, key1, "").expect(t, 200, nil)
+	do(t, "GET", url, key1, "").expect(t, 429, limited)
+	// Unauthenticated requests are refused before the limiter.
+	do(t, "GET", url, "", "").expect(t, 401, nil)
+	// Faults never apply to /healthz or /_sim/*.
+	for range 5 {
+		do(t, "GET", srv.URL+"/healthz", "", "").expect(t, 200, nil)
+		do(t, "GET", srv.URL+"/_sim/stats", "", "").expect(t, 200, nil)
+	}
+	// Every API request is counted, 429s and 401s included; /healthz and
+	// /_sim/* are not.
+	if got := srv.Engine.Stats(); got["GET /user/info"] != 7 || len(got) != 1 {
+		t.Errorf("stats %v, want only GET /user/info: 7", got)
+	}
+
+	f := srv.Engine.Faults()
+	f.RateLimitRetryAfter = 7
+	srv.Engine.SetFaults(f)
+	r = do(t, "GET", url, key1, "")
+	if r.code != 429 || r.header.Get("Retry-After") != "7" {
+		t.Errorf("status %d Retry-After %q, want 429 with 7", r.code, r.header.Get("Retry-After"))
+	}
+	srv.Engine.SetFaults(Faults{})
+	do(t, "GET", url, key1, "").expect(t, 200, nil)
+}
+
+func TestFailNext(t *testing.T) {
+	srv, _ := start(t, func(o *Options) { o.FailNext = 2 })
+	id := addJob(t, srv.Engine, key1)
+	// /healthz and /_sim/* do not consume the failures.
+	do(t, "GET", srv.URL+"/healthz", "", "").expect(t, 200, nil)
+	do(t, "GET", srv.URL+"/_sim/jobs", "", "").expect(t, 200, nil)
+	for i := range 2 {
+		r := do(t, "POST", srv.URL+"/job/cancel/"+id, key1, "")
+		r.expect(t, 503, map[string]any{"message": "Service unavailable"})
+		if r.header.Get("Retry-After") != "1" {
+			t.Errorf("failure %d: Retry-After %q, want 1", i, r.header.Get("Retry-After"))
+		}
+		if got := status(t, srv.Engine, id); got != "running" {
+			t.Fatalf("a failed cancel changed the job: %s", got)
+		}
+	}
+	if n := srv.Engine.Faults().FailNext; n != 0 {
+		t.Errorf("FailNext left at %d", n)
+	}
+	checkCancelSchema(t, do(t, "POST", srv.URL+"/job/cancel/"+id, key1, "").raw(t, 202, nil))
+	if got := srv.Engine.Stats()["POST /job/cancel"]; got != 3 {
+		t.Errorf("POST /job/cancel counted %d times, want 3", got)
+	}
+}
+
+func TestFailRate(t *testing.T) {
+	srv, _ := start(t, func(o *Options) { o.FailRate = 1 })
+	seen := map[int]bool{}
+	for range 60 {
+		r := do(t, "GET", srv.URL+"/job/list", key1, "")
+		switch r.code {
+		case 500:
+			r.expect(t, 500, map[string]any{"message": "Internal server error"})
+		case 503:
+			r.expect(t, 503, map[string]any{"message": "Service unavailable"})
+		default:
+			t.Fatalf("status %d with FailRate 1", r.code)
+		}
+		if r.header.Get("Retry-After") != "1" {
+			t.Fatalf("Retry-After %q, want 1", r.header.Get("Retry-After"))
+		}
+		seen[r.code] = true
+	}
+	if !seen[500] || !seen[503] {
+		t.Errorf("60 failures were all %v; want both 500 and 503", seen)
+	}
+	srv.Engine.SetFaults(Faults{FailRate: 0})
+	for range 20 {
+		do(t, "GET", srv.URL+"/job/list", key1, "").expect(t, 200, nil)
+	}
+}
+
+func TestLatency(t *testing.T) {
+	srv, _ := start(t, func(o *Options) { o.Latency = 150 * time.Millisecond })
+	begin := time.Now()
+	do(t, "GET", srv.URL+"/job/list", key1, "").expect(t, 200, nil)
+	if d := time.Since(begin); d < 150*time.Millisecond {
+		t.Errorf("answered after %s, want at least the 150ms latency", d)
+	}
+	begin = time.Now()
+	do(t, "GET", srv.URL+"/healthz", "", "").expect(t, 200, nil)
+	if d := time.Since(begin); d >= 150*time.Millisecond {
+		t.Errorf("/healthz took %s: latency must not apply to it", d)
+	}
+
+	// The wait honours the request context: a client giving up is not kept.
+	srv.Engine.SetFaults(Faults{Latency: time.Hour})
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/job/list", nil)
+	req.Header.Set("Authorization", "Bearer "+key1)
+	if _, err := http.DefaultClient.Do(req); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("err %v, want the client's deadline", err)
+	}
+	// Close (from t.Cleanup) must not hang on the abandoned request.
+}
+
+func TestGarble(t *testing.T) {
+	srv, _ := start(t, func(o *Options) { o.Garble = GarbleNotJSON })
+	id := addJob(t, srv.Engine, key1)
+	if err := srv.Engine.SetStatus(id, "completed"); err != nil {
+		t.Fatal(err)
+	}
+	url := srv.URL + "/job/info/" + id
+
+	r := do(t, "GET", url, key1, "")
+	if r.code != 200 || string(r.body) != "<html>oops</html>" {
+		t.Errorf("not-json: %d %q", r.code, r.body)
+	}
+	srv.Engine.SetFaults(Faults{Garble: GarbleWrongShape})
+	r = do(t, "GET", url, key1, "")
+	var m map[string]any
+	if r.code != 200 || json.Unmarshal(r.body, &m) != nil || m["job_info"] != "oops" || m["message"] != float64(3) {
+		t.Errorf("wrong-shape: %d %s", r.code, r.body)
+	}
+	// Garbled answers are not an observation of the terminal status.
+	if s, _ := srv.Engine.Job(id); s.ObservedTerminalAt != nil {
+		t.Errorf("a garbled answer set observed_terminal_at")
+	}
+	// Errors are not garbled, and other routes are untouched.
+	do(t, "GET", srv.URL+"/job/info/job-0000000000000000", key1, "").expect(t, 404, nil)
+	do(t, "GET", srv.URL+"/job/list", key1, "").expect(t, 200, nil)
+
+	srv.Engine.SetFaults(Faults{})
+	do(t, "GET", url, key1, "").expect(t, 200, nil)
+	if s, _ := srv.Engine.Job(id); s.ObservedTerminalAt == nil {
+		t.Errorf("a clean answer did not set observed_terminal_at")
+	}
+}
+
+func TestListenUnavailable(t *testing.T) {
+	srv, _ := start(t, func(o *Options) { o.ListenUnavailable = true })
+	id := addJob(t, srv.Engine, key1)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, resp, err := websocket.Dial(ctx, wsURL(srv, "/job/listen/"+id), nil)
+	if err == nil {
+		c.CloseNow()
+		t.Fatal("the listen socket upgraded despite ListenUnavailable")
+	}
+	if resp == nil || resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("dial: %v, response %v; want HTTP 404", err, resp)
+	}
+	if got := srv.Engine.Stats()["WS /job/listen"]; got != 1 {
+		t.Errorf("WS /job/listen counted %d, want 1", got)
+	}
+}
+
+func TestSetFaultsRejectsInvalid(t *testing.T) {
+	e := New(Options{})
+	defer func() {
+		if recover() == nil {
+			t.Error("SetFaults accepted fail_rate 1.5")
+		}
+	}()
+	e.SetFaults(Faults{FailRate: 1.5})
+}

@@ -1,0 +1,211 @@
+package sim
+
+import (
+	"strings"
+	"time"
+)
+
+// Job statuses. [DOC] The wire values are lowercase.
+const (
+	StatusPending   = "pending"
+	StatusRunning   = "running"
+	StatusCanceling = "canceling"
+	StatusCompleted = "completed"
+	StatusError     = "error"
+	StatusFailed    = "failed"
+	StatusCanceled  = "canceled"
+)
+
+// IsTerminal reports whether status is final. [DOC] The docs write some
+// statuses in upper case, so the comparison ignores case; [INF] an unknown
+// status is not terminal.
+func IsTerminal(status string) bool {
+	switch strings.ToLower(status) {
+	case StatusCompleted, StatusError, StatusFailed, StatusCanceled:
+		return true
+	}
+	return false
+}
+
+// exitCode is the job's exit code, if it has one: [DOC] completed means exit
+// code 0 and error a non-zero exit ([INF] 1); other statuses have none.
+func exitCode(status string) (int, bool) {
+	switch strings.ToLower(status) {
+	case StatusCompleted:
+		return 0, true
+	case StatusError:
+		return 1, true
+	}
+	return 0, false
+}
+
+// step is one scheduled status change.
+type step struct {
+	at     time.Time
+	status string
+}
+
+// job is the engine's record of one job. Its status is never stored: it is
+// computed from the schedule and the clock, so that jobs move on "in the
+// background" with no goroutine and no request, and a fake clock moves them
+// exactly when a test advances it.
+type job struct {
+	id      string
+	owner   string // user name, never the key
+	cluster string
+	seq     int // creation order, for stable listings
+	created time.Time
+
+	// steps is the schedule, sorted by time. The status at t is the status of
+	// the last step at or before t; later steps in the slice win ties, which
+	// is how a zero delay takes effect at once.
+	steps []step
+
+	// observedTerminal is when GET /job/info first returned a terminal status.
+	observedTerminal *time.Time
+
+	tpConfig      string
+	system        string
+	teardown      bool
+	uploadListing string
+}
+
+// newJob schedules pending → running → outcome.
+func newJob(id, owner, cluster string, seq int, now time.Time, o Options) *job {
+	j := &job{id: id, owner: owner, cluster: cluster, seq: seq, created: now}
+	running := now.Add(o.PendingDelay)
+	j.steps = []step{{now, StatusPending}, {running, StatusRunning}}
+	if o.RunDuration > 0 {
+		j.steps = append(j.steps, step{running.Add(o.RunDuration), o.Outcome})
+	}
+	return j
+}
+
+// current returns the index of the step in force at now.
+func (j *job) current(now time.Time) int {
+	for i := len(j.steps) - 1; i > 0; i-- {
+		if !j.steps[i].at.After(now) {
+			return i
+		}
+	}
+	return 0
+}
+
+// status returns the status at now.
+func (j *job) status(now time.Time) string { return j.steps[j.current(now)].status }
+
+// updatedAt is when the status in force at now began.
+func (j *job) updatedAt(now time.Time) time.Time { return j.steps[j.current(now)].at }
+
+// next returns the first scheduled change after now, if any.
+func (j *job) next(now time.Time) (time.Time, bool) {
+	i := j.current(now)
+	for _, s := range j.steps[i+1:] {
+		if s.at.After(now) {
+			return s.at, true
+		}
+	}
+	return time.Time{}, false
+}
+
+// terminalAt is when the job became terminal according to the schedule (not
+// when anyone looked), or nil while it is not terminal. A forced change from
+// one terminal status to another keeps the original moment.
+func (j *job) terminalAt(now time.Time) *time.Time {
+	i := j.current(now)
+	if !IsTerminal(j.steps[i].status) {
+		return nil
+	}
+	for i > 0 && IsTerminal(j.steps[i-1].status) {
+		i--
+	}
+	t := j.steps[i].at
+	return &t
+}
+
+// replaceFuture drops every step after now and appends the given ones: the
+// schedule from now on is theirs.
+func (j *job) replaceFuture(now time.Time, steps ...step) {
+	j.steps = j.steps[:j.current(now)+1]
+	j.steps = append(j.steps, steps...)
+}
+
+// force pins the status until the next force or cancel. Forcing the status
+// already in force only clears the schedule, so timestamps stay meaningful.
+func (j *job) force(now time.Time, status string) {
+	if j.status(now) == status {
+		j.replaceFuture(now)
+	} else {
+		j.replaceFuture(now, step{now, status})
+	}
+	if !IsTerminal(status) {
+		// The job is live again; the next terminal read is a new observation.
+		j.observedTerminal = nil
+	}
+}
+
+// cancel starts a cancellation at now: canceling at once, canceled after the
+// latency. [DOC] "Returns 202 immediately after setting job to CANCELING.
+// Cancellation runs in the background."
+func (j *job) cancel(now time.Time, latency time.Duration) {
+	if latency <= 0 {
+		j.replaceFuture(now, step{now, StatusCanceling}, step{now, StatusCanceled})
+		return
+	}
+	j.replaceFuture(now, step{now, StatusCanceling}, step{now.Add(latency), StatusCanceled})
+}
+
+// JobSnapshot is a copy of a job's state at one instant, for tests and the
+// /_sim/jobs route.
+type JobSnapshot struct {
+	JobID     string `json:"job_id"`
+	Owner     string `json:"owner"`
+	ClusterID string `json:"cluster_id"`
+	Status    string `json:"status"`
+	// ExitCode is set for completed (0) and error (1) jobs.
+	ExitCode  *int      `json:"exit_code"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+	// TerminalAt is the scheduled moment the job became terminal.
+	TerminalAt *time.Time `json:"terminal_at"`
+	// ObservedTerminalAt is the clock time of the first GET /job/info that
+	// returned the terminal status.
+	ObservedTerminalAt *time.Time `json:"observed_terminal_at"`
+	// UploadListing is the stdout of the upload-proof command the pushing
+	// client ran in its upload directory.
+	UploadListing   string `json:"upload_listing"`
+	TPConfig        string `json:"tp_config"`
+	System          string `json:"system"`
+	TeardownCluster bool   `json:"teardown_cluster"`
+}
+
+func (j *job) snapshot(now time.Time) JobSnapshot {
+	s := JobSnapshot{
+		JobID:           j.id,
+		Owner:           j.owner,
+		ClusterID:       j.cluster,
+		Status:          j.status(now),
+		CreatedAt:       j.created.UTC(),
+		UpdatedAt:       j.updatedAt(now).UTC(),
+		TerminalAt:      utcPtr(j.terminalAt(now)),
+		UploadListing:   j.uploadListing,
+		TPConfig:        j.tpConfig,
+		System:          j.system,
+		TeardownCluster: j.teardown,
+	}
+	if code, ok := exitCode(s.Status); ok {
+		s.ExitCode = &code
+	}
+	s.ObservedTerminalAt = utcPtr(j.observedTerminal)
+	return s
+}
+
+// utcPtr copies t in UTC, so snapshots share no memory with the job and
+// print as RFC 3339 "Z" times.
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}

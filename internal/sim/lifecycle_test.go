@@ -1,0 +1,279 @@
+package sim
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+)
+
+func TestLifecycleSchedule(t *testing.T) {
+	type check struct {
+		advance time.Duration
+		status  string
+		exit    int // -1: none
+	}
+	tests := []struct {
+		name    string
+		pending time.Duration
+		run     time.Duration
+		outcome string
+		checks  []check
+	}{
+		{"completed", 10 * time.Second, time.Minute, "completed", []check{
+			{0, "pending", -1}, {10*time.Second - 1, "pending", -1}, {1, "running", -1},
+			{time.Minute - 1, "running", -1}, {1, "completed", 0}, {time.Hour, "completed", 0},
+		}},
+		{"error", time.Second, time.Second, "error", []check{
+			{0, "pending", -1}, {time.Second, "running", -1}, {time.Second, "error", 1},
+		}},
+		{"failed", time.Second, time.Second, "failed", []check{
+			{time.Second, "running", -1}, {time.Second, "failed", -1},
+		}},
+		{"default outcome", 0, time.Second, "", []check{
+			{0, "running", -1}, {time.Second, "completed", 0},
+		}},
+		{"runs forever", time.Second, 0, "completed", []check{
+			{time.Second, "running", -1}, {1000 * time.Hour, "running", -1},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, fc := start(t, func(o *Options) {
+				o.PendingDelay, o.RunDuration, o.Outcome = tt.pending, tt.run, tt.outcome
+			})
+			e := srv.Engine
+			id := addJob(t, e, key1)
+			for i, c := range tt.checks {
+				fc.Advance(c.advance)
+				s, _ := e.Job(id)
+				if s.Status != c.status {
+					t.Fatalf("check %d (t+%s): status %q, want %q", i, fc.Now().Sub(epoch), s.Status, c.status)
+				}
+				switch {
+				case c.exit < 0 && s.ExitCode != nil:
+					t.Errorf("check %d: exit code %d, want none", i, *s.ExitCode)
+				case c.exit >= 0 && (s.ExitCode == nil || *s.ExitCode != c.exit):
+					t.Errorf("check %d: exit code %v, want %d", i, s.ExitCode, c.exit)
+				}
+				if IsTerminal(s.Status) {
+					want := epoch.Add(tt.pending + tt.run)
+					if s.TerminalAt == nil || !s.TerminalAt.Equal(want) {
+						t.Errorf("check %d: terminal_at %v, want the scheduled %v", i, s.TerminalAt, want)
+					}
+				} else if s.TerminalAt != nil {
+					t.Errorf("check %d: terminal_at %v on a live job", i, s.TerminalAt)
+				}
+			}
+		})
+	}
+}
+
+func TestObservedTerminalAtIsTheFirstInfoRead(t *testing.T) {
+	srv, fc := start(t, func(o *Options) { o.PendingDelay, o.RunDuration = time.Second, time.Second })
+	e := srv.Engine
+	id := addJob(t, e, key1)
+	info := srv.URL + "/job/info/" + id
+
+	do(t, "GET", info, key1, "").expect(t, 200, nil)
+	if s, _ := e.Job(id); s.ObservedTerminalAt != nil {
+		t.Fatalf("observed_terminal_at set while pending: %v", s.ObservedTerminalAt)
+	}
+	fc.Advance(5 * time.Second) // terminal at t+2s; nobody looks until t+5s
+	if s, _ := e.Job(id); s.ObservedTerminalAt != nil {
+		t.Fatal("observed_terminal_at set without a read")
+	}
+	do(t, "GET", info, key1, "").expect(t, 200, nil)
+	fc.Advance(time.Minute)
+	do(t, "GET", info, key1, "").expect(t, 200, nil) // a later read changes nothing
+
+	s, _ := e.Job(id)
+	if s.ObservedTerminalAt == nil || !s.ObservedTerminalAt.Equal(epoch.Add(5*time.Second)) {
+		t.Errorf("observed_terminal_at %v, want %v", s.ObservedTerminalAt, epoch.Add(5*time.Second))
+	}
+	if s.TerminalAt == nil || !s.TerminalAt.Equal(epoch.Add(2*time.Second)) {
+		t.Errorf("terminal_at %v, want %v", s.TerminalAt, epoch.Add(2*time.Second))
+	}
+}
+
+func TestCancelTakesExactlyTheLatency(t *testing.T) {
+	const latency = 30 * time.Second
+	srv, fc := start(t, func(o *Options) { o.PendingDelay, o.CancelLatency = time.Second, latency })
+	e := srv.Engine
+	id := addJob(t, e, key1)
+	fc.Advance(7 * time.Second)
+	cancelAt := fc.Now()
+
+	m := checkCancelSchema(t, do(t, "POST", srv.URL+"/job/cancel/"+id, key1, "").raw(t, 202, nil))
+	if m["status"] != "canceling" || m["job_id"] != id {
+		t.Fatalf("cancel answered %v", m)
+	}
+	if got := status(t, e, id); got != "canceling" {
+		t.Fatalf("status right after cancel %q, want canceling", got)
+	}
+	fc.Advance(latency / 2)
+	// A repeated cancel neither restarts nor shortens the cancellation.
+	checkCancelSchema(t, do(t, "POST", srv.URL+"/job/cancel/"+id, key1, "").raw(t, 202, map[string]any{"status": "canceling"}))
+	fc.Advance(latency/2 - time.Nanosecond)
+	if got := status(t, e, id); got != "canceling" {
+		t.Fatalf("status 1ns before the latency %q, want canceling", got)
+	}
+	fc.Advance(time.Nanosecond)
+	s, _ := e.Job(id)
+	if s.Status != "canceled" || s.ExitCode != nil {
+		t.Fatalf("after the latency: status %q exit %v, want canceled with no exit code", s.Status, s.ExitCode)
+	}
+	if !s.TerminalAt.Equal(cancelAt.Add(latency)) {
+		t.Errorf("terminal_at %v, want %v", s.TerminalAt, cancelAt.Add(latency))
+	}
+	// A later schedule (none here) or a second cancel must not resurrect it.
+	checkCancelSchema(t, do(t, "POST", srv.URL+"/job/cancel/"+id, key1, "").raw(t, 200, map[string]any{
+		"status": "canceled", "message": "Job already canceled", "job_id": id,
+	}))
+}
+
+func TestCancelBeatsTheScheduledOutcome(t *testing.T) {
+	srv, fc := start(t, func(o *Options) {
+		o.PendingDelay, o.RunDuration, o.CancelLatency = time.Second, 10*time.Second, 20*time.Second
+	})
+	e := srv.Engine
+	id := addJob(t, e, key1)
+	fc.Advance(2 * time.Second)
+	do(t, "POST", srv.URL+"/job/cancel/"+id, key1, "").expect(t, 202, nil)
+	fc.Advance(15 * time.Second) // past the run's scheduled end
+	if got := status(t, e, id); got != "canceling" {
+		t.Fatalf("status %q, want canceling (the cancel replaces the schedule)", got)
+	}
+	fc.Advance(5 * time.Second)
+	if got := status(t, e, id); got != "canceled" {
+		t.Fatalf("status %q, want canceled", got)
+	}
+}
+
+func TestForcedStatus(t *testing.T) {
+	srv, fc := start(t, func(o *Options) {
+		o.PendingDelay, o.RunDuration, o.CancelLatency = time.Second, time.Minute, 10*time.Second
+	})
+	e := srv.Engine
+	id := addJob(t, e, key1)
+
+	if err := e.SetStatus(id, "paused"); err != nil {
+		t.Fatal(err)
+	}
+	fc.Advance(time.Hour) // the schedule is gone: no running, no outcome
+	if got := status(t, e, id); got != "paused" {
+		t.Fatalf("forced status %q after an hour, want paused", got)
+	}
+	// Canceling an unknown live status behaves as for running.
+	checkCancelSchema(t, do(t, "POST", srv.URL+"/job/cancel/"+id, key1, "").raw(t, 202, map[string]any{"status": "canceling"}))
+	fc.Advance(10 * time.Second)
+	canceledAt := fc.Now()
+	if got := status(t, e, id); got != "canceled" {
+		t.Fatalf("status %q, want canceled", got)
+	}
+
+	// Forcing one terminal status over another keeps the moment the job
+	// became terminal; a read then observes it.
+	fc.Advance(time.Minute)
+	if err := e.SetStatus(id, "failed"); err != nil {
+		t.Fatal(err)
+	}
+	fc.Advance(time.Second)
+	do(t, "GET", srv.URL+"/job/info/"+id, key1, "").expect(t, 200, map[string]any{})
+	s, _ := e.Job(id)
+	if s.Status != "failed" || !s.TerminalAt.Equal(canceledAt) || s.ObservedTerminalAt == nil || !s.ObservedTerminalAt.Equal(fc.Now()) {
+		t.Errorf("status %q terminal_at %v (want %v, the cancel's end), observed %v (want %v)",
+			s.Status, s.TerminalAt, canceledAt, s.ObservedTerminalAt, fc.Now())
+	}
+
+	// Forcing a terminal status on a live job records the forcing moment.
+	id2 := addJob(t, e, key1)
+	fc.Advance(3 * time.Second)
+	forcedAt := fc.Now()
+	if err := e.SetStatus(id2, "completed"); err != nil {
+		t.Fatal(err)
+	}
+	fc.Advance(time.Hour)
+	if s, _ := e.Job(id2); s.Status != "completed" || !s.TerminalAt.Equal(forcedAt) || s.ExitCode == nil || *s.ExitCode != 0 {
+		t.Errorf("forced completed: %+v, want terminal_at %v and exit code 0", s, forcedAt)
+	}
+	// Back to live: terminal_at and the observation are cleared.
+	if err := e.SetStatus(id, "running"); err != nil {
+		t.Fatal(err)
+	}
+	s, _ = e.Job(id)
+	if s.Status != "running" || s.TerminalAt != nil || s.ObservedTerminalAt != nil {
+		t.Errorf("after forcing running: %+v", s)
+	}
+	if err := e.SetStatus("job-nope", "running"); err != ErrNotFound {
+		t.Errorf("SetStatus of an unknown job: %v, want ErrNotFound", err)
+	}
+	if err := e.SetStatus(id, " "); err == nil {
+		t.Error("SetStatus accepted an empty status")
+	}
+}
+
+func TestJobIDFormat(t *testing.T) {
+	srv, _ := start(t, nil)
+	re := regexp.MustCompile(`^job-[0-9a-f]{16}$`)
+	seen := map[string]bool{}
+	for range 50 {
+		id := addJob(t, srv.Engine, key1)
+		if !re.MatchString(id) || seen[id] {
+			t.Fatalf("job id %q is malformed or repeated", id)
+		}
+		seen[id] = true
+	}
+	if got := len(srv.Engine.Jobs()); got != 50 {
+		t.Fatalf("Jobs() has %d jobs, want 50", got)
+	}
+}
+
+func TestAddJobRefusesUnknownKeyAndCluster(t *testing.T) {
+	srv, _ := start(t, nil)
+	if _, err := srv.Engine.AddJob("nope", "c-local"); err == nil || strings.Contains(err.Error(), "nope") {
+		t.Errorf("unknown key: err %v (must fail without echoing the key)", err)
+	}
+	if _, err := srv.Engine.AddJob(key1, "c-x"); err == nil {
+		t.Error("unknown cluster accepted")
+	}
+}
+
+func TestCloseReason(t *testing.T) {
+	long := strings.Repeat("é", 100) // 200 bytes
+	for _, in := range []string{"short", long, strings.Repeat("a", 200), "line 1\n  1 | x = [\n\tmore", "bad \xff byte"} {
+		got := closeReason(in)
+		if len(got) > 123 || !utf8.ValidString(got) || strings.ContainsAny(got, "\n\t") {
+			t.Errorf("closeReason(%q) = %q (%d bytes)", in, got, len(got))
+		}
+	}
+	if got := closeReason("short"); got != "short" {
+		t.Errorf("a short reason changed: %q", got)
+	}
+	if got := closeReason(long); !strings.HasSuffix(got, "…") || !strings.HasPrefix(got, "éé") {
+		t.Errorf("a long reason is not cut with an ellipsis: %q", got)
+	}
+}
+
+func TestOptionsValidate(t *testing.T) {
+	bad := []Options{
+		{Outcome: "canceled"},
+		{PendingDelay: -1},
+		{APIKeys: []string{""}},
+		{Clusters: []string{" "}},
+		{Faults: Faults{FailRate: 2}},
+		{Faults: Faults{Garble: "xml"}},
+	}
+	for i, o := range bad {
+		if o.Validate() == nil {
+			t.Errorf("options %d validated: %+v", i, o)
+		}
+		if _, err := Start(o); err == nil {
+			t.Errorf("Start accepted options %d", i)
+		}
+	}
+	if err := DefaultOptions().Validate(); err != nil {
+		t.Errorf("DefaultOptions: %v", err)
+	}
+}

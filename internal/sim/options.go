@@ -1,0 +1,257 @@
+package sim
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/clock"
+)
+
+// Defaults applied by New when the corresponding option is zero or empty.
+const (
+	DefaultAPIKey  = "tp-local-key"
+	DefaultCluster = "c-local"
+	DefaultOutcome = StatusCompleted
+	// DefaultMessageTimeout bounds every wait for a WebSocket client message.
+	DefaultMessageTimeout = 60 * time.Second
+	// DefaultRateLimitRetryAfter is the Retry-After (seconds) of a 429.
+	DefaultRateLimitRetryAfter = 1
+)
+
+// Options configures an Engine. The zero value is usable: New fills in the
+// key tp-local-key, the cluster c-local and the outcome completed, and leaves
+// every delay at zero (jobs run at once and run forever).
+type Options struct {
+	// APIKeys are the accepted API keys. Each key is its own user (and its own
+	// organisation), named user-1, user-2, … in this order. Duplicates are
+	// ignored. Empty means []string{DefaultAPIKey}.
+	APIKeys []string
+	// Clusters are the known cluster ids; every user may push to every one.
+	// Empty means []string{DefaultCluster}.
+	Clusters []string
+	// PendingDelay is how long a new job stays pending before running.
+	PendingDelay time.Duration
+	// RunDuration is how long a job runs before reaching Outcome; 0 means it
+	// runs until canceled or forced.
+	RunDuration time.Duration
+	// Outcome is the status a job reaches after RunDuration: completed, error
+	// or failed. Empty means completed.
+	Outcome string
+	// CancelLatency is how long a job stays canceling after a cancel; 0 means
+	// the cancel completes at once (the cancel answers "canceled").
+	CancelLatency time.Duration
+	// InfoRetryAfter is sent as Retry-After (whole seconds, rounded up) on
+	// GET /job/info responses for non-terminal jobs; 0 means no header.
+	InfoRetryAfter time.Duration
+	// MessageTimeout bounds every wait for a WebSocket client message (real
+	// time, not Clock: it guards against a stuck peer, not a job schedule).
+	// Zero means DefaultMessageTimeout.
+	MessageTimeout time.Duration
+	// Clock drives the job lifecycle, timestamps and the rate limiter; nil
+	// means the real clock.
+	Clock clock.Clock
+	// Logf, when set, receives one line per request (method, path, status,
+	// duration). It never receives headers, bodies or keys.
+	Logf func(format string, args ...any)
+	// Faults are the initial fault switches; change them at run time with
+	// Engine.SetFaults or POST /_sim/faults. (Being embedded, Faults' JSON
+	// methods are promoted: Options is not meant to be JSON-encoded, and if it
+	// is, only the faults come out, never the keys.)
+	Faults
+}
+
+// DefaultOptions returns the settings of the tensorpool-sim command: the
+// default key and cluster, a 1 s pending delay, jobs that run until
+// canceled, a 3 s cancel latency and Retry-After: 2 on info polls.
+func DefaultOptions() Options {
+	return Options{
+		APIKeys:        []string{DefaultAPIKey},
+		Clusters:       []string{DefaultCluster},
+		PendingDelay:   time.Second,
+		Outcome:        DefaultOutcome,
+		CancelLatency:  3 * time.Second,
+		InfoRetryAfter: 2 * time.Second,
+		MessageTimeout: DefaultMessageTimeout,
+	}
+}
+
+// Validate reports options New would refuse.
+func (o Options) Validate() error {
+	var errs []error
+	switch strings.ToLower(o.Outcome) {
+	case "", StatusCompleted, StatusError, StatusFailed:
+	default:
+		errs = append(errs, fmt.Errorf("outcome %q: want completed, error or failed", o.Outcome))
+	}
+	for name, d := range map[string]time.Duration{
+		"pending delay": o.PendingDelay, "run duration": o.RunDuration, "cancel latency": o.CancelLatency,
+		"info Retry-After": o.InfoRetryAfter, "message timeout": o.MessageTimeout,
+	} {
+		if d < 0 {
+			errs = append(errs, fmt.Errorf("%s must not be negative, got %s", name, d))
+		}
+	}
+	for _, k := range o.APIKeys {
+		if strings.TrimSpace(k) == "" {
+			errs = append(errs, errors.New("an API key is empty"))
+		}
+	}
+	for _, c := range o.Clusters {
+		if strings.TrimSpace(c) == "" {
+			errs = append(errs, errors.New("a cluster id is empty"))
+		}
+	}
+	if err := o.Faults.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// withDefaults fills the zero fields that have a documented default.
+func (o Options) withDefaults() Options {
+	if len(o.APIKeys) == 0 {
+		o.APIKeys = []string{DefaultAPIKey}
+	}
+	if len(o.Clusters) == 0 {
+		o.Clusters = []string{DefaultCluster}
+	}
+	if o.Outcome == "" {
+		o.Outcome = DefaultOutcome
+	}
+	o.Outcome = strings.ToLower(o.Outcome)
+	if o.MessageTimeout == 0 {
+		o.MessageTimeout = DefaultMessageTimeout
+	}
+	o.Clock = clock.OrReal(o.Clock)
+	return o
+}
+
+// Faults are fault switches that can change while the engine runs. They never
+// apply to /healthz or /_sim/*. RateLimit, FailRate, FailNext and Garble
+// apply to the REST API only (a failed WebSocket handshake is modelled by
+// ListenUnavailable); Latency applies to REST calls and WebSocket handshakes.
+//
+// In JSON (GET/POST /_sim/faults) the fields are snake_case and latency is a
+// Go duration string ("250ms") or a number of nanoseconds. A POST replaces
+// the whole set: omitted fields are switched off.
+type Faults struct {
+	// RateLimit is the allowed REST requests per second per API key, measured
+	// on the engine clock (so a fake clock refills the bucket only when
+	// advanced); the burst is RateLimit rounded up. Beyond it the engine
+	// answers 429 {"message":"Rate limit exceeded"} with Retry-After. 0 = off.
+	RateLimit float64 `json:"rate_limit"`
+	// RateLimitRetryAfter is the Retry-After of a 429, in seconds; 0 means 1.
+	RateLimitRetryAfter int `json:"rate_limit_retry_after"`
+	// FailRate is the fraction (0..1) of REST requests answered, at random,
+	// 500 {"message":"Internal server error"} or 503 {"message":"Service
+	// unavailable"}, both with Retry-After: 1.
+	FailRate float64 `json:"fail_rate"`
+	// FailNext makes the next N REST requests (after auth and rate limiting)
+	// answer 503 with Retry-After: 1: the deterministic form of FailRate.
+	FailNext int `json:"fail_next"`
+	// Latency is added (real time) before each API response; a request whose
+	// context ends during the wait gets no response.
+	Latency time.Duration `json:"latency"`
+	// DropPushAfterJobID makes /job/push drop the TCP connection without a
+	// close frame right after sending job_id; the job still exists.
+	DropPushAfterJobID bool `json:"drop_push_after_job_id"`
+	// ListenUnavailable makes /job/listen answer HTTP 404 before upgrading.
+	ListenUnavailable bool `json:"listen_unavailable"`
+	// Garble corrupts 200 responses of GET /job/info: "not-json" sends
+	// <html>oops</html>, "wrong-shape" sends {"job_info":"oops","message":3}.
+	Garble string `json:"garble"`
+}
+
+// Garble modes.
+const (
+	GarbleNotJSON    = "not-json"
+	GarbleWrongShape = "wrong-shape"
+)
+
+// Validate reports fault settings the engine cannot apply.
+func (f Faults) Validate() error {
+	var errs []error
+	if f.RateLimit < 0 || math.IsNaN(f.RateLimit) || math.IsInf(f.RateLimit, 0) {
+		errs = append(errs, fmt.Errorf("rate_limit must be a finite number ≥ 0, got %v", f.RateLimit))
+	}
+	if f.RateLimitRetryAfter < 0 {
+		errs = append(errs, fmt.Errorf("rate_limit_retry_after must be ≥ 0, got %d", f.RateLimitRetryAfter))
+	}
+	if !(f.FailRate >= 0 && f.FailRate <= 1) {
+		errs = append(errs, fmt.Errorf("fail_rate must be between 0 and 1, got %v", f.FailRate))
+	}
+	if f.FailNext < 0 {
+		errs = append(errs, fmt.Errorf("fail_next must be ≥ 0, got %d", f.FailNext))
+	}
+	if f.Latency < 0 {
+		errs = append(errs, fmt.Errorf("latency must be ≥ 0, got %s", f.Latency))
+	}
+	switch f.Garble {
+	case "", GarbleNotJSON, GarbleWrongShape:
+	default:
+		errs = append(errs, fmt.Errorf("garble must be \"\", %q or %q, got %q", GarbleNotJSON, GarbleWrongShape, f.Garble))
+	}
+	return errors.Join(errs...)
+}
+
+// faultsJSON is Faults with latency as a duration string.
+type faultsJSON struct {
+	RateLimit           float64         `json:"rate_limit"`
+	RateLimitRetryAfter int             `json:"rate_limit_retry_after"`
+	FailRate            float64         `json:"fail_rate"`
+	FailNext            int             `json:"fail_next"`
+	Latency             json.RawMessage `json:"latency,omitempty"`
+	DropPushAfterJobID  bool            `json:"drop_push_after_job_id"`
+	ListenUnavailable   bool            `json:"listen_unavailable"`
+	Garble              string          `json:"garble"`
+}
+
+// MarshalJSON writes latency as a Go duration string.
+func (f Faults) MarshalJSON() ([]byte, error) {
+	lat, _ := json.Marshal(f.Latency.String())
+	return json.Marshal(faultsJSON{
+		RateLimit: f.RateLimit, RateLimitRetryAfter: f.RateLimitRetryAfter, FailRate: f.FailRate,
+		FailNext: f.FailNext, Latency: lat, DropPushAfterJobID: f.DropPushAfterJobID,
+		ListenUnavailable: f.ListenUnavailable, Garble: f.Garble,
+	})
+}
+
+// UnmarshalJSON accepts latency as a duration string or nanoseconds and
+// refuses unknown fields, so that a typo in a test does not silently switch
+// nothing on.
+func (f *Faults) UnmarshalJSON(data []byte) error {
+	var raw faultsJSON
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&raw); err != nil {
+		return err
+	}
+	out := Faults{
+		RateLimit: raw.RateLimit, RateLimitRetryAfter: raw.RateLimitRetryAfter, FailRate: raw.FailRate,
+		FailNext: raw.FailNext, DropPushAfterJobID: raw.DropPushAfterJobID,
+		ListenUnavailable: raw.ListenUnavailable, Garble: raw.Garble,
+	}
+	if len(raw.Latency) > 0 && string(raw.Latency) != "null" {
+		var s string
+		var n int64
+		switch {
+		case json.Unmarshal(raw.Latency, &s) == nil:
+			d, err := time.ParseDuration(s)
+			if err != nil {
+				return fmt.Errorf("latency: %w", err)
+			}
+			out.Latency = d
+		case json.Unmarshal(raw.Latency, &n) == nil:
+			out.Latency = time.Duration(n)
+		default:
+			return fmt.Errorf("latency: want a duration string such as \"250ms\" or nanoseconds, got %s", raw.Latency)
+		}
+	}
+	*f = out
+	return nil
+}

@@ -1,0 +1,357 @@
+package sim
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/coder/websocket"
+
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/clock"
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/tpconfig"
+)
+
+// Close codes used by the WebSocket routes. [CLI] The client treats 1000 as
+// success, 1006 as "connection lost, the job may exist" and every other code
+// as a failure whose reason is the message; [INF] which code means what.
+const (
+	CloseAccepted    = websocket.StatusNormalClosure           // 1000: job accepted / listen finished
+	CloseGoingAway   = websocket.StatusGoingAway               // 1001: engine shutting down
+	CloseInvalidData = websocket.StatusInvalidFramePayloadData // 1007: bad request, config, system or cluster
+	ClosePolicy      = websocket.StatusPolicyViolation         // 1008: bad key, job not found, access denied, timeout
+	CloseInternal    = websocket.StatusInternalError           // 1011: the upload command failed
+)
+
+// UploadCommand is the command /job/push asks the client to run in the
+// directory it uploads. [INF] The real engine sends rsync/ssh uploads; this
+// harmless listing lets a test prove the command ran in the right directory
+// (its stdout becomes the job's upload_listing).
+const UploadCommand = "pwd && ls -A"
+
+// maxCloseReason is the longest close reason a close frame can carry: 125
+// bytes of control payload minus the 2-byte code (RFC 6455 §5.5).
+const maxCloseReason = 123
+
+// maxClientMessage bounds one client message; the library default (32 KiB)
+// is too small for a large tp_config or upload listing.
+const maxClientMessage = 4 << 20
+
+// closeReason makes text fit a close frame: one line, valid UTF-8, at most
+// 123 bytes, cut on a rune boundary with an ellipsis when too long.
+func closeReason(text string) string {
+	s := strings.Join(strings.Fields(strings.ToValidUTF8(text, "?")), " ")
+	if len(s) <= maxCloseReason {
+		return s
+	}
+	const ellipsis = "…"
+	cut := maxCloseReason - len(ellipsis)
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + ellipsis
+}
+
+// wsConn is one accepted WebSocket with the engine's bounded reads.
+type wsConn struct {
+	e    *Engine
+	c    *websocket.Conn
+	w    http.ResponseWriter // for the request log
+	ctx  context.Context
+	done context.CancelFunc
+}
+
+// accept upgrades the request. The context ends with the request or when the
+// engine closes, since http.Server.Shutdown does not track hijacked
+// connections.
+func (e *Engine) accept(w http.ResponseWriter, r *http.Request) (*wsConn, bool) {
+	c, err := websocket.Accept(w, r, nil)
+	if err != nil {
+		return nil, false // Accept has answered with an HTTP error
+	}
+	c.SetReadLimit(maxClientMessage)
+	ctx, cancel := context.WithCancel(r.Context())
+	stop := context.AfterFunc(e.ctx, cancel)
+	return &wsConn{e: e, c: c, w: w, ctx: ctx, done: func() { stop(); cancel(); _ = c.CloseNow() }}, true
+}
+
+// close sends a close frame (and waits, bounded by the library, for the
+// peer's).
+func (s *wsConn) close(code websocket.StatusCode, reason string) {
+	reason = closeReason(reason)
+	noteClose(s.w, int(code), reason)
+	_ = s.c.Close(code, reason)
+}
+
+// drop closes the TCP connection with no close frame: the peer sees an
+// abnormal closure (1006).
+func (s *wsConn) drop() {
+	noteClose(s.w, int(websocket.StatusAbnormalClosure), "dropped")
+	_ = s.c.CloseNow()
+}
+
+// errTimeout means the peer sent nothing within Options.MessageTimeout; the
+// connection has been closed with 1008.
+var errTimeout = errors.New("timed out waiting for a client message")
+
+// read waits, at most MessageTimeout of real time, for one text message.
+func (s *wsConn) read(what string) ([]byte, error) {
+	closed := make(chan struct{})
+	t := time.AfterFunc(s.e.opts.MessageTimeout, func() {
+		defer close(closed)
+		s.close(ClosePolicy, "timed out waiting for "+what)
+	})
+	_, data, err := s.c.Read(s.ctx)
+	if !t.Stop() {
+		<-closed // the close frame is out; nothing else may touch the conn
+		return nil, errTimeout
+	}
+	return data, err
+}
+
+// write sends one JSON message, bounded like a read. The engine closing does
+// not cut a write short: the library drops the TCP connection when a write's
+// context ends, even just after the frame went out, and a closing engine
+// still wants to send its 1001 close frame.
+func (s *wsConn) write(v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), s.e.opts.MessageTimeout)
+	defer cancel()
+	return s.c.Write(ctx, websocket.MessageText, b)
+}
+
+// authenticate reads the key message. [DOC] The first client message is
+// {"TENSORPOOL_KEY": "<key>"}. It closes 1008 "invalid API key" on failure.
+func (s *wsConn) authenticate() (string, bool) {
+	data, err := s.read("the API key message")
+	if err != nil {
+		return "", false
+	}
+	var m struct {
+		Key string `json:"TENSORPOOL_KEY"`
+	}
+	if json.Unmarshal(data, &m) == nil {
+		if user, ok := s.e.userForKey(m.Key); ok {
+			return user, true
+		}
+	}
+	s.close(ClosePolicy, "invalid API key")
+	return "", false
+}
+
+// pushRequest is the second client message of /job/push. [CLI]
+type pushRequest struct {
+	TPConfig  *string `json:"tp_config"`
+	System    string  `json:"system"`
+	ClusterID *string `json:"cluster_id"`
+	Teardown  bool    `json:"teardown_cluster"`
+}
+
+// commandResult is the client's reply to a command. [CLI]
+type commandResult struct {
+	Type     string `json:"type"`
+	Command  string `json:"command"`
+	ExitCode *int   `json:"exit_code"`
+	Stdout   string `json:"command_stdout"`
+	Stderr   string `json:"command_stderr"`
+}
+
+// pushSystems maps the accepted "system" values (platform.system() in the
+// CLI [CLI]; matched case-insensitively [INF]) to their canonical form.
+var pushSystems = map[string]string{"linux": "Linux", "darwin": "Darwin", "windows": "Windows"}
+
+// handlePush is WebSocket /job/push: key, request, upload command, job.
+// [CLI] for the message sequence; [INF] for the close codes and reasons.
+func (e *Engine) handlePush(w http.ResponseWriter, r *http.Request, _ *call) {
+	s, ok := e.accept(w, r)
+	if !ok {
+		return
+	}
+	defer s.done()
+	user, ok := s.authenticate()
+	if !ok {
+		return
+	}
+
+	data, err := s.read("the job request")
+	if err != nil {
+		return
+	}
+	var req pushRequest
+	if err := json.Unmarshal(data, &req); err != nil {
+		s.close(CloseInvalidData, "invalid job request: "+err.Error())
+		return
+	}
+	if req.TPConfig == nil {
+		s.close(CloseInvalidData, "invalid tp_config: tp_config is missing")
+		return
+	}
+	if err := tpconfig.Validate(*req.TPConfig); err != nil {
+		s.close(CloseInvalidData, "invalid tp_config: "+err.Error())
+		return
+	}
+	system, ok := pushSystems[strings.ToLower(req.System)]
+	if !ok {
+		s.close(CloseInvalidData, fmt.Sprintf("invalid system %q: want Linux, Darwin or Windows", req.System))
+		return
+	}
+	if req.ClusterID == nil || *req.ClusterID == "" {
+		s.close(CloseInvalidData, "cluster_id is missing")
+		return
+	}
+	if !e.clusters[*req.ClusterID] {
+		s.close(CloseInvalidData, fmt.Sprintf("unknown cluster %q", *req.ClusterID))
+		return
+	}
+
+	if s.write(map[string]any{"message": "Validating configuration"}) != nil {
+		return
+	}
+	if s.write(map[string]any{"command": UploadCommand, "command_show_stdout": false}) != nil {
+		return
+	}
+	data, err = s.read("the command_result")
+	if err != nil {
+		return
+	}
+	var res commandResult
+	if err := json.Unmarshal(data, &res); err != nil || res.Type != "command_result" || res.ExitCode == nil {
+		s.close(CloseInvalidData, `invalid command_result: want {"type":"command_result","command":…,"exit_code":N,…}`)
+		return
+	}
+	if res.Command != UploadCommand {
+		s.close(CloseInternal, fmt.Sprintf("command_result is for %q, not the command sent", res.Command))
+		return
+	}
+	if *res.ExitCode != 0 {
+		s.close(CloseInternal, fmt.Sprintf("upload command failed with exit code %d: %s", *res.ExitCode, strings.TrimSpace(res.Stderr)))
+		return
+	}
+
+	e.mu.Lock()
+	j := e.createJobLocked(user, *req.ClusterID)
+	j.tpConfig, j.system, j.teardown, j.uploadListing = *req.TPConfig, system, req.Teardown, res.Stdout
+	id := j.id
+	e.mu.Unlock()
+
+	if s.write(map[string]any{"job_id": id, "message": "Job submitted"}) != nil {
+		return
+	}
+	if e.Faults().DropPushAfterJobID {
+		s.drop()
+		return
+	}
+	s.close(CloseAccepted, "job accepted")
+}
+
+// handleListen is WebSocket /job/listen/{job_id}: the job's status as it
+// changes. [CLI] {"message","status"} messages ending on status success or
+// error; [INF] job_status, the codes and reasons.
+func (e *Engine) handleListen(w http.ResponseWriter, r *http.Request, c *call) {
+	if e.Faults().ListenUnavailable {
+		writeJSON(w, http.StatusNotFound, msg("Not Found"))
+		return
+	}
+	s, ok := e.accept(w, r)
+	if !ok {
+		return
+	}
+	defer s.done()
+	user, ok := s.authenticate()
+	if !ok {
+		return
+	}
+	id := c.jobID
+	if idTooLong(id) != nil || !jobIDPattern.MatchString(id) {
+		s.close(ClosePolicy, "invalid job ID format")
+		return
+	}
+	e.mu.Lock()
+	j, found := e.jobs[id]
+	owner := ""
+	if found {
+		owner = j.owner
+	}
+	e.mu.Unlock()
+	switch {
+	case !found:
+		s.close(ClosePolicy, "job not found")
+		return
+	case owner != user:
+		s.close(ClosePolicy, "access denied")
+		return
+	}
+
+	// The client sends nothing more; CloseRead answers its pings and close
+	// frame and ends peerGone when it goes away. It gets a context the engine
+	// cannot cancel: a canceled read drops the TCP connection, and a closing
+	// engine should still say goodbye with 1001.
+	peerGone := s.c.CloseRead(context.WithoutCancel(s.ctx)).Done()
+	last := ""
+	for {
+		e.mu.Lock()
+		j, found := e.jobs[id]
+		changed := e.changed // taken with the state, so no change is missed
+		var status, cluster string
+		var next time.Time
+		hasNext := false
+		if found {
+			now := e.clock.Now()
+			status, cluster = j.status(now), j.cluster
+			next, hasNext = j.next(now)
+		}
+		e.mu.Unlock()
+
+		switch {
+		case !found:
+			s.close(ClosePolicy, "job not found")
+			return
+		case IsTerminal(status):
+			result := "error"
+			if strings.EqualFold(status, StatusCompleted) {
+				result = "success"
+			}
+			if s.write(map[string]any{"message": "Job " + status, "status": result, "job_status": status}) == nil {
+				s.close(CloseAccepted, "job "+status)
+			}
+			return
+		case status != last:
+			if s.write(map[string]any{"message": publicMessage(status, cluster), "status": status}) != nil {
+				return
+			}
+			last = status
+		}
+
+		var timer clock.Timer
+		var fire <-chan time.Time
+		if hasNext {
+			timer = e.clock.NewTimer(next.Sub(e.clock.Now()))
+			fire = timer.C()
+		}
+		select {
+		case <-peerGone:
+			if timer != nil {
+				timer.Stop()
+			}
+			return
+		case <-s.ctx.Done(): // the engine is closing
+			if timer != nil {
+				timer.Stop()
+			}
+			s.close(CloseGoingAway, "engine shutting down")
+			return
+		case <-changed:
+		case <-fire:
+		}
+		if timer != nil {
+			timer.Stop()
+		}
+	}
+}
