@@ -1,0 +1,100 @@
+package sim
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Fault injection at run time. The switches are described on Faults.
+
+// sleep waits the configured latency in real time; false if the request
+// ended first (then nobody is listening for a response).
+func (e *Engine) sleep(ctx context.Context) bool {
+	d := e.Faults().Latency
+	if d <= 0 {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// Faults returns the current fault switches (FailNext counts down).
+func (e *Engine) Faults() Faults {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.faults
+}
+
+// SetFaults replaces the fault switches. It panics on invalid settings, as
+// New does; the HTTP route validates first and answers 400.
+func (e *Engine) SetFaults(f Faults) {
+	if err := f.Validate(); err != nil {
+		panic("sim: invalid faults: " + err.Error())
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if f.RateLimit != e.faults.RateLimit {
+		clear(e.limiters) // new rate, fresh buckets
+	}
+	e.faults = f
+}
+
+// injectFault answers the request with a rate-limit or failure response when
+// a fault says so, and reports whether it did.
+func (e *Engine) injectFault(w http.ResponseWriter, user string) bool {
+	e.mu.Lock()
+	f := e.faults
+	limited := false
+	if f.RateLimit > 0 {
+		lim := e.limiters[user]
+		if lim == nil {
+			burst := max(1, int(ceilFloat(f.RateLimit)))
+			lim = rate.NewLimiter(rate.Limit(f.RateLimit), burst)
+			e.limiters[user] = lim
+		}
+		// The engine clock, not the wall clock: under a fake clock the bucket
+		// refills only when the test advances time.
+		limited = !lim.AllowN(e.clock.Now(), 1)
+	}
+	failNext := false
+	if !limited && e.faults.FailNext > 0 {
+		e.faults.FailNext--
+		failNext = true
+	}
+	e.mu.Unlock()
+
+	switch {
+	case limited:
+		// [INF] The real 429 body and headers are unknown.
+		after := f.RateLimitRetryAfter
+		if after <= 0 {
+			after = DefaultRateLimitRetryAfter
+		}
+		w.Header().Set("Retry-After", fmt.Sprint(after))
+		writeJSON(w, http.StatusTooManyRequests, msg("Rate limit exceeded"))
+		return true
+	case failNext:
+		w.Header().Set("Retry-After", "1")
+		writeJSON(w, http.StatusServiceUnavailable, msg("Service unavailable"))
+		return true
+	case f.FailRate > 0 && randFloat() < f.FailRate:
+		w.Header().Set("Retry-After", "1")
+		if randFloat() < 0.5 {
+			writeJSON(w, http.StatusInternalServerError, msg("Internal server error"))
+		} else {
+			writeJSON(w, http.StatusServiceUnavailable, msg("Service unavailable"))
+		}
+		return true
+	}
+	return false
+}

@@ -1,0 +1,232 @@
+package sim
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Routing and the cross-cutting rules (stats, latency, auth, faults) that
+// apply before a handler runs.
+
+// routeKind says which cross-cutting rules apply to a route.
+type routeKind int
+
+const (
+	kindPublic routeKind = iota // /healthz: no auth, no faults, not counted
+	kindREST                    // auth, faults, counted
+	kindWS                      // counted, latency; auth happens inside the socket
+	kindSim                     // /_sim/*: no auth, no faults, not counted
+)
+
+// call is what a handler gets besides the request.
+type call struct {
+	user  string // set for REST routes
+	jobID string // the {job_id} path segment, unescaped
+}
+
+type route struct {
+	method  string
+	pattern []string // path segments; "{job_id}" matches one non-empty segment
+	stat    string   // stats key: method + path without the id
+	kind    routeKind
+	handle  func(w http.ResponseWriter, r *http.Request, c *call)
+}
+
+// routeTable lists every route. Sources: /healthz, /job/info, /job/cancel,
+// /job/pull [DOC]; /health, /user/info, /job/init, /job/list, /job/delete,
+// /job/push, /job/listen [CLI]; /_sim/* belong to the simulator only.
+// Requests that match no route (404/405) are not counted in the stats.
+func (e *Engine) routeTable() []route {
+	r := func(method, pattern string, kind routeKind, h func(http.ResponseWriter, *http.Request, *call)) route {
+		stat := method + " " + strings.TrimSuffix(strings.TrimSuffix(pattern, "/{job_id}/status"), "/{job_id}")
+		if kind == kindWS {
+			stat = "WS " + strings.TrimSuffix(pattern, "/{job_id}")
+		}
+		return route{method: method, pattern: strings.Split(strings.Trim(pattern, "/"), "/"), stat: stat, kind: kind, handle: h}
+	}
+	return []route{
+		r(http.MethodGet, "/healthz", kindPublic, e.handleHealthz),
+		r(http.MethodPost, "/health", kindREST, e.handleHealth),
+		r(http.MethodGet, "/user/info", kindREST, e.handleUserInfo),
+		r(http.MethodGet, "/job/init", kindREST, e.handleInit),
+		r(http.MethodGet, "/job/info/{job_id}", kindREST, e.handleInfo),
+		r(http.MethodGet, "/job/list", kindREST, e.handleList),
+		r(http.MethodPost, "/job/cancel/{job_id}", kindREST, e.handleCancel),
+		r(http.MethodDelete, "/job/delete/{job_id}", kindREST, e.handleDelete),
+		r(http.MethodGet, "/job/pull/{job_id}", kindREST, e.handlePull),
+		r(http.MethodGet, "/job/push", kindWS, e.handlePush),
+		r(http.MethodGet, "/job/listen/{job_id}", kindWS, e.handleListen),
+		r(http.MethodGet, "/_sim/jobs", kindSim, e.handleSimJobs),
+		r(http.MethodPost, "/_sim/jobs/{job_id}/status", kindSim, e.handleSimForce),
+		r(http.MethodDelete, "/_sim/jobs/{job_id}", kindSim, e.handleSimRemove),
+		r(http.MethodGet, "/_sim/stats", kindSim, e.handleSimStats),
+		r(http.MethodDelete, "/_sim/stats", kindSim, e.handleSimResetStats),
+		r(http.MethodGet, "/_sim/faults", kindSim, e.handleSimFaults),
+		r(http.MethodPost, "/_sim/faults", kindSim, e.handleSimSetFaults),
+	}
+}
+
+// match returns the route for the path (segments already unescaped), and
+// whether some route has that path with another method.
+func (e *Engine) match(method string, segs []string) (*route, string, bool) {
+	pathFound := false
+	for i := range e.routes {
+		rt := &e.routes[i]
+		id, ok := matchPattern(rt.pattern, segs)
+		if !ok {
+			continue
+		}
+		if rt.method == method {
+			return rt, id, true
+		}
+		pathFound = true
+	}
+	return nil, "", pathFound
+}
+
+func matchPattern(pattern, segs []string) (string, bool) {
+	if len(pattern) != len(segs) {
+		return "", false
+	}
+	id := ""
+	for i, p := range pattern {
+		switch {
+		case p == "{job_id}":
+			if segs[i] == "" {
+				return "", false
+			}
+			id = segs[i]
+		case p != segs[i]:
+			return "", false
+		}
+	}
+	return id, true
+}
+
+// splitPath unescapes each segment separately, so that an id containing an
+// encoded slash stays one (invalid) id instead of changing the route.
+func splitPath(r *http.Request) ([]string, bool) {
+	raw := strings.Split(strings.Trim(r.URL.EscapedPath(), "/"), "/")
+	segs := make([]string, len(raw))
+	for i, s := range raw {
+		u, err := url.PathUnescape(s)
+		if err != nil {
+			return nil, false
+		}
+		segs[i] = u
+	}
+	return segs, true
+}
+
+// ServeHTTP routes a request and applies, in order: stats, latency, auth,
+// rate limit and failure injection (REST), then the handler.
+func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rec := &recorder{ResponseWriter: w}
+	start := time.Now()
+	defer func() {
+		if e.opts.Logf != nil {
+			status := rec.status
+			if status == 0 {
+				status = http.StatusOK
+			}
+			note := ""
+			if rec.wsClose != "" {
+				note = " ws-close=" + rec.wsClose
+			}
+			// Path only: never the query, headers or body.
+			e.opts.Logf("%s %s %d %s%s", r.Method, r.URL.Path, status, time.Since(start).Round(time.Microsecond), note)
+		}
+	}()
+
+	segs, ok := splitPath(r)
+	var rt *route
+	var id string
+	if ok {
+		rt, id, ok = e.match(r.Method, segs)
+	}
+	if rt == nil {
+		if ok {
+			// FastAPI's answer to a known path with the wrong method.
+			writeJSON(rec, http.StatusMethodNotAllowed, map[string]any{"detail": "Method Not Allowed"})
+			return
+		}
+		writeJSON(rec, http.StatusNotFound, msg("Not Found"))
+		return
+	}
+	c := &call{jobID: id}
+	switch rt.kind {
+	case kindREST:
+		e.count(rt.stat)
+		if !e.sleep(r.Context()) {
+			return
+		}
+		user, ok := e.authenticate(r)
+		if !ok {
+			// [DOC] 401 bodies use "error", not "message".
+			writeJSON(rec, http.StatusUnauthorized, map[string]any{"error": "Invalid or missing API key"})
+			return
+		}
+		c.user = user
+		if e.injectFault(rec, user) {
+			return
+		}
+	case kindWS:
+		e.count(rt.stat)
+		if !e.sleep(r.Context()) {
+			return
+		}
+	}
+	rt.handle(rec, r, c)
+}
+
+// recorder remembers the status for the request log. Unwrap lets the
+// WebSocket library reach the http.Hijacker underneath.
+type recorder struct {
+	http.ResponseWriter
+	status  int
+	wsClose string
+}
+
+func (r *recorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return r.ResponseWriter.Write(b)
+}
+
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// noteClose records a WebSocket close for the request log.
+func noteClose(w http.ResponseWriter, code int, reason string) {
+	if rec, ok := w.(*recorder); ok {
+		rec.wsClose = fmt.Sprintf("%d %q", code, reason)
+	}
+}
+
+// authenticate maps the bearer token to a user. [DOC] "Authorization: Bearer
+// <key>"; the scheme is matched case-insensitively as RFC 7235 requires.
+func (e *Engine) authenticate(r *http.Request) (string, bool) {
+	scheme, key, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	return e.userForKey(strings.TrimSpace(key))
+}
+
+func (e *Engine) userForKey(key string) (string, bool) {
+	if key == "" {
+		return "", false
+	}
+	user, ok := e.users[key] // read-only after New
+	return user, ok
+}

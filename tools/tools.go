@@ -1,0 +1,14 @@
+//go:build generate
+
+// Package tools pins the documentation generator and runs it: `make docs`
+// (or `go generate ./tools`) rewrites docs/ from the schema descriptions,
+// the templates in templates/ and the files in examples/.
+package tools
+
+import (
+	_ "github.com/hashicorp/terraform-plugin-docs/cmd/tfplugindocs"
+)
+
+// Format the examples, then generate the docs.
+//go:generate terraform fmt -recursive ../examples/
+//go:generate go run github.com/hashicorp/terraform-plugin-docs/cmd/tfplugindocs generate --provider-dir .. --provider-name tensorpool
