@@ -62,7 +62,11 @@ func newPushClient(t *testing.T, script func(ctx context.Context, conn *websocke
 
 // standardOpening reads the key and submission messages.
 func standardOpening(ctx context.Context, conn *websocket.Conn, s *pushServer) bool {
-	return s.read(ctx, conn) != nil && s.read(ctx, conn) != nil
+	if key := s.read(ctx, conn); key == nil {
+		return false
+	}
+	submission := s.read(ctx, conn)
+	return submission != nil
 }
 
 func TestPushHappyPathRunsCommandsInTheDirectory(t *testing.T) {
@@ -112,7 +116,8 @@ func TestPushHappyPathRunsCommandsInTheDirectory(t *testing.T) {
 		t.Errorf("submission = %v", sub)
 	}
 	ls := s.received[2]
-	if ls["type"] != "command_result" || ls["command"] != "ls -A" || ls["exit_code"] != float64(0) || !strings.Contains(ls["command_stdout"].(string), "marker-file.txt") {
+	lsStdout, _ := ls["command_stdout"].(string)
+	if ls["type"] != "command_result" || ls["command"] != "ls -A" || ls["exit_code"] != float64(0) || !strings.Contains(lsStdout, "marker-file.txt") {
 		t.Errorf("ls result = %v", ls)
 	}
 	if failed := s.received[3]; failed["exit_code"] != float64(3) {

@@ -1,0 +1,208 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/clock"
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/sim"
+)
+
+// These tests run the client against the simulator: real HTTP and WebSocket
+// traffic through the documented state machine, on a fake clock.
+
+const otherKey = "tp-someone-else"
+
+func startSim(t *testing.T, opts sim.Options) (*sim.Server, *Client) {
+	t.Helper()
+	opts.APIKeys = []string{testKey, otherKey}
+	opts.Clusters = []string{"c-local"}
+	srv, err := sim.Start(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	c, err := New(Config{BaseURL: srv.URL, APIKey: testKey, RetryPolicy: fastPolicy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv, c
+}
+
+func TestSimCancelLifecycle(t *testing.T) {
+	fake := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	srv, c := startSim(t, sim.Options{Clock: fake, PendingDelay: time.Second, CancelLatency: 3 * time.Second, InfoRetryAfter: 2 * time.Second})
+	id, err := srv.Engine.AddJob(testKey, "c-local")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	job, err := c.GetJob(ctx, id)
+	if err != nil || job.Status != StatusPending || job.RetryAfter != 2*time.Second {
+		t.Fatalf("job=%+v err=%v", job, err)
+	}
+	fake.Advance(time.Second)
+	if job, _ = c.GetJob(ctx, id); job.Status != StatusRunning {
+		t.Fatalf("after the pending delay: %s", job.Status)
+	}
+	res, err := c.CancelJob(ctx, id)
+	if err != nil || res.Outcome != CancelAccepted || res.Status != StatusCanceling || res.JobID != id {
+		t.Fatalf("cancel: %+v %v", res, err)
+	}
+	fake.Advance(3*time.Second - time.Millisecond)
+	if job, _ = c.GetJob(ctx, id); job.Status != StatusCanceling {
+		t.Fatalf("just before the latency: %s", job.Status)
+	}
+	fake.Advance(time.Millisecond)
+	job, err = c.GetJob(ctx, id)
+	if err != nil || job.Status != StatusCanceled || job.RetryAfter != 0 {
+		t.Fatalf("after the latency: %+v %v", job, err)
+	}
+	res, err = c.CancelJob(ctx, id)
+	if err != nil || res.Outcome != CancelAlreadyCanceled {
+		t.Fatalf("second cancel: %+v %v", res, err)
+	}
+	if _, err := c.DeleteJob(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.GetJob(ctx, id); !IsNotFound(err) {
+		t.Fatalf("deleted job: %v", err)
+	}
+	if _, err := c.DeleteJob(ctx, id); !IsNotFound(err) {
+		t.Fatalf("repeated delete: %v", err)
+	}
+}
+
+func TestSimErrorCodes(t *testing.T) {
+	srv, c := startSim(t, sim.Options{RunDuration: time.Nanosecond})
+	ctx := context.Background()
+	mine, _ := srv.Engine.AddJob(testKey, "c-local")
+	theirs, _ := srv.Engine.AddJob(otherKey, "c-local")
+	if _, err := c.GetJob(ctx, theirs); !IsForbidden(err) {
+		t.Errorf("another user's job: %v", err)
+	}
+	if _, err := c.CancelJob(ctx, "job-nosuch"); !IsNotFound(err) {
+		t.Errorf("unknown job: %v", err)
+	}
+	// RunDuration 1ns: the job has completed, so it is not cancelable.
+	if _, err := c.CancelJob(ctx, mine); !IsBadRequest(err) || !strings.Contains(err.Error(), "not in a cancelable state") {
+		t.Errorf("completed job: %v", err)
+	}
+	// A job id the client accepts but the engine's format does not.
+	if _, err := c.CancelJob(ctx, "job.with.dots"); !IsBadRequest(err) || !strings.Contains(err.Error(), "Invalid job ID format") {
+		t.Errorf("engine-side id format: %v", err)
+	}
+	wrong, err := New(Config{BaseURL: srv.URL, APIKey: "tp-wrong"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := wrong.GetJob(ctx, mine); !IsUnauthorized(err) || !strings.Contains(err.Error(), "Invalid or missing API key") {
+		t.Errorf("wrong key: %v", err)
+	}
+	if list, err := c.ListJobs(ctx, false); err != nil || !strings.Contains(list.Message, mine) || strings.Contains(list.Message, theirs) {
+		t.Errorf("list: %+v %v", list, err)
+	}
+	if tmpl, err := c.JobInit(ctx); err != nil || !strings.Contains(tmpl, "commands") {
+		t.Errorf("init: %q %v", tmpl, err)
+	}
+}
+
+func TestSimFaults(t *testing.T) {
+	srv, c := startSim(t, sim.Options{})
+	ctx := context.Background()
+	id, _ := srv.Engine.AddJob(testKey, "c-local")
+
+	srv.Engine.SetFaults(sim.Faults{FailNext: 2})
+	if _, err := c.GetJob(ctx, id); err != nil {
+		t.Errorf("two 503s must be retried through: %v", err)
+	}
+	srv.Engine.ResetStats()
+	srv.Engine.SetFaults(sim.Faults{RateLimit: 1, RateLimitRetryAfter: 3600})
+	// The second request within a second is rate-limited with Retry-After:
+	// 3600; the capped wait (50ms) is too short for the bucket to refill, so
+	// the client gives up after its retries with a clear 429.
+	_, _ = c.GetJob(ctx, id)
+	_, err := c.GetJob(ctx, id)
+	if !IsRateLimited(err) {
+		t.Errorf("want a 429 after the retries, got %v", err)
+	}
+	if n := srv.Engine.Stats()["GET /job/info"]; n != 2+DefaultMaxRetries {
+		t.Errorf("%d requests, want %d", n, 2+DefaultMaxRetries)
+	}
+	for mode, want := range map[string]string{sim.GarbleNotJSON: "not a JSON object", sim.GarbleWrongShape: "`job_info` is not a JSON object"} {
+		srv.Engine.SetFaults(sim.Faults{Garble: mode})
+		var decodeErr *DecodeError
+		if _, err := c.GetJob(ctx, id); !errors.As(err, &decodeErr) || !strings.Contains(err.Error(), want) {
+			t.Errorf("garble %s: %v", mode, err)
+		}
+	}
+	srv.Engine.SetFaults(sim.Faults{})
+	if err := srv.Engine.SetStatus(id, "Paused"); err != nil {
+		t.Fatal(err)
+	}
+	if job, err := c.GetJob(ctx, id); err != nil || job.Status != "Paused" || job.Status.IsTerminal() {
+		t.Errorf("unknown status: %+v %v", job, err)
+	}
+}
+
+func TestSimPush(t *testing.T) {
+	srv, c := startSim(t, sim.Options{})
+	ctx := context.Background()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "upload-marker.txt"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.PushJob(ctx, PushRequest{Config: "commands = [\"python train.py\"]\n", ClusterID: "c-local", Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	job, ok := srv.Engine.Job(res.JobID)
+	if !ok || !strings.Contains(job.UploadListing, "upload-marker.txt") {
+		t.Fatalf("the upload command did not run in Dir: %+v", job)
+	}
+
+	for name, tc := range map[string]struct {
+		req  PushRequest
+		code int
+		want string
+	}{
+		"invalid TOML":    {PushRequest{Config: "commands = [", ClusterID: "c-local"}, 1007, "invalid tp_config"},
+		"empty commands":  {PushRequest{Config: "commands = []", ClusterID: "c-local"}, 1007, "commands"},
+		"unknown cluster": {PushRequest{Config: "commands = ['x']", ClusterID: "c-nope"}, 1007, `unknown cluster "c-nope"`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			tc.req.Dir = dir
+			res, err := c.PushJob(ctx, tc.req)
+			var pushErr *PushError
+			if !errors.As(err, &pushErr) || pushErr.CloseCode != tc.code || !strings.Contains(err.Error(), tc.want) || res.JobID != "" {
+				t.Fatalf("err = %v", err)
+			}
+		})
+	}
+	wrong, _ := New(Config{BaseURL: srv.URL, APIKey: "tp-wrong"})
+	if _, err := wrong.PushJob(ctx, PushRequest{Config: "commands = ['x']", ClusterID: "c-local", Dir: dir}); err == nil || !strings.Contains(err.Error(), "invalid API key") {
+		t.Errorf("wrong key: %v", err)
+	}
+	failing := PushRequest{Config: "commands = ['x']", ClusterID: "c-local", Dir: filepath.Join(dir, "missing")}
+	if _, err := c.PushJob(ctx, failing); err == nil || !strings.Contains(err.Error(), "upload command failed") {
+		t.Errorf("failing upload command: %v", err)
+	}
+	if n := len(srv.Engine.Jobs()); n != 1 {
+		t.Errorf("failed pushes created jobs: %d", n)
+	}
+
+	srv.Engine.SetFaults(sim.Faults{DropPushAfterJobID: true})
+	res, err = c.PushJob(ctx, PushRequest{Config: "commands = ['x']", ClusterID: "c-local", Dir: dir})
+	var pushErr *PushError
+	if !errors.As(err, &pushErr) || !pushErr.Lost || res.JobID == "" {
+		t.Fatalf("dropped push: res=%+v err=%v", res, err)
+	}
+	if _, ok := srv.Engine.Job(res.JobID); !ok {
+		t.Error("the returned id is not the engine's job")
+	}
+}
