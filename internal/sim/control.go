@@ -18,6 +18,28 @@ func (e *Engine) handleSimJobs(w http.ResponseWriter, _ *http.Request, _ *call) 
 	writeJSON(w, http.StatusOK, map[string]any{"jobs": e.Jobs()})
 }
 
+// handleSimCreate is POST /_sim/jobs {"owner": "user-1", "cluster_id": "c-local"}:
+// creates a job as if its owner had pushed it (both fields optional: the
+// first user and the first cluster), so that a curl session can get a job
+// without speaking the WebSocket protocol. Owners are named, never keyed.
+func (e *Engine) handleSimCreate(w http.ResponseWriter, r *http.Request, _ *call) {
+	var body struct {
+		Owner     string `json:"owner"`
+		ClusterID string `json:"cluster_id"`
+	}
+	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&body); err != nil && !errors.Is(err, io.EOF) {
+		writeJSON(w, http.StatusBadRequest, msg(`body must be {"owner": "user-1", "cluster_id": "c-…"}: `+err.Error()))
+		return
+	}
+	id, err := e.addJobForOwner(body.Owner, body.ClusterID)
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, msg(err.Error()))
+		return
+	}
+	snap, _ := e.Job(id)
+	writeJSON(w, http.StatusCreated, snap)
+}
+
 // handleSimForce is POST /_sim/jobs/{id}/status {"status": "..."}: forces a
 // status and answers the job's snapshot.
 func (e *Engine) handleSimForce(w http.ResponseWriter, r *http.Request, c *call) {

@@ -134,3 +134,18 @@ func TestSimFaultsRoute(t *testing.T) {
 		t.Errorf("a refused POST changed the faults: %+v", got)
 	}
 }
+
+func TestSimCreateRoute(t *testing.T) {
+	srv, err := Start(Options{APIKeys: []string{"k1", "k2"}, Clusters: []string{"c-a", "c-b"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	do(t, "POST", srv.URL+"/_sim/jobs", "", `{"owner":"user-2","cluster_id":"c-b"}`).expect(t, 201, map[string]any{"owner": "user-2", "cluster_id": "c-b", "status": "running"})
+	do(t, "POST", srv.URL+"/_sim/jobs", "", ``).expect(t, 201, map[string]any{"owner": "user-1", "cluster_id": "c-a"})
+	do(t, "POST", srv.URL+"/_sim/jobs", "", `{"owner":"k1"}`).expect(t, 400, nil)
+	do(t, "POST", srv.URL+"/_sim/jobs", "", `{"cluster_id":"c-x"}`).expect(t, 400, nil)
+	if n := len(srv.Engine.Jobs()); n != 2 {
+		t.Errorf("%d jobs, want 2", n)
+	}
+}

@@ -124,6 +124,30 @@ func (e *Engine) AddJob(apiKey, clusterID string) (string, error) {
 	return e.createJobLocked(user, clusterID).id, nil
 }
 
+// addJobForOwner is AddJob by user name; empty values mean the first user
+// (user-1) and the first cluster given in the options.
+func (e *Engine) addJobForOwner(owner, clusterID string) (string, error) {
+	if owner == "" {
+		owner = "user-1"
+	}
+	if clusterID == "" && len(e.opts.Clusters) > 0 {
+		clusterID = e.opts.Clusters[0]
+	}
+	known := false
+	for _, name := range e.users {
+		known = known || name == owner
+	}
+	if !known {
+		return "", fmt.Errorf("unknown owner %q: users are named user-1, user-2, … in the order of their keys", owner)
+	}
+	if !e.clusters[clusterID] {
+		return "", fmt.Errorf("unknown cluster %q", clusterID)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.createJobLocked(owner, clusterID).id, nil
+}
+
 // Jobs returns every job of every user, oldest first.
 func (e *Engine) Jobs() []JobSnapshot {
 	e.mu.Lock()

@@ -60,6 +60,7 @@ func (e *Engine) routeTable() []route {
 		r(http.MethodGet, "/job/push", kindWS, e.handlePush),
 		r(http.MethodGet, "/job/listen/{job_id}", kindWS, e.handleListen),
 		r(http.MethodGet, "/_sim/jobs", kindSim, e.handleSimJobs),
+		r(http.MethodPost, "/_sim/jobs", kindSim, e.handleSimCreate),
 		r(http.MethodPost, "/_sim/jobs/{job_id}/status", kindSim, e.handleSimForce),
 		r(http.MethodDelete, "/_sim/jobs/{job_id}", kindSim, e.handleSimRemove),
 		r(http.MethodGet, "/_sim/stats", kindSim, e.handleSimStats),
