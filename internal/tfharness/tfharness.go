@@ -1,0 +1,216 @@
+// Package tfharness runs the real Terraform (or OpenTofu) CLI against a
+// provider binary built from this tree, through a dev override: no registry,
+// no network. End-to-end tests that need a real process tree (signals,
+// TF_LOG files) and the benchmarks use it.
+package tfharness
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+)
+
+// Harness holds a built provider and the CLI configuration that points
+// Terraform at it.
+type Harness struct {
+	// Terraform is the CLI binary (terraform or tofu).
+	Terraform string
+	// Root is a scratch directory owned by the harness.
+	Root        string
+	ProviderDir string
+	rcPath      string
+}
+
+// ModuleRoot returns the directory of this Go module.
+func ModuleRoot() (string, error) {
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMOD: %w", err)
+	}
+	mod := strings.TrimSpace(string(out))
+	if mod == "" || mod == os.DevNull {
+		return "", errors.New("not inside the provider's Go module")
+	}
+	return filepath.Dir(mod), nil
+}
+
+// FindTerraform returns the CLI named by TF_ACC_TERRAFORM_PATH, else the one
+// `make` installs into .tools/bin.
+func FindTerraform() (string, error) {
+	if p := os.Getenv("TF_ACC_TERRAFORM_PATH"); p != "" {
+		return p, nil
+	}
+	root, err := ModuleRoot()
+	if err != nil {
+		return "", err
+	}
+	p := filepath.Join(root, ".tools", "bin", "terraform")
+	if _, err := os.Stat(p); err != nil {
+		return "", fmt.Errorf("no Terraform CLI at %s: run `make terraform` or set TF_ACC_TERRAFORM_PATH", p)
+	}
+	return p, nil
+}
+
+// New builds the provider into root and writes a CLI configuration whose
+// dev override serves it for both tensorpool/tensorpool and the implicit
+// hashicorp/tensorpool address.
+func New(ctx context.Context, terraform, root string) (*Harness, error) {
+	modRoot, err := ModuleRoot()
+	if err != nil {
+		return nil, err
+	}
+	h := &Harness{Terraform: terraform, Root: root, ProviderDir: filepath.Join(root, "provider-bin")}
+	build := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(h.ProviderDir, "terraform-provider-tensorpool"), ".")
+	build.Dir = modRoot
+	if out, err := build.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("building the provider: %w\n%s", err, out)
+	}
+	h.rcPath = filepath.Join(root, "terraformrc")
+	rc := fmt.Sprintf(`provider_installation {
+  dev_overrides {
+    "tensorpool/tensorpool" = %q
+    "hashicorp/tensorpool"  = %q
+  }
+  direct {}
+}
+`, h.ProviderDir, h.ProviderDir)
+	if err := os.WriteFile(h.rcPath, []byte(rc), 0o600); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// Workspace is one Terraform working directory.
+type Workspace struct {
+	Dir string
+	// Env is added to every command's environment (KEY=value).
+	Env []string
+	h   *Harness
+}
+
+// Workspace creates a working directory holding main.tf.
+func (h *Harness) Workspace(name, config string) (*Workspace, error) {
+	dir := filepath.Join(h.Root, name)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	w := &Workspace{Dir: dir, h: h}
+	return w, w.WriteConfig(config)
+}
+
+// WriteConfig replaces main.tf.
+func (w *Workspace) WriteConfig(config string) error {
+	return os.WriteFile(filepath.Join(w.Dir, "main.tf"), []byte(config), 0o600)
+}
+
+// Command prepares a CLI command in the workspace. The environment is the
+// current one minus Terraform settings that would change the run, plus the
+// dev override and w.Env.
+func (w *Workspace) Command(ctx context.Context, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, w.h.Terraform, args...)
+	cmd.Dir = w.Dir
+	env := make([]string, 0, len(os.Environ())+8)
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "TF_") || strings.HasPrefix(kv, "TENSORPOOL_") {
+			continue
+		}
+		env = append(env, kv)
+	}
+	env = append(env, "TF_CLI_CONFIG_FILE="+w.h.rcPath, "CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1", "NO_COLOR=1")
+	cmd.Env = append(env, w.Env...)
+	return cmd
+}
+
+// Result is a finished command.
+type Result struct {
+	Stdout, Stderr string
+	ExitCode       int
+}
+
+// Output is stdout and stderr together, for error messages and searches.
+func (r Result) Output() string { return r.Stdout + r.Stderr }
+
+// Run runs a command to completion. A non-zero exit is not an error here:
+// it is in the Result, for tests that expect failures.
+func (w *Workspace) Run(ctx context.Context, args ...string) (Result, error) {
+	cmd := w.Command(ctx, args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	res := Result{Stdout: stdout.String(), Stderr: stderr.String()}
+	var exitErr *exec.ExitError
+	if errors.As(err, &exitErr) {
+		res.ExitCode = exitErr.ExitCode()
+		return res, nil
+	}
+	return res, err
+}
+
+// MustSucceed runs a command and turns a non-zero exit into an error that
+// carries the output.
+func (w *Workspace) MustSucceed(ctx context.Context, args ...string) (Result, error) {
+	res, err := w.Run(ctx, args...)
+	if err == nil && res.ExitCode != 0 {
+		err = fmt.Errorf("terraform %s exited %d:\n%s", strings.Join(args, " "), res.ExitCode, res.Output())
+	}
+	return res, err
+}
+
+// StateResource is one resource instance in the state.
+type StateResource struct {
+	Address string
+	Values  map[string]any
+}
+
+// State returns the resources in the workspace's state (`terraform show -json`).
+func (w *Workspace) State(ctx context.Context) ([]StateResource, error) {
+	res, err := w.MustSucceed(ctx, "show", "-json")
+	if err != nil {
+		return nil, err
+	}
+	var doc struct {
+		Values *struct {
+			RootModule struct {
+				Resources []struct {
+					Address string         `json:"address"`
+					Values  map[string]any `json:"values"`
+				} `json:"resources"`
+			} `json:"root_module"`
+		} `json:"values"`
+	}
+	if err := json.Unmarshal([]byte(res.Stdout), &doc); err != nil {
+		return nil, fmt.Errorf("parsing terraform show -json: %w", err)
+	}
+	if doc.Values == nil {
+		return nil, nil
+	}
+	out := make([]StateResource, 0, len(doc.Values.RootModule.Resources))
+	for _, r := range doc.Values.RootModule.Resources {
+		out = append(out, StateResource{Address: r.Address, Values: r.Values})
+	}
+	return out, nil
+}
+
+// StateIDs returns the ids of every managed resource of the given type in
+// the root module's state (data sources are not included).
+func (w *Workspace) StateIDs(ctx context.Context, resourceType string) ([]string, error) {
+	resources, err := w.State(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, r := range resources {
+		if strings.HasPrefix(r.Address, resourceType+".") {
+			if id, ok := r.Values["id"].(string); ok {
+				ids = append(ids, id)
+			}
+		}
+	}
+	return ids, nil
+}
