@@ -117,6 +117,13 @@ type Poll struct {
 	Policy  Policy
 	Timeout time.Duration
 	Wake    <-chan struct{}
+	// AfterWake, when set, replaces Policy (and restarts its schedule) once
+	// Wake is closed: a wake-up source that is gone no longer stands in for
+	// frequent polls.
+	AfterWake *Policy
+	// WaitFirst waits one interval before the first check, for callers that
+	// have just learned the state some other way.
+	WaitFirst bool
 }
 
 // CheckFunc inspects the current state. done ends the poll; hint is the
@@ -130,24 +137,31 @@ type CheckFunc func(ctx context.Context) (done bool, hint time.Duration, err err
 func (p Poll) Run(ctx context.Context, check CheckFunc) error {
 	clk := clock.OrReal(p.Clock)
 	wake := p.Wake
+	policy := p.Policy
 	start := clk.Now()
 	deadline := start.Add(p.Timeout)
+	skipCheck := p.WaitFirst
 	for attempt := 0; ; attempt++ {
-		done, hint, err := check(ctx)
-		if err != nil {
-			if ctx.Err() != nil {
-				return p.ended(ctx, clk, start)
+		var hint time.Duration
+		if !skipCheck {
+			done, h, err := check(ctx)
+			if err != nil {
+				if ctx.Err() != nil {
+					return p.ended(ctx, clk, start)
+				}
+				return err
 			}
-			return err
+			if done {
+				return nil
+			}
+			hint = h
 		}
-		if done {
-			return nil
-		}
+		skipCheck = false
 		remaining := deadline.Sub(clk.Now())
 		if remaining <= 0 {
 			return &TimeoutError{Waited: clk.Now().Sub(start)}
 		}
-		d := p.Policy.WithHint(attempt, hint)
+		d := policy.WithHint(attempt, hint)
 		if d > remaining {
 			d = remaining
 		}
@@ -163,6 +177,9 @@ func (p Poll) Run(ctx context.Context, check CheckFunc) error {
 				// A closed wake-up channel has said all it can; waiting on it
 				// again would spin.
 				wake = nil
+				if p.AfterWake != nil {
+					policy, attempt = *p.AfterWake, -1
+				}
 			}
 		}
 	}

@@ -150,16 +150,8 @@ func (c *Client) PushJob(ctx context.Context, req PushRequest) (*PushResult, err
 	if system == "" {
 		system = localSystem()
 	}
-	wsURL := *c.base
-	if wsURL.Scheme == "https" {
-		wsURL.Scheme = "wss"
-	} else {
-		wsURL.Scheme = "ws"
-	}
-	wsURL.Path = strings.TrimRight(wsURL.Path, "/") + "/job/push"
-	wsURL.RawPath = ""
-
-	conn, resp, err := websocket.Dial(ctx, wsURL.String(), &websocket.DialOptions{
+	wsURL := c.wsURL("/job/push")
+	conn, resp, err := websocket.Dial(ctx, wsURL, &websocket.DialOptions{
 		HTTPClient: c.http,
 		HTTPHeader: http.Header{"User-Agent": {c.userAgent}},
 	})
@@ -167,7 +159,7 @@ func (c *Client) PushJob(ctx context.Context, req PushRequest) (*PushResult, err
 		_ = resp.Body.Close()
 	}
 	if err != nil {
-		return nil, &PushError{Err: fmt.Errorf("connecting to %s: %w", wsURL.Redacted(), scrubURLError(err))}
+		return nil, &PushError{Err: fmt.Errorf("connecting to %s: %w", wsURL, scrubURLError(err))}
 	}
 	defer conn.CloseNow()
 	conn.SetReadLimit(maxBodyBytes)

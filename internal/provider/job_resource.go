@@ -182,8 +182,17 @@ func engineClient(data *providerData, diags *diag.Diagnostics) *client.Client {
 	return data.client
 }
 
-func (r *jobResource) waitConfig(timeout time.Duration) waitConfig {
-	return waitConfig{Policy: r.data.opts.PollPolicy, Clock: r.data.opts.Clock, Timeout: timeout}
+func (r *jobResource) waitConfig(ctx context.Context, api *client.Client, timeout time.Duration) waitConfig {
+	return waitConfig{
+		Policy:       r.data.opts.PollPolicy,
+		StreamPolicy: r.data.opts.StreamPollPolicy,
+		Clock:        r.data.opts.Clock,
+		Timeout:      timeout,
+		Listen:       streamWakeups(api),
+		Logf: func(format string, args ...any) {
+			tflog.Debug(ctx, fmt.Sprintf(format, args...))
+		},
+	}
 }
 
 func (r *jobResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
@@ -249,7 +258,7 @@ func (r *jobResource) Create(ctx context.Context, req resource.CreateRequest, re
 	plan.setUnknownAsNull()
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 	remaining := createTimeout - clk.Now().Sub(start)
-	job, err := waitForTerminal(ctx, api, jobID, nil, r.waitConfig(remaining))
+	job, err := waitForTerminal(ctx, api, jobID, nil, true, r.waitConfig(ctx, api, remaining))
 	if job != nil {
 		plan.setFromJob(job)
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
@@ -365,7 +374,7 @@ func (r *jobResource) Delete(ctx context.Context, req resource.DeleteRequest, re
 	result, err := destroyJob(waitCtx, api, id, destroySettings{
 		OnDestroy: onDestroy,
 		Purge:     state.PurgeOnDestroy.ValueBool(),
-		Wait:      r.waitConfig(deleteTimeout),
+		Wait:      r.waitConfig(ctx, api, deleteTimeout),
 	})
 	if err != nil {
 		resp.Diagnostics.AddError(destroyErrorSummary(err), destroyErrorDetail(id, deleteTimeout, err))

@@ -134,6 +134,11 @@ func TestAccJob_destroyWaitsForCanceled(t *testing.T) {
 			if job.Status != "canceled" || job.ObservedTerminalAt == nil {
 				return fmt.Errorf("destroy returned while the job was %q (observed terminal: %v)", job.Status, job.ObservedTerminalAt)
 			}
+			// The wait listened to the job's status stream (to wake up the
+			// moment it stopped) rather than only polling.
+			if n := env.engine().Stats()["WS /job/listen"]; n != 1 {
+				return fmt.Errorf("%d status streams opened during the destroy, want 1", n)
+			}
 			return nil
 		},
 		Steps: []resource.TestStep{{Config: env.jobConfig()}},

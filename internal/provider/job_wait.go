@@ -21,12 +21,19 @@ type jobAPI interface {
 
 // waitConfig bounds a wait: by Timeout on Clock, and by the context.
 type waitConfig struct {
+	// Policy paces the polls when no status stream is open.
 	Policy  backoff.Policy
 	Clock   clock.Clock
 	Timeout time.Duration
-	// Wake, when set, cuts a poll interval short (a status stream saying the
-	// job may have changed). The status itself always comes from GetJob.
-	Wake <-chan struct{}
+	// Listen, when set, opens the job's status stream. Its channel receives
+	// a value when the stream reports a terminal state and is closed when
+	// the stream ends; it only wakes the poll up: the status itself always
+	// comes from GetJob.
+	Listen func(ctx context.Context, id string) (<-chan struct{}, error)
+	// StreamPolicy paces the safety-net polls while the stream is open.
+	StreamPolicy backoff.Policy
+	// Logf receives why a stream could not be used (optional).
+	Logf func(format string, args ...any)
 }
 
 // waitError is a wait for a terminal status that ended without one.
@@ -62,15 +69,35 @@ func (e *waitError) Unwrap() error { return e.Cause }
 // the last job seen (nil when the job disappeared). Errors the client already
 // retried for (rate limits, 5xx, network) do not end the wait: the next poll
 // tries again, and the deadline still bounds it. Any other error does.
-func waitForTerminal(ctx context.Context, api jobAPI, id string, last *client.Job, cfg waitConfig) (*client.Job, error) {
+//
+// With checkFirst false the first poll waits one interval: the caller has
+// just learned the status (for example from the cancel's answer).
+func waitForTerminal(ctx context.Context, api jobAPI, id string, last *client.Job, checkFirst bool, cfg waitConfig) (*client.Job, error) {
+	// The stream lives only as long as this wait.
+	ctx, stopStream := context.WithCancel(ctx)
+	defer stopStream()
+	poll := backoff.Poll{Clock: cfg.Clock, Policy: cfg.Policy, Timeout: cfg.Timeout, WaitFirst: !checkFirst}
+	if cfg.Listen != nil {
+		wake, err := cfg.Listen(ctx, id)
+		switch {
+		case err == nil:
+			fallback := cfg.Policy
+			poll.Wake, poll.Policy, poll.AfterWake = wake, cfg.StreamPolicy, &fallback
+		case cfg.Logf != nil:
+			cfg.Logf("polling job %s without its status stream: %v", id, err)
+		}
+	}
 	var lastErr error
-	poll := backoff.Poll{Clock: cfg.Clock, Policy: cfg.Policy, Timeout: cfg.Timeout, Wake: cfg.Wake}
 	err := poll.Run(ctx, func(ctx context.Context) (bool, time.Duration, error) {
 		job, err := api.GetJob(ctx, id)
 		switch {
 		case client.IsNotFound(err):
 			last = nil
 			return true, 0, nil
+		case err != nil && ctx.Err() != nil:
+			// The deadline or Ctrl-C cut this read short: that is the
+			// wait's end, not the engine's fault.
+			return false, 0, nil
 		case err != nil && transient(err):
 			lastErr = err
 			return false, 0, nil
@@ -147,6 +174,7 @@ func destroyJob(ctx context.Context, api jobAPI, id string, s destroySettings) (
 		return nil, fmt.Errorf("reading job %s before canceling it: %w", id, err)
 	}
 	result := &destroyResult{FinalStatus: job.Status}
+	justCanceled := false
 	switch {
 	case job.Status.IsTerminal():
 		result.Action = destroyTerminal
@@ -167,8 +195,11 @@ func destroyJob(ctx context.Context, api jobAPI, id string, s destroySettings) (
 			}
 			return result, err
 		}
+		job.Status, justCanceled = result.FinalStatus, true // what the cancel answered: canceling
 	}
-	final, err := waitForTerminal(ctx, api, id, job, s.Wait)
+	// Right after a cancel the status is known (canceling): wait before the
+	// first look. A job found canceling may have finished since: look now.
+	final, err := waitForTerminal(ctx, api, id, job, !justCanceled, s.Wait)
 	if err != nil {
 		return nil, err
 	}

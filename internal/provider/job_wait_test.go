@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/backoff"
 	"github.com/tensorpool/terraform-provider-tensorpool/internal/client"
 	"github.com/tensorpool/terraform-provider-tensorpool/internal/clock"
 )
@@ -182,10 +183,14 @@ func TestDestroyTimeoutNamesStatusAndTime(t *testing.T) {
 			t.Errorf("timeout message lacks %q:\n%s", want, detail)
 		}
 	}
-	// 20 minutes on a 1s→10s schedule (10% jitter): at most
-	// 1200s/9s + the ramp ≈ 143 reads, not 1200 at a fixed 1s.
-	if n := len(api.calls); n > 150 || n < 100 {
-		t.Errorf("%d calls during a 20m wait", n)
+	// 20 minutes on a schedule that grows to Max (with up to Jitter shorter
+	// intervals): between 1200s/Max and 1200s/(Max×(1−Jitter)) reads plus
+	// the ramp, not the 1200 of a fixed 1s poll.
+	p := DefaultPollPolicy
+	low := int(20*time.Minute/p.Max) - 5
+	high := int(float64(20*time.Minute)/(float64(p.Max)*(1-p.Jitter))) + 10
+	if n := len(api.calls); n > high || n < low {
+		t.Errorf("%d calls during a 20m wait, want %d..%d", n, low, high)
 	}
 }
 
@@ -225,5 +230,96 @@ func TestDestroyErrorSummaries(t *testing.T) {
 		if got := destroyErrorSummary(err); !strings.Contains(got, want) {
 			t.Errorf("summary(%v) = %q, want %q", err, got, want)
 		}
+	}
+}
+
+// streamAPI is a scriptedAPI whose status the test changes while a wait runs.
+type streamAPI struct {
+	mu     sync.Mutex
+	status client.Status
+	gets   int
+}
+
+func (s *streamAPI) GetJob(_ context.Context, id string) (*client.Job, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.gets++
+	return &client.Job{ID: id, Status: s.status}, nil
+}
+
+func (s *streamAPI) CancelJob(context.Context, string) (*client.CancelResult, error) {
+	return &client.CancelResult{Outcome: client.CancelAccepted, Status: client.StatusCanceling}, nil
+}
+
+func (s *streamAPI) DeleteJob(context.Context, string) (string, error) { return "", nil }
+
+func (s *streamAPI) set(status client.Status) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.status = status
+}
+
+func TestWaitWakesOnTheStreamAndOnlyThenReads(t *testing.T) {
+	fake := clock.NewFake(time.Unix(0, 0))
+	api := &streamAPI{status: client.StatusCanceling}
+	wake := make(chan struct{}, 1)
+	cfg := waitConfig{
+		Policy:       DefaultPollPolicy,
+		StreamPolicy: backoff.Policy{Initial: time.Hour, Max: time.Hour},
+		Clock:        fake,
+		Timeout:      2 * time.Hour,
+		Listen:       func(context.Context, string) (<-chan struct{}, error) { return wake, nil },
+	}
+	created := fake.TimerCreated()
+	done := make(chan error, 1)
+	go func() {
+		_, err := waitForTerminal(context.Background(), api, "job-1", nil, false, cfg)
+		done <- err
+	}()
+	<-created // waiting, without having read: the cancel just said canceling
+	api.set(client.StatusCanceled)
+	wake <- struct{}{}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if api.gets != 1 || fake.Now() != time.Unix(0, 0) {
+		t.Errorf("gets = %d at %v: want one read, at once, on the wake-up", api.gets, fake.Now())
+	}
+}
+
+func TestWaitFallsBackToPollingWhenTheStreamEnds(t *testing.T) {
+	api := &streamAPI{status: client.StatusCanceling}
+	wake := make(chan struct{})
+	close(wake) // the stream ended without a terminal state
+	cfg := instantWait(t, time.Hour)
+	cfg.StreamPolicy = backoff.Policy{Initial: time.Hour, Max: time.Hour}
+	cfg.Listen = func(context.Context, string) (<-chan struct{}, error) { return wake, nil }
+	fake := cfg.Clock.(*clock.Fake)
+	go func() {
+		// Finish the job once the wait is back on the fast schedule.
+		for fake.Now().Sub(time.Unix(0, 0)) < 10*time.Second {
+			<-fake.TimerCreated()
+		}
+		api.set(client.StatusCanceled)
+	}()
+	if _, err := waitForTerminal(context.Background(), api, "job-1", nil, false, cfg); err != nil {
+		t.Fatal(err)
+	}
+	if waited := fake.Now().Sub(time.Unix(0, 0)); waited >= time.Hour || waited < 10*time.Second {
+		t.Errorf("waited %v: the hour-long stream schedule must give way to polling", waited)
+	}
+}
+
+func TestWaitPollsWhenTheStreamIsUnavailable(t *testing.T) {
+	api := &streamAPI{status: client.StatusCanceled}
+	cfg := instantWait(t, time.Hour)
+	var logged string
+	cfg.Logf = func(format string, args ...any) { logged = fmt.Sprintf(format, args...) }
+	cfg.Listen = func(context.Context, string) (<-chan struct{}, error) { return nil, client.ErrListenUnavailable }
+	if _, err := waitForTerminal(context.Background(), api, "job-1", nil, true, cfg); err != nil {
+		t.Fatal(err)
+	}
+	if api.gets != 1 || !strings.Contains(logged, "unavailable") {
+		t.Errorf("gets=%d logged=%q", api.gets, logged)
 	}
 }

@@ -31,18 +31,26 @@ const (
 	EnvEngineURL = "TENSORPOOL_ENGINE"
 )
 
-// DefaultPollPolicy is how destroy and wait_for_completion poll a job: the
-// first look comes after a second (a fast cancellation is noticed at once),
-// then the interval grows to a 10 s cap so that a long wait costs few
-// requests. The engine's Retry-After is honoured up to 30 s.
-var DefaultPollPolicy = backoff.Policy{Initial: time.Second, Max: 10 * time.Second, Multiplier: 1.5, Jitter: 0.1, MaxHint: 30 * time.Second}
+// DefaultPollPolicy is how destroy and wait_for_completion poll a job when
+// its status stream is not available: the first look comes after a second
+// (a fast cancellation is noticed at once), then the interval grows to a 5 s
+// cap, so that a cancellation is noticed within 5 s while a long wait costs
+// a fraction of the official CLI's every-2-s polling. The engine's
+// Retry-After is honoured up to 30 s.
+var DefaultPollPolicy = backoff.Policy{Initial: time.Second, Max: 5 * time.Second, Multiplier: 1.5, Jitter: 0.1, MaxHint: 30 * time.Second}
+
+// DefaultStreamPollPolicy paces the safety-net polls while the job's status
+// stream is open: the stream wakes the wait the moment the job stops, so
+// polls only guard against a stream that goes silent.
+var DefaultStreamPollPolicy = backoff.Policy{Initial: 15 * time.Second, Max: 30 * time.Second, Multiplier: 1.5, Jitter: 0.1, MaxHint: 30 * time.Second}
 
 // Options are the knobs tests turn; production uses the zero value.
 type Options struct {
-	PollPolicy    backoff.Policy
-	RetryPolicy   backoff.Policy
-	Clock         clock.Clock
-	CommandRunner client.CommandRunner
+	PollPolicy       backoff.Policy
+	StreamPollPolicy backoff.Policy
+	RetryPolicy      backoff.Policy
+	Clock            clock.Clock
+	CommandRunner    client.CommandRunner
 }
 
 // TensorPoolProvider is the provider implementation.
@@ -57,6 +65,9 @@ var _ provider.Provider = (*TensorPoolProvider)(nil)
 func New(version string, opts Options) func() provider.Provider {
 	if opts.PollPolicy == (backoff.Policy{}) {
 		opts.PollPolicy = DefaultPollPolicy
+	}
+	if opts.StreamPollPolicy == (backoff.Policy{}) {
+		opts.StreamPollPolicy = DefaultStreamPollPolicy
 	}
 	opts.Clock = clock.OrReal(opts.Clock)
 	return func() provider.Provider {

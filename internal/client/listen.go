@@ -1,0 +1,122 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/coder/websocket"
+	"github.com/coder/websocket/wsjson"
+)
+
+// ListenEvent is one message of a job's /job/listen stream.
+type ListenEvent struct {
+	Message string
+	// Status is the stream's status field: a job status while the job runs,
+	// then "success" or "error" in the final message.
+	Status string
+	// JobStatus is the terminal job status, when the final message names it.
+	JobStatus Status
+	// Final is true for the stream's last message (status success or error).
+	Final bool
+}
+
+// ErrListenUnavailable means the engine did not open the stream (for
+// example the route answered 404): callers fall back to polling.
+var ErrListenUnavailable = errors.New("the job's status stream is unavailable")
+
+// Listener is an open /job/listen stream.
+type Listener struct {
+	conn *websocket.Conn
+}
+
+// ListenJob opens the job's status stream: connect, then the key message.
+// The engine only streams; nothing else is sent. A refused handshake is
+// ErrListenUnavailable.
+func (c *Client) ListenJob(ctx context.Context, id string) (*Listener, error) {
+	if c.apiKey == "" {
+		return nil, ErrNoAPIKey
+	}
+	if err := ValidateJobID(id); err != nil {
+		return nil, err
+	}
+	u := c.wsURL("/job/listen/" + id)
+	conn, resp, err := websocket.Dial(ctx, u, &websocket.DialOptions{
+		HTTPClient: c.http,
+		HTTPHeader: http.Header{"User-Agent": {c.userAgent}},
+	})
+	if resp != nil && resp.Body != nil {
+		_ = resp.Body.Close()
+	}
+	if err != nil {
+		if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
+			return nil, fmt.Errorf("%w (HTTP %d)", ErrListenUnavailable, resp.StatusCode)
+		}
+		return nil, fmt.Errorf("%w: %w", ErrListenUnavailable, scrubURLError(err))
+	}
+	conn.SetReadLimit(maxBodyBytes)
+	if err := wsjson.Write(ctx, conn, map[string]string{"TENSORPOOL_KEY": c.apiKey}); err != nil {
+		conn.CloseNow()
+		return nil, fmt.Errorf("%w: sending the key message: %w", ErrListenUnavailable, err)
+	}
+	return &Listener{conn: conn}, nil
+}
+
+// Next returns the stream's next event. After the final event, or when the
+// engine closes the stream, it returns an error: io.EOF-like for a normal
+// close, the close reason otherwise.
+func (l *Listener) Next(ctx context.Context) (ListenEvent, error) {
+	for {
+		_, data, err := l.conn.Read(ctx)
+		if err != nil {
+			var closeErr websocket.CloseError
+			if errors.As(err, &closeErr) && closeErr.Code == websocket.StatusNormalClosure {
+				return ListenEvent{}, ErrStreamClosed
+			}
+			return ListenEvent{}, err
+		}
+		var raw struct {
+			Message   json.RawMessage `json:"message"`
+			Status    string          `json:"status"`
+			JobStatus string          `json:"job_status"`
+		}
+		if json.Unmarshal(data, &raw) != nil {
+			continue // tolerate what we cannot read
+		}
+		ev := ListenEvent{Message: textOf(raw.Message), Status: raw.Status}
+		switch strings.ToLower(raw.Status) {
+		case "success", "error":
+			ev.Final = true
+		}
+		if raw.JobStatus != "" {
+			ev.JobStatus = ParseStatus(raw.JobStatus)
+		} else if !ev.Final && raw.Status != "" {
+			ev.JobStatus = ParseStatus(raw.Status)
+		}
+		return ev, nil
+	}
+}
+
+// ErrStreamClosed is the normal end of a listen stream.
+var ErrStreamClosed = errors.New("the engine closed the status stream")
+
+// Close ends the stream.
+func (l *Listener) Close() error {
+	return l.conn.Close(websocket.StatusNormalClosure, "")
+}
+
+// wsURL turns the base URL into a WebSocket URL for path.
+func (c *Client) wsURL(path string) string {
+	u := *c.base
+	if u.Scheme == "https" {
+		u.Scheme = "wss"
+	} else {
+		u.Scheme = "ws"
+	}
+	u.Path = strings.TrimRight(u.Path, "/") + path
+	u.RawPath = ""
+	return u.String()
+}
