@@ -206,3 +206,39 @@ func TestSimPush(t *testing.T) {
 		t.Error("the returned id is not the engine's job")
 	}
 }
+
+func TestSimListenStream(t *testing.T) {
+	fake := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	srv, c := startSim(t, sim.Options{Clock: fake, CancelLatency: 5 * time.Second})
+	id, _ := srv.Engine.AddJob(testKey, "c-local")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	l, err := c.ListenJob(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	ev, err := l.Next(ctx)
+	if err != nil || ev.JobStatus != StatusRunning || ev.Final {
+		t.Fatalf("first event: %+v %v", ev, err)
+	}
+	if _, err := c.CancelJob(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if ev, err = l.Next(ctx); err != nil || ev.JobStatus != StatusCanceling {
+		t.Fatalf("after cancel: %+v %v", ev, err)
+	}
+	fake.Advance(5 * time.Second)
+	ev, err = l.Next(ctx)
+	if err != nil || !ev.Final || ev.JobStatus != StatusCanceled || ev.Status != "error" {
+		t.Fatalf("final event: %+v %v", ev, err)
+	}
+	if _, err := l.Next(ctx); !errors.Is(err, ErrStreamClosed) {
+		t.Errorf("after the final event: %v", err)
+	}
+
+	srv.Engine.SetFaults(sim.Faults{ListenUnavailable: true})
+	if _, err := c.ListenJob(ctx, id); !errors.Is(err, ErrListenUnavailable) {
+		t.Errorf("unavailable stream: %v", err)
+	}
+}
