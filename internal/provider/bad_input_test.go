@@ -40,8 +40,7 @@ func TestAccBadInput(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			resource.Test(t, resource.TestCase{
-				ProtoV6ProviderFactories: env.factories(),
+			env.run(t, resource.TestCase{
 				Steps: []resource.TestStep{{
 					Config:      tc.config,
 					PlanOnly:    true,
@@ -60,8 +59,7 @@ func TestAccBadInput(t *testing.T) {
 func TestAccEngineRejections(t *testing.T) {
 	env := newAccEnv(t, sim.Options{})
 	t.Run("unknown cluster", func(t *testing.T) {
-		resource.Test(t, resource.TestCase{
-			ProtoV6ProviderFactories: env.factories(),
+		env.run(t, resource.TestCase{
 			Steps: []resource.TestStep{{
 				Config:      regexp.MustCompile(`c-acc`).ReplaceAllString(env.jobConfig(), "c-nosuch"),
 				ExpectError: regexp.MustCompile(`(?s)Could not submit the TensorPool job.*rejected the job\s+submission.*unknown\s+cluster\s+"c-nosuch"`),
@@ -70,8 +68,7 @@ func TestAccEngineRejections(t *testing.T) {
 	})
 	t.Run("wrong key", func(t *testing.T) {
 		config := regexp.MustCompile(accKey).ReplaceAllString(env.jobConfig(), "tp-wrong-key")
-		resource.Test(t, resource.TestCase{
-			ProtoV6ProviderFactories: env.factories(),
+		env.run(t, resource.TestCase{
 			Steps: []resource.TestStep{{
 				Config:      config,
 				ExpectError: regexp.MustCompile(`(?s)rejected\s+the\s+job\s+submission.*invalid\s+API\s+key.*Check\s+the\s+API\s+key`),
@@ -81,8 +78,7 @@ func TestAccEngineRejections(t *testing.T) {
 	t.Run("missing key is an error only when the engine is needed", func(t *testing.T) {
 		t.Setenv(EnvAPIKey, "")
 		config := fmt.Sprintf("provider \"tensorpool\" {\n  engine_url = %q\n}\n", env.server.URL) + env.jobResource("test")
-		resource.Test(t, resource.TestCase{
-			ProtoV6ProviderFactories: env.factories(),
+		env.run(t, resource.TestCase{
 			Steps: []resource.TestStep{
 				{Config: config, PlanOnly: true, ExpectNonEmptyPlan: true},
 				{Config: config, ExpectError: regexp.MustCompile(`(?s)API key missing.*TENSORPOOL_KEY`)},

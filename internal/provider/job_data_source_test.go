@@ -22,8 +22,7 @@ func TestAccJobDataSource(t *testing.T) {
 	if err := env.engine().SetStatus(id, "completed"); err != nil {
 		t.Fatal(err)
 	}
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: env.factories(),
+	env.run(t, resource.TestCase{
 		Steps: []resource.TestStep{
 			{
 				Config: env.providerBlock() + fmt.Sprintf("data \"tensorpool_job\" \"x\" {\n  id = %q\n}\n", id),
@@ -48,6 +47,8 @@ func TestAccJobDataSource(t *testing.T) {
 	})
 }
 
+// otherUsersJob belongs to another user, so the invariants (which look at
+// the test user's jobs) ignore it.
 func otherUsersJob(t *testing.T, env *accEnv) string {
 	id, err := env.engine().AddJob("tp-other-user-key", accCluster)
 	if err != nil {

@@ -25,9 +25,7 @@ func TestAccJob_lifecycleFromEnvironmentOnly(t *testing.T) {
 	t.Setenv(EnvEngineURL, env.server.URL)
 	config := env.jobResource("test")
 	var id string
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: env.factories(),
-		CheckDestroy:             env.checkJobsStopped(),
+	env.run(t, resource.TestCase{
 		Steps: []resource.TestStep{
 			{
 				Config: config,
@@ -88,10 +86,9 @@ func TestAccJob_importAdoptsConfiguration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	env.outside = append(env.outside, id)
 	withImport := env.jobConfig() + fmt.Sprintf("\nimport {\n  to = %s\n  id = %q\n}\n", jobAddr, id)
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: env.factories(),
-		CheckDestroy:             env.checkJobsStopped(),
+	env.run(t, resource.TestCase{
 		Steps: []resource.TestStep{
 			{
 				Config: withImport,
@@ -127,8 +124,7 @@ func TestAccJob_importAdoptsConfiguration(t *testing.T) {
 func TestAccJob_destroyWaitsForCanceled(t *testing.T) {
 	// The engine takes 2s to cancel; the destroy may only succeed after.
 	env := newAccEnv(t, sim.Options{CancelLatency: 2 * time.Second, InfoRetryAfter: 0})
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: env.factories(),
+	env.run(t, resource.TestCase{
 		CheckDestroy: func(s *terraform.State) error {
 			job := env.onlyJob()
 			if job.Status != "canceled" || job.ObservedTerminalAt == nil {
@@ -150,9 +146,7 @@ func TestAccJob_destroyTimeoutKeepsJobThenSecondDestroyFinishes(t *testing.T) {
 	config := env.jobConfig(`  timeouts {
     delete = "2s"
   }`)
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: env.factories(),
-		CheckDestroy:             env.checkJobsStopped(),
+	env.run(t, resource.TestCase{
 		Steps: []resource.TestStep{
 			{Config: config},
 			{
@@ -183,9 +177,7 @@ func TestAccJob_destroyTimeoutKeepsJobThenSecondDestroyFinishes(t *testing.T) {
 func TestAccJob_driftCanceledOutsideIsShownNotReplaced(t *testing.T) {
 	env := newAccEnv(t, sim.Options{})
 	var id string
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: env.factories(),
-		CheckDestroy:             env.checkJobsStopped("completed"),
+	env.run(t, resource.TestCase{
 		Steps: []resource.TestStep{
 			{Config: env.jobConfig(), Check: captureID(jobAddr, &id)},
 			{
@@ -226,9 +218,7 @@ func TestAccJob_driftCanceledOutsideIsShownNotReplaced(t *testing.T) {
 func TestAccJob_driftDeletedOutsideProposesCreate(t *testing.T) {
 	env := newAccEnv(t, sim.Options{})
 	var id string
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: env.factories(),
-		CheckDestroy:             env.checkJobsStopped(),
+	env.run(t, resource.TestCase{
 		Steps: []resource.TestStep{
 			{Config: env.jobConfig(), Check: captureID(jobAddr, &id)},
 			{
@@ -306,9 +296,7 @@ func TestAccJob_waitForCompletion(t *testing.T) {
 					},
 				})
 			}
-			resource.Test(t, resource.TestCase{
-				ProtoV6ProviderFactories: env.factories(),
-				CheckDestroy:             env.checkJobsStopped("completed", "error", "failed"),
+			env.run(t, resource.TestCase{
 				Steps:                    steps,
 			})
 			canceler.Wait()
@@ -331,15 +319,20 @@ func cancelFirstJob(env *accEnv) {
 
 func TestAccJob_abandonLeavesJobRunning(t *testing.T) {
 	env := newAccEnv(t, sim.Options{})
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: env.factories(),
+	env.run(t, resource.TestCase{
 		CheckDestroy: func(*terraform.State) error {
 			if job := env.onlyJob(); job.Status != "running" {
 				return fmt.Errorf("abandoned job is %q, want it left running", job.Status)
 			}
 			return nil
 		},
-		Steps: []resource.TestStep{{Config: env.jobConfig(`  on_destroy = "abandon"`)}},
+		Steps: []resource.TestStep{{
+			Config: env.jobConfig(`  on_destroy = "abandon"`),
+			Check: func(*terraform.State) error {
+				env.abandoned = append(env.abandoned, env.onlyJob().JobID)
+				return nil
+			},
+		}},
 	})
 	if stats := env.engine().Stats(); stats["POST /job/cancel"] != 0 {
 		t.Errorf("abandon sent %d cancel requests", stats["POST /job/cancel"])
@@ -348,8 +341,7 @@ func TestAccJob_abandonLeavesJobRunning(t *testing.T) {
 
 func TestAccJob_purgeOnDestroy(t *testing.T) {
 	env := newAccEnv(t, sim.Options{CancelLatency: 300 * time.Millisecond})
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: env.factories(),
+	env.run(t, resource.TestCase{
 		CheckDestroy: func(*terraform.State) error {
 			if jobs := env.engine().Jobs(); len(jobs) != 0 {
 				return fmt.Errorf("purge_on_destroy left %d jobs in the engine", len(jobs))
@@ -374,9 +366,7 @@ func TestAccJob_purgeOnDestroy(t *testing.T) {
 
 func TestAccJob_inPlaceSettingsDoNotReplace(t *testing.T) {
 	env := newAccEnv(t, sim.Options{})
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: env.factories(),
-		CheckDestroy:             env.checkJobsStopped(),
+	env.run(t, resource.TestCase{
 		Steps: []resource.TestStep{
 			{Config: env.jobConfig()},
 			{
@@ -401,9 +391,7 @@ func TestAccJob_inPlaceSettingsDoNotReplace(t *testing.T) {
 func TestAccJob_pushDroppedAfterJobIDKeepsTheJob(t *testing.T) {
 	env := newAccEnv(t, sim.Options{})
 	env.engine().SetFaults(sim.Faults{DropPushAfterJobID: true})
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: env.factories(),
-		CheckDestroy:             env.checkJobsStopped(),
+	env.run(t, resource.TestCase{
 		Steps: []resource.TestStep{
 			{
 				Config:      env.jobConfig(),

@@ -238,12 +238,17 @@ type streamAPI struct {
 	mu     sync.Mutex
 	status client.Status
 	gets   int
+	// canceledAfter, when positive, makes the job canceled from that read on.
+	canceledAfter int
 }
 
 func (s *streamAPI) GetJob(_ context.Context, id string) (*client.Job, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.gets++
+	if s.canceledAfter > 0 && s.gets >= s.canceledAfter {
+		s.status = client.StatusCanceled
+	}
 	return &client.Job{ID: id, Status: s.status}, nil
 }
 
@@ -288,25 +293,23 @@ func TestWaitWakesOnTheStreamAndOnlyThenReads(t *testing.T) {
 }
 
 func TestWaitFallsBackToPollingWhenTheStreamEnds(t *testing.T) {
-	api := &streamAPI{status: client.StatusCanceling}
+	// The job is canceled from the 4th read on.
+	api := &streamAPI{status: client.StatusCanceling, canceledAfter: 4}
 	wake := make(chan struct{})
 	close(wake) // the stream ended without a terminal state
 	cfg := instantWait(t, time.Hour)
 	cfg.StreamPolicy = backoff.Policy{Initial: time.Hour, Max: time.Hour}
 	cfg.Listen = func(context.Context, string) (<-chan struct{}, error) { return wake, nil }
 	fake := cfg.Clock.(*clock.Fake)
-	go func() {
-		// Finish the job once the wait is back on the fast schedule.
-		for fake.Now().Sub(time.Unix(0, 0)) < 10*time.Second {
-			<-fake.TimerCreated()
-		}
-		api.set(client.StatusCanceled)
-	}()
 	if _, err := waitForTerminal(context.Background(), api, "job-1", nil, false, cfg); err != nil {
 		t.Fatal(err)
 	}
-	if waited := fake.Now().Sub(time.Unix(0, 0)); waited >= time.Hour || waited < 10*time.Second {
-		t.Errorf("waited %v: the hour-long stream schedule must give way to polling", waited)
+	// Reads at 0s (on the stream's end), then on the fallback schedule: 1s,
+	// +1.5s, +2.25s (less jitter). Never an hour.
+	p := DefaultPollPolicy
+	want := p.Initial + time.Duration(float64(p.Initial)*p.Multiplier) + time.Duration(float64(p.Initial)*p.Multiplier*p.Multiplier)
+	if waited := fake.Now().Sub(time.Unix(0, 0)); waited > want || waited < time.Duration(float64(want)*(1-p.Jitter)) {
+		t.Errorf("waited %v, want about %v: the hour-long stream schedule must give way to polling", waited, want)
 	}
 }
 

@@ -10,10 +10,10 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/tensorpool/terraform-provider-tensorpool/internal/backoff"
-	"github.com/tensorpool/terraform-provider-tensorpool/internal/client"
 	"github.com/tensorpool/terraform-provider-tensorpool/internal/clock"
 	"github.com/tensorpool/terraform-provider-tensorpool/internal/sim"
 )
@@ -37,6 +37,9 @@ type accEnv struct {
 	server *sim.Server
 	clock  *clock.Offset
 	srcDir string
+	// abandoned jobs may still run after a destroy; outside jobs were
+	// created outside Terraform and need not be in the state.
+	abandoned, outside []string
 }
 
 func newAccEnv(t *testing.T, opts sim.Options) *accEnv {
@@ -109,21 +112,53 @@ func (e *accEnv) onlyJob() sim.JobSnapshot {
 	return jobs[0]
 }
 
-// checkJobsStopped is the CheckDestroy of every test: after a destroy that
-// reported success, no job the test created may still be running.
-func (e *accEnv) checkJobsStopped(allowed ...string) func(*terraform.State) error {
-	return func(*terraform.State) error {
-		for _, job := range e.engine().Jobs() {
-			ok := job.Status == string(client.StatusCanceled)
-			for _, a := range allowed {
-				ok = ok || job.Status == a
-			}
-			if !ok {
-				return fmt.Errorf("job %s is %q after destroy", job.JobID, job.Status)
-			}
+// accOwner is the simulator's name for the user of accKey.
+const accOwner = "user-1"
+
+// run is how every acceptance test runs: it adds the provider's two
+// promises, checked from the engine's side, to the test case. After each
+// step that applied, every running job of the user is in the state (nothing
+// orphaned); after the final destroy, none of them still runs. Steps that
+// expect an error are followed, in the tests themselves, by a RefreshState
+// step, whose check runs the orphan invariant on the failed apply's state.
+func (e *accEnv) run(t *testing.T, tc resource.TestCase) {
+	t.Helper()
+	if tc.ProtoV6ProviderFactories == nil {
+		tc.ProtoV6ProviderFactories = e.factories()
+	}
+	extra := tc.CheckDestroy
+	tc.CheckDestroy = func(s *terraform.State) error {
+		if err := e.engine().CheckDestroyed(accOwner, e.abandoned...); err != nil {
+			return err
+		}
+		if extra != nil {
+			return extra(s)
 		}
 		return nil
 	}
+	for i := range tc.Steps {
+		step := &tc.Steps[i]
+		if step.ExpectError != nil || step.ImportState || step.PlanOnly || step.Destroy {
+			continue
+		}
+		if step.Check == nil {
+			step.Check = e.checkNoOrphans
+		} else {
+			step.Check = resource.ComposeTestCheckFunc(step.Check, e.checkNoOrphans)
+		}
+	}
+	resource.Test(t, tc)
+}
+
+// checkNoOrphans: every running job of the user is in the state.
+func (e *accEnv) checkNoOrphans(s *terraform.State) error {
+	var ids []string
+	for _, rs := range s.RootModule().Resources {
+		if rs.Type == "tensorpool_job" {
+			ids = append(ids, rs.Primary.ID)
+		}
+	}
+	return e.engine().CheckNoOrphans(accOwner, ids, e.outside...)
 }
 
 // captureID stores a resource's id during a step.

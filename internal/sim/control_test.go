@@ -149,3 +149,27 @@ func TestSimCreateRoute(t *testing.T) {
 		t.Errorf("%d jobs, want 2", n)
 	}
 }
+
+func TestInvariantChecks(t *testing.T) {
+	e := New(Options{APIKeys: []string{"k1", "k2"}})
+	mine, _ := e.AddJob("k1", DefaultCluster)
+	done, _ := e.AddJob("k1", DefaultCluster)
+	theirs, _ := e.AddJob("k2", DefaultCluster)
+	_ = e.SetStatus(done, StatusCompleted)
+	if err := e.CheckDestroyed("user-1"); err == nil || !strings.Contains(err.Error(), mine) || strings.Contains(err.Error(), done) || strings.Contains(err.Error(), theirs) {
+		t.Errorf("CheckDestroyed = %v", err)
+	}
+	if err := e.CheckDestroyed("user-1", mine); err != nil {
+		t.Errorf("allowed job reported: %v", err)
+	}
+	if err := e.CheckNoOrphans("user-1", nil); err == nil || !strings.Contains(err.Error(), mine) {
+		t.Errorf("CheckNoOrphans = %v", err)
+	}
+	if err := e.CheckNoOrphans("user-1", []string{mine}); err != nil {
+		t.Errorf("job in state reported: %v", err)
+	}
+	_ = e.SetStatus(mine, StatusCanceled)
+	if err := e.CheckDestroyed("user-1"); err != nil {
+		t.Errorf("all terminal: %v", err)
+	}
+}
