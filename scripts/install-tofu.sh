@@ -62,6 +62,10 @@ if [ -n "$need" ] && [ "$(printf '%s\n%s\n' "$need" "$have" | sort -V | tail -n 
 	exit 1
 fi
 
-(cd "$src" && GOTOOLCHAIN=local CGO_ENABLED=0 go build -trimpath -o "$dest/tofu.tmp" ./cmd/tofu)
+# The flags of OpenTofu's own release build (its .goreleaser.yaml): without
+# version.dev=no the binary calls itself "vX.Y.Z-dev".
+(cd "$src" && GOTOOLCHAIN=local CGO_ENABLED=0 go build -trimpath \
+	-ldflags "-s -w -X github.com/opentofu/opentofu/version.dev=no" \
+	-o "$dest/tofu.tmp" ./cmd/tofu)
 mv "$dest/tofu.tmp" "$dest/tofu"
 echo "install-tofu.sh: OpenTofu $version built in $((SECONDS - start))s: $dest/tofu" >&2

@@ -297,7 +297,7 @@ func TestAccJob_waitForCompletion(t *testing.T) {
 				})
 			}
 			env.run(t, resource.TestCase{
-				Steps:                    steps,
+				Steps: steps,
 			})
 			canceler.Wait()
 		})
