@@ -60,10 +60,18 @@ zips=0
 for os in freebsd windows linux darwin; do
 	for arch in amd64 386 arm arm64; do
 		case $os/$arch in
-		darwin/386 | windows/arm) continue ;;
+		darwin/386 | darwin/arm | windows/arm) continue ;;
 		esac
-		expect "dist/${project}_${version}_${os}_${arch}.zip"
+		zip=dist/${project}_${version}_${os}_${arch}.zip
+		expect "$zip"
 		zips=$((zips + 1))
+		# The registry wants the binary named PROJECT_vVERSION[.exe].
+		bin=${project}_v${version}
+		[ "$os" = windows ] && bin=$bin.exe
+		if [ -s "$zip" ] && command -v unzip >/dev/null && ! unzip -Z1 "$zip" | grep -qx "$bin"; then
+			echo "  WRONG   $zip does not hold $bin" >&2
+			missing=$((missing + 1))
+		fi
 	done
 done
 

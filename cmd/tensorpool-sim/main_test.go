@@ -41,7 +41,7 @@ func TestBinaryServesAndStopsOnSIGINT(t *testing.T) {
 		t.Skip("builds the binary")
 	}
 	bin := filepath.Join(t.TempDir(), "tensorpool-sim")
-	build := exec.Command("go", "build", "-o", bin, ".")
+	build := exec.CommandContext(t.Context(), "go", "build", "-o", bin, ".")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
@@ -97,8 +97,13 @@ func TestBinaryServesAndStopsOnSIGINT(t *testing.T) {
 	}
 	// The flags reached the engine: both clusters exist, pending is 0.
 	req, _ := http.NewRequestWithContext(ctx, "POST", url+"/_sim/faults", strings.NewReader(`{"fail_next":0}`))
-	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 200 {
-		t.Fatalf("POST /_sim/faults: %v %v", resp, err)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("POST /_sim/faults: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("POST /_sim/faults: %v", resp.Status)
 	}
 	code, body := get("/_sim/stats", "")
 	var stats struct{ Requests map[string]int }

@@ -102,7 +102,7 @@ type TimeoutError struct {
 }
 
 func (e *TimeoutError) Error() string {
-	return fmt.Sprintf("gave up after %s", e.Waited.Round(time.Millisecond))
+	return fmt.Sprintf("gave up after %s", e.Waited.Round(100*time.Millisecond))
 }
 
 // Poll runs check until it reports done, bounded by Timeout (measured on

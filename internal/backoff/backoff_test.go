@@ -81,11 +81,9 @@ func TestSleepEndsOnCancelAndWake(t *testing.T) {
 // waiting, until stop is closed.
 func driveFake(fake *clock.Fake, stop <-chan struct{}) {
 	for {
-		select {
-		case <-stop:
-			return
-		default:
-		}
+		// Ask to hear of the next timer before looking, so that a timer
+		// created in between is not missed.
+		created := fake.TimerCreated()
 		if at, ok := fake.NextDeadline(); ok {
 			fake.Advance(at.Sub(fake.Now()))
 			continue
@@ -93,7 +91,7 @@ func driveFake(fake *clock.Fake, stop <-chan struct{}) {
 		select {
 		case <-stop:
 			return
-		case <-fake.TimerCreated():
+		case <-created:
 		}
 	}
 }

@@ -377,7 +377,7 @@ func (r *jobResource) Delete(ctx context.Context, req resource.DeleteRequest, re
 		Wait:      r.waitConfig(ctx, api, deleteTimeout),
 	})
 	if err != nil {
-		resp.Diagnostics.AddError(destroyErrorSummary(err), destroyErrorDetail(id, deleteTimeout, err))
+		resp.Diagnostics.AddError(destroyErrorSummary(err), destroyErrorDetail(deleteTimeout, err))
 		return
 	}
 	for _, w := range result.Warnings {
@@ -400,7 +400,7 @@ func destroyErrorSummary(err error) string {
 	return "Could not cancel the TensorPool job"
 }
 
-func destroyErrorDetail(id string, timeout time.Duration, err error) string {
+func destroyErrorDetail(timeout time.Duration, err error) string {
 	var waitErr *waitError
 	if errors.As(err, &waitErr) && waitErr.TimedOut {
 		return fmt.Sprintf("The job was asked to cancel, but %s (timeouts.delete = %s).\n\n"+

@@ -96,8 +96,9 @@ func waitForTerminal(ctx context.Context, api jobAPI, id string, last *client.Jo
 			return true, 0, nil
 		case err != nil && ctx.Err() != nil:
 			// The deadline or Ctrl-C cut this read short: that is the
-			// wait's end, not the engine's fault.
-			return false, 0, nil
+			// wait's end, not the engine's fault, and Run reports it.
+			return false, 0, nil //nolint:nilerr // the poll reports the context's end itself
+
 		case err != nil && transient(err):
 			lastErr = err
 			return false, 0, nil
@@ -137,6 +138,47 @@ func transient(err error) bool {
 	return errors.As(err, &transportErr)
 }
 
+// untilSettled calls fn until it returns something other than a transient
+// engine error (a rate limit, a 5xx or a network error that outlasted the
+// client's own retries), waiting between tries on the wait's schedule and
+// honouring Retry-After, never past the wait's deadline or the context. A
+// destroy in a rate-limit storm thus keeps trying within timeouts.delete
+// instead of failing at the first exhausted request.
+func untilSettled[T any](ctx context.Context, cfg waitConfig, fn func(context.Context) (T, error)) (T, error) {
+	var result T
+	var lastErr, engineErr error
+	poll := backoff.Poll{Clock: cfg.Clock, Policy: cfg.Policy, Timeout: cfg.Timeout}
+	err := poll.Run(ctx, func(ctx context.Context) (bool, time.Duration, error) {
+		res, err := fn(ctx)
+		if err != nil && ctx.Err() != nil {
+			// Cut short by the deadline or Ctrl-C: Run reports that, and
+			// the engine's last answer stays the error worth showing.
+			return false, 0, nil //nolint:nilerr // the poll reports the context's end itself
+		}
+		result, lastErr = res, err
+		if err != nil && transient(err) {
+			engineErr = err
+			return false, retryAfter(err), nil
+		}
+		return true, 0, nil
+	})
+	switch {
+	case err != nil && engineErr != nil:
+		return result, fmt.Errorf("%w (the engine was still failing when the wait ended: %w)", engineErr, err)
+	case err != nil:
+		return result, err
+	}
+	return result, lastErr
+}
+
+func retryAfter(err error) time.Duration {
+	var apiErr *client.APIError
+	if errors.As(err, &apiErr) {
+		return client.ParseRetryAfter(apiErr.RetryAfter, time.Now())
+	}
+	return 0
+}
+
 // destroyAction says what a destroy did, for logs and tests.
 type destroyAction string
 
@@ -166,7 +208,7 @@ type destroyResult struct {
 // and a bounded wait for a terminal status. It is idempotent, so running
 // destroy again after a timeout simply continues.
 func destroyJob(ctx context.Context, api jobAPI, id string, s destroySettings) (*destroyResult, error) {
-	job, err := api.GetJob(ctx, id)
+	job, err := untilSettled(ctx, s.Wait, func(ctx context.Context) (*client.Job, error) { return api.GetJob(ctx, id) })
 	if client.IsNotFound(err) {
 		return &destroyResult{Action: destroyGone}, nil
 	}
@@ -188,7 +230,7 @@ func destroyJob(ctx context.Context, api jobAPI, id string, s destroySettings) (
 	case job.Status.Is(client.StatusCanceling):
 		// Someone (perhaps an earlier destroy) already asked; just wait.
 	default:
-		done, err := requestCancel(ctx, api, id, result)
+		done, err := requestCancel(ctx, api, id, s.Wait, result)
 		if err != nil || done {
 			if err == nil {
 				result = purge(ctx, api, id, s, result)
@@ -213,8 +255,8 @@ func destroyJob(ctx context.Context, api jobAPI, id string, s destroySettings) (
 }
 
 // requestCancel sends the cancel. done means no wait is needed.
-func requestCancel(ctx context.Context, api jobAPI, id string, result *destroyResult) (bool, error) {
-	cancel, err := api.CancelJob(ctx, id)
+func requestCancel(ctx context.Context, api jobAPI, id string, wait waitConfig, result *destroyResult) (bool, error) {
+	cancel, err := untilSettled(ctx, wait, func(ctx context.Context) (*client.CancelResult, error) { return api.CancelJob(ctx, id) })
 	switch {
 	case err == nil && (cancel.Outcome == client.CancelAlreadyCanceled || cancel.Status.IsTerminal()):
 		result.Action, result.FinalStatus = destroyCanceled, client.StatusCanceled

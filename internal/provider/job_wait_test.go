@@ -68,6 +68,17 @@ func cancelErr(code int, msg string) func() (*client.CancelResult, error) {
 	return func() (*client.CancelResult, error) { return nil, &client.APIError{StatusCode: code, Message: msg} }
 }
 
+// flaky fails n times with a 429, then answers like then.
+func flaky(n int, then func() (*client.CancelResult, error)) func() (*client.CancelResult, error) {
+	return func() (*client.CancelResult, error) {
+		if n > 0 {
+			n--
+			return nil, &client.APIError{StatusCode: 429, Message: "Rate limit exceeded", RetryAfter: "1"}
+		}
+		return then()
+	}
+}
+
 var noCancel = func() (*client.CancelResult, error) { return nil, errors.New("cancel must not be called") }
 
 // instantWait polls on a fake clock that a helper goroutine advances to each
@@ -79,6 +90,9 @@ func instantWait(t *testing.T, timeout time.Duration) waitConfig {
 	t.Cleanup(func() { close(stop) })
 	go func() {
 		for {
+			// Ask to hear of the next timer before looking, so that a timer
+			// created in between is not missed.
+			created := fake.TimerCreated()
 			if at, ok := fake.NextDeadline(); ok {
 				fake.Advance(at.Sub(fake.Now()))
 				continue
@@ -86,7 +100,7 @@ func instantWait(t *testing.T, timeout time.Duration) waitConfig {
 			select {
 			case <-stop:
 				return
-			case <-fake.TimerCreated():
+			case <-created:
 			}
 		}
 	}()
@@ -125,6 +139,8 @@ func TestDestroyDecisionTable(t *testing.T) {
 		{name: "401 while waiting ends it", statuses: []string{"running", "401"}, cancel: accepted(client.StatusCanceling), wantCalls: "get,cancel,get", wantErr: "bad key"},
 		{name: "unknown status is waited on", statuses: []string{"running", "Draining", "Draining", "canceled"}, cancel: accepted(client.StatusCanceling), wantCalls: "get,cancel,get,get,get", want: destroyCanceled, wantFinal: "canceled"},
 		{name: "read fails first", statuses: []string{"401"}, cancel: noCancel, wantCalls: "get", wantErr: "reading job"},
+		{name: "rate-limited live read is tried again", statuses: []string{"503", "503", "running", "canceled"}, cancel: accepted(client.StatusCanceling), wantCalls: "get,get,get,cancel,get", want: destroyCanceled, wantFinal: "canceled"},
+		{name: "failing cancel is tried again", statuses: []string{"running", "canceled"}, cancel: flaky(2, accepted(client.StatusCanceling)), wantCalls: "get,cancel,cancel,cancel,get", want: destroyCanceled, wantFinal: "canceled"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -177,7 +193,7 @@ func TestDestroyTimeoutNamesStatusAndTime(t *testing.T) {
 	if waitErr.LastStatus != client.StatusCanceling || waitErr.Waited != 20*time.Minute {
 		t.Errorf("waitErr = %+v", waitErr)
 	}
-	detail := destroyErrorDetail("job-1", 20*time.Minute, err)
+	detail := destroyErrorDetail(20*time.Minute, err)
 	for _, want := range []string{`"canceling"`, "20m0s", "timeouts.delete", "terraform destroy", `on_destroy = "abandon"`, "apply"} {
 		if !strings.Contains(detail, want) {
 			t.Errorf("timeout message lacks %q:\n%s", want, detail)
@@ -191,6 +207,14 @@ func TestDestroyTimeoutNamesStatusAndTime(t *testing.T) {
 	high := int(float64(20*time.Minute)/(float64(p.Max)*(1-p.Jitter))) + 10
 	if n := len(api.calls); n > high || n < low {
 		t.Errorf("%d calls during a 20m wait, want %d..%d", n, low, high)
+	}
+}
+
+func TestDestroyGivesUpOnAnEngineThatKeepsFailingAtTheDeadline(t *testing.T) {
+	api := &scriptedAPI{statuses: []string{"503"}, cancel: noCancel}
+	_, err := destroyJob(context.Background(), api, "job-1", destroySettings{OnDestroy: onDestroyCancel, Wait: instantWait(t, time.Minute)})
+	if err == nil || !strings.Contains(err.Error(), "Service unavailable") || !strings.Contains(err.Error(), "still failing") {
+		t.Fatalf("err = %v", err)
 	}
 }
 
@@ -216,7 +240,7 @@ func TestDestroyInterruptedByContext(t *testing.T) {
 	if !errors.As(err, &waitErr) || waitErr.TimedOut || !errors.Is(err, context.Canceled) {
 		t.Fatalf("want an interrupted waitError, got %v", err)
 	}
-	if !strings.Contains(destroyErrorDetail("job-1", time.Hour, err), "run `terraform destroy` again") {
+	if !strings.Contains(destroyErrorDetail(time.Hour, err), "run `terraform destroy` again") {
 		t.Error("interrupted message must say how to finish")
 	}
 }
@@ -300,7 +324,10 @@ func TestWaitFallsBackToPollingWhenTheStreamEnds(t *testing.T) {
 	cfg := instantWait(t, time.Hour)
 	cfg.StreamPolicy = backoff.Policy{Initial: time.Hour, Max: time.Hour}
 	cfg.Listen = func(context.Context, string) (<-chan struct{}, error) { return wake, nil }
-	fake := cfg.Clock.(*clock.Fake)
+	fake, ok := cfg.Clock.(*clock.Fake)
+	if !ok {
+		t.Fatalf("instantWait must use a fake clock, got %T", cfg.Clock)
+	}
 	if _, err := waitForTerminal(context.Background(), api, "job-1", nil, false, cfg); err != nil {
 		t.Fatal(err)
 	}

@@ -60,7 +60,7 @@ func TestSimForceAndRemove(t *testing.T) {
 	do(t, "POST", srv.URL+"/_sim/jobs/"+id+"/status", "", `{"status":""}`).expect(t, 400, nil)
 	do(t, "POST", srv.URL+"/_sim/jobs/"+id+"/status", "", `not json`).expect(t, 400, nil)
 	do(t, "POST", srv.URL+"/_sim/jobs/job-nope/status", "", `{"status":"running"}`).expect(t, 404, nil)
-	info := do(t, "GET", srv.URL+"/job/info/"+id, key1, "").expect(t, 200, nil)["job_info"].(map[string]any)
+	info := infoObject(t, do(t, "GET", srv.URL+"/job/info/"+id, key1, "").expect(t, 200, nil))
 	if info["status"] != "paused" {
 		t.Errorf("the API shows %v after forcing paused", info["status"])
 	}

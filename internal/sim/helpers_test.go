@@ -177,6 +177,26 @@ func checkValidationSchema(t *testing.T, body []byte) []map[string]any {
 	return m.Detail
 }
 
+// infoObject returns the job_info object of a /job/info body.
+func infoObject(t *testing.T, m map[string]any) map[string]any {
+	t.Helper()
+	info, ok := m["job_info"].(map[string]any)
+	if !ok {
+		t.Fatalf("job_info is %T, want an object: %v", m["job_info"], m)
+	}
+	return info
+}
+
+// locOf returns the loc list of a ValidationError.
+func locOf(t *testing.T, d map[string]any) []any {
+	t.Helper()
+	loc, ok := d["loc"].([]any)
+	if !ok {
+		t.Fatalf("ValidationError.loc is %T, want a list: %v", d["loc"], d)
+	}
+	return loc
+}
+
 // addJob creates a job for key on c-local.
 func addJob(t *testing.T, e *Engine, key string) string {
 	t.Helper()
@@ -199,7 +219,7 @@ func status(t *testing.T, e *Engine, id string) string {
 // doHeader sends a GET with a raw Authorization header.
 func doHeader(t *testing.T, url, authorization string) reply {
 	t.Helper()
-	req, err := http.NewRequest("GET", url, nil)
+	req, err := http.NewRequestWithContext(t.Context(), "GET", url, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

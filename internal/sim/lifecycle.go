@@ -145,8 +145,8 @@ func (j *job) force(now time.Time, status string) {
 }
 
 // cancel starts a cancellation at now: canceling at once, canceled after the
-// latency. [DOC] "Returns 202 immediately after setting job to CANCELING.
-// Cancellation runs in the background."
+// latency, as documented: "Returns 202 immediately after setting job to
+// CANCELING. Cancellation runs in the background." [DOC]
 func (j *job) cancel(now time.Time, latency time.Duration) {
 	if latency <= 0 {
 		j.replaceFuture(now, step{now, StatusCanceling}, step{now, StatusCanceled})

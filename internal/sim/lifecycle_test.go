@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"errors"
 	"regexp"
 	"strings"
 	"testing"
@@ -206,7 +207,7 @@ func TestForcedStatus(t *testing.T) {
 	if s.Status != "running" || s.TerminalAt != nil || s.ObservedTerminalAt != nil {
 		t.Errorf("after forcing running: %+v", s)
 	}
-	if err := e.SetStatus("job-nope", "running"); err != ErrNotFound {
+	if err := e.SetStatus("job-nope", "running"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("SetStatus of an unknown job: %v, want ErrNotFound", err)
 	}
 	if err := e.SetStatus(id, " "); err == nil {

@@ -276,10 +276,10 @@ var pullSystems = []string{"linux", "darwin", "windows"}
 func (e *Engine) handlePull(w http.ResponseWriter, r *http.Request, c *call) {
 	q := r.URL.Query()
 	errs := idTooLong(c.jobID)
-	system := "linux"
+	// An absent system means linux; the answer does not depend on it, so
+	// only a given value is checked.
 	if q.Has("system") {
-		system = q.Get("system")
-		if !slices.Contains(pullSystems, system) {
+		if !slices.Contains(pullSystems, q.Get("system")) {
 			errs = append(errs, fieldError{Loc: []any{"query", "system"}, Msg: "Input should be 'linux', 'darwin' or 'windows'", Type: "enum"})
 		}
 	}
@@ -304,19 +304,21 @@ func (e *Engine) handlePull(w http.ResponseWriter, r *http.Request, c *call) {
 	e.mu.Unlock()
 
 	body := map[string]any{"download_map": map[string]any{}, "command": nil, "command_show_stdout": false}
+	var message string
 	switch {
 	case strings.EqualFold(status, StatusRunning):
 		// [DOC] "an rsync command for a live job".
 		body["command"] = fmt.Sprintf("rsync -avz --progress tp@%s.sim.tensorpool.local:/home/tp/%s/ ./%s/", cluster, id, id)
-		body["message"] = fmt.Sprintf("Pulling files of running job %s", id)
+		message = fmt.Sprintf("Pulling files of running job %s", id)
 	case IsTerminal(status):
-		body["message"] = fmt.Sprintf("No output files found for job %s", id)
+		message = fmt.Sprintf("No output files found for job %s", id)
 	default:
-		body["message"] = fmt.Sprintf("Job %s is %s; its files can be pulled once it runs", id, status)
+		message = fmt.Sprintf("Job %s is %s; its files can be pulled once it runs", id, status)
 	}
 	if dryRun {
-		body["message"] = "Dry run: " + body["message"].(string)
+		message = "Dry run: " + message
 	}
+	body["message"] = message
 	writeJSON(w, http.StatusOK, body)
 }
 

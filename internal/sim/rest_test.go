@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -65,8 +66,9 @@ func TestCancelResponses(t *testing.T) {
 				}
 			case 422:
 				d := checkValidationSchema(t, r.body)
-				if len(d) != 1 || d[0]["type"] != "string_too_long" || d[0]["msg"] != "String should have at most 128 characters" ||
-					len(d[0]["loc"].([]any)) != 2 || d[0]["loc"].([]any)[0] != "path" || d[0]["loc"].([]any)[1] != "job_id" {
+				if len(d) != 1 || d[0]["type"] != "string_too_long" || d[0]["msg"] != "String should have at most 128 characters" {
+					t.Errorf("422 body %s", r.body)
+				} else if loc := locOf(t, d[0]); len(loc) != 2 || loc[0] != "path" || loc[1] != "job_id" {
 					t.Errorf("422 body %s", r.body)
 				}
 			default:
@@ -191,14 +193,14 @@ func TestInfo(t *testing.T) {
 
 	fc.Advance(time.Second + 30*time.Second)
 	r = do(t, "GET", url, key1, "")
-	info = r.expect(t, 200, nil)["job_info"].(map[string]any)
+	info = infoObject(t, r.expect(t, 200, nil))
 	if info["status"] != "running" || info["updated_at"] != "2026-01-02T03:04:06Z" || r.header.Get("Retry-After") != "2" {
 		t.Errorf("running: %s Retry-After %q", r.body, r.header.Get("Retry-After"))
 	}
 
 	fc.Advance(time.Minute)
 	r = do(t, "GET", url, key1, "")
-	info = r.expect(t, 200, nil)["job_info"].(map[string]any)
+	info = infoObject(t, r.expect(t, 200, nil))
 	if info["status"] != "completed" || info["exit_code"] != float64(0) {
 		t.Errorf("completed: %s", r.body)
 	}
@@ -219,7 +221,7 @@ func TestInfoWithoutRetryAfter(t *testing.T) {
 	if err := srv.Engine.SetStatus(id, "error"); err != nil {
 		t.Fatal(err)
 	}
-	info := do(t, "GET", srv.URL+"/job/info/"+id, key1, "").expect(t, 200, nil)["job_info"].(map[string]any)
+	info := infoObject(t, do(t, "GET", srv.URL+"/job/info/"+id, key1, "").expect(t, 200, nil))
 	if info["exit_code"] != float64(1) {
 		t.Errorf("error job exit_code %#v, want 1", info["exit_code"])
 	}
@@ -255,7 +257,7 @@ func TestDelete(t *testing.T) {
 		t.Fatal(err)
 	}
 	do(t, "GET", srv.URL+"/job/info/"+id2, key1, "").expect(t, 404, notFound)
-	if err := e.Remove(id2); err != ErrNotFound {
+	if err := e.Remove(id2); !errors.Is(err, ErrNotFound) {
 		t.Errorf("second Remove: %v, want ErrNotFound", err)
 	}
 	do(t, "DELETE", srv.URL+"/job/delete/"+strings.Repeat("a", 129), key1, "").expect(t, 422, nil)
@@ -286,7 +288,7 @@ func TestPull(t *testing.T) {
 	r := do(t, "GET", pull+"?system=plan9&dry_run=maybe", key1, "")
 	r.expect(t, 422, nil)
 	d := checkValidationSchema(t, r.body)
-	if len(d) != 2 || d[0]["loc"].([]any)[1] != "system" || d[0]["type"] != "enum" || d[1]["loc"].([]any)[1] != "dry_run" {
+	if len(d) != 2 || locOf(t, d[0])[1] != "system" || d[0]["type"] != "enum" || locOf(t, d[1])[1] != "dry_run" {
 		t.Errorf("422 detail %s", r.body)
 	}
 	do(t, "GET", srv.URL+"/job/pull/job-0000000000000000?system=linux", key1, "").expect(t, 404, nil)

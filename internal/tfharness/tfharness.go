@@ -29,7 +29,7 @@ type Harness struct {
 
 // ModuleRoot returns the directory of this Go module.
 func ModuleRoot() (string, error) {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
+	out, err := exec.CommandContext(context.Background(), "go", "env", "GOMOD").Output()
 	if err != nil {
 		return "", fmt.Errorf("go env GOMOD: %w", err)
 	}
@@ -66,7 +66,7 @@ func New(ctx context.Context, terraform, root string) (*Harness, error) {
 		return nil, err
 	}
 	h := &Harness{Terraform: terraform, Root: root, ProviderDir: filepath.Join(root, "provider-bin")}
-	build := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(h.ProviderDir, "terraform-provider-tensorpool"), ".")
+	build := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(h.ProviderDir, "terraform-provider-tensorpool"), ".") //nolint:gosec // G204: the harness builds the provider into its own scratch directory, by design.
 	build.Dir = modRoot
 	if out, err := build.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("building the provider: %w\n%s", err, out)
@@ -113,7 +113,7 @@ func (w *Workspace) WriteConfig(config string) error {
 // current one minus Terraform settings that would change the run, plus the
 // dev override and w.Env.
 func (w *Workspace) Command(ctx context.Context, args ...string) *exec.Cmd {
-	cmd := exec.CommandContext(ctx, w.h.Terraform, args...)
+	cmd := exec.CommandContext(ctx, w.h.Terraform, args...) //nolint:gosec // G204: the harness runs the Terraform CLI its caller names, with the caller's arguments, by design.
 	cmd.Dir = w.Dir
 	env := make([]string, 0, len(os.Environ())+8)
 	for _, kv := range os.Environ() {

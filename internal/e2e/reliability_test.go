@@ -1,0 +1,179 @@
+package e2e
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/sim"
+)
+
+// TestSecretsNeverLogged: at TF_LOG=TRACE, the API key appears nowhere in
+// Terraform's output, its log file (which carries the provider's logs) or the
+// state, through apply, plan, import, destroy and the error paths; the
+// WebSocket's first message carries it but is never logged.
+func TestSecretsNeverLogged(t *testing.T) {
+	w := newWorld(t, sim.Options{CancelLatency: 300 * time.Millisecond}, func(src string) string {
+		return jobsConfig(1)(src) + `
+data "tensorpool_job" "read" {
+  id = tensorpool_job.job[0].id
+}
+`
+	})
+	logPath := filepath.Join(t.TempDir(), "terraform.log")
+	w.ws.Env = append(w.ws.Env, "TF_LOG=TRACE", "TF_LOG_PATH="+logPath)
+
+	var outputs []string
+	record := func(args ...string) string {
+		res, err := w.ws.Run(w.ctx, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		outputs = append(outputs, strings.Join(args, " ")+":\n"+res.Output())
+		return res.Output()
+	}
+	record("apply", "-auto-approve")
+	id := w.stateIDs()[0]
+	record("plan")
+	record("state", "rm", "tensorpool_job.job[0]")
+	record("import", "tensorpool_job.job[0]", id)
+	// Error paths: a failing engine during a refresh, and a rejected push.
+	w.server.Engine.SetFaults(sim.Faults{FailNext: 50})
+	if out := record("plan"); !strings.Contains(out, "503") {
+		t.Errorf("the failing plan should report the engine's 503:\n%s", out)
+	}
+	w.server.Engine.SetFaults(sim.Faults{})
+	if err := w.ws.WriteConfig(strings.Replace(jobsConfig(2)(t.TempDir()), cluster, "c-unknown", 1)); err != nil {
+		t.Fatal(err)
+	}
+	if out := record("apply", "-auto-approve"); !strings.Contains(out, "unknown cluster") {
+		t.Errorf("the rejected push should say why:\n%s", out)
+	}
+	record("destroy", "-auto-approve")
+	w.checkDestroyed()
+
+	logData, err := os.ReadFile(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stateData, _ := os.ReadFile(filepath.Join(w.ws.Dir, "terraform.tfstate"))
+	backupData, _ := os.ReadFile(filepath.Join(w.ws.Dir, "terraform.tfstate.backup"))
+	for name, text := range map[string]string{
+		"terminal output": strings.Join(outputs, "\n"), "TF_LOG file": string(logData),
+		"state": string(stateData), "state backup": string(backupData),
+	} {
+		if strings.Contains(text, w.key) {
+			t.Errorf("the API key appears in the %s", name)
+		}
+		if strings.Contains(text, "Bearer ") {
+			t.Errorf("an Authorization header appears in the %s", name)
+		}
+	}
+	// The check above means something only if the provider's trace logs
+	// (request lines, the WebSocket submission) are in the file.
+	for _, want := range []string{"TensorPool engine request", "/job/info/" + id, "TensorPool job submitted", "/job/cancel/"} {
+		if !strings.Contains(string(logData), want) {
+			t.Errorf("the TF_LOG file lacks %q: the provider's logs did not reach it", want)
+		}
+	}
+}
+
+// TestInterruptDuringDestroyWait: SIGINT to terraform while destroy waits for
+// a slow cancellation stops Terraform within seconds; the job stays in the
+// state; a later destroy finishes it off.
+func TestInterruptDuringDestroyWait(t *testing.T) {
+	w := newWorld(t, sim.Options{CancelLatency: time.Hour}, jobsConfig(1))
+	w.mustRun("apply", "-auto-approve")
+	id := w.stateIDs()[0]
+
+	cmd := w.ws.Command(w.ctx, "destroy", "-auto-approve")
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Interrupt once the engine is canceling the job and the provider is
+	// waiting on its status stream.
+	w.waitFor("the cancel and the status stream", func() bool {
+		job, _ := w.server.Engine.Job(id)
+		return job.Status == sim.StatusCanceling && w.server.Engine.Stats()["WS /job/listen"] > 0
+	})
+	interrupted := time.Now()
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		var exitErr *exec.ExitError
+		if err == nil || !errors.As(err, &exitErr) {
+			t.Fatalf("an interrupted destroy must fail, got %v:\n%s", err, out.String())
+		}
+	case <-time.After(2 * time.Minute): // a bound against a hang, not a speed check
+		_ = cmd.Process.Kill()
+		t.Fatalf("terraform did not stop after SIGINT:\n%s", out.String())
+	}
+	t.Logf("terraform stopped %.1fs after SIGINT", time.Since(interrupted).Seconds())
+	if !strings.Contains(out.String(), "Destroy interrupted before the TensorPool job stopped") {
+		t.Errorf("the provider's interruption message is missing:\n%s", out.String())
+	}
+	if ids := w.stateIDs(); !slices.Contains(ids, id) {
+		t.Fatalf("the job left the state after an interrupted destroy: %v", ids)
+	}
+	w.checkNoOrphans()
+
+	w.clock.Skip(time.Hour) // the engine finishes canceling
+	w.mustRun("destroy", "-auto-approve")
+	w.checkDestroyed()
+	if n := w.server.Engine.Stats()["POST /job/cancel"]; n != 1 {
+		t.Errorf("%d cancel requests: the second destroy must only wait", n)
+	}
+}
+
+// TestParallelDestroyOfTwentyJobs: 20 jobs destroyed with -parallelism=20
+// all end canceled.
+func TestParallelDestroyOfTwentyJobs(t *testing.T) {
+	w := newWorld(t, sim.Options{CancelLatency: time.Second}, jobsConfig(20))
+	w.mustRun("apply", "-auto-approve", "-parallelism=20")
+	w.checkNoOrphans()
+	w.mustRun("destroy", "-auto-approve", "-parallelism=20")
+	w.checkDestroyed()
+	jobs := w.server.Engine.Jobs()
+	if len(jobs) != 20 {
+		t.Fatalf("%d jobs, want 20", len(jobs))
+	}
+	for _, j := range jobs {
+		if j.Status != sim.StatusCanceled || j.ObservedTerminalAt == nil {
+			t.Errorf("job %s ended %q (observed: %v), want canceled and seen so", j.JobID, j.Status, j.ObservedTerminalAt)
+		}
+	}
+}
+
+// TestRateLimitStormDuringPlanAndApplyOfFiftyJobs: the engine answers 429
+// (Retry-After: 1) beyond 10 requests/s; apply, plan and destroy of 50 jobs
+// all succeed on the default retry settings.
+func TestRateLimitStormDuringPlanAndApplyOfFiftyJobs(t *testing.T) {
+	w := newWorld(t, sim.Options{CancelLatency: 500 * time.Millisecond}, jobsConfig(50))
+	w.server.Engine.SetFaults(sim.Faults{RateLimit: 10, RateLimitRetryAfter: 1})
+	w.mustRun("apply", "-auto-approve")
+	w.checkNoOrphans()
+	stats := w.server.Engine.Stats()
+	t.Logf("apply: %d info requests for 50 jobs", stats["GET /job/info"])
+	w.server.Engine.ResetStats()
+	res, err := w.ws.Run(w.ctx, "plan", "-detailed-exitcode")
+	if err != nil || res.ExitCode != 0 {
+		t.Fatalf("plan under a 429 storm: exit %d, %v\n%s", res.ExitCode, err, res.Output())
+	}
+	if n := w.server.Engine.Stats()["GET /job/info"]; n < 50 {
+		t.Errorf("plan refreshed with %d requests for 50 jobs", n)
+	}
+	w.mustRun("destroy", "-auto-approve")
+	w.checkDestroyed()
+}
