@@ -77,7 +77,7 @@ func TestAccEngineRejections(t *testing.T) {
 	})
 	t.Run("missing key is an error only when the engine is needed", func(t *testing.T) {
 		t.Setenv(EnvAPIKey, "")
-		config := fmt.Sprintf("provider \"tensorpool\" {\n  engine_url = %q\n}\n", env.server.URL) + env.jobResource("test")
+		config := fmt.Sprintf("provider \"tensorpool\" {\n  engine_url = %q\n}\n", env.server.URL) + env.jobResource()
 		env.run(t, resource.TestCase{
 			Steps: []resource.TestStep{
 				{Config: config, PlanOnly: true, ExpectNonEmptyPlan: true},

@@ -70,7 +70,7 @@ func TestAccFault_retryAfterOfAnHourIsBoundedByTheDeadline(t *testing.T) {
 }
 
 func TestAccFault_unreachableEngine(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := (&net.ListenConfig{}).Listen(t.Context(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +85,7 @@ func TestAccFault_unreachableEngine(t *testing.T) {
 				ExpectError: regexp.MustCompile(`(?s)could not reach the\s+TensorPool\s+engine.*connection\s+refused`),
 			},
 			{
-				Config:      provider + env.jobResource("test"),
+				Config:      provider + env.jobResource(),
 				ExpectError: regexp.MustCompile(`(?s)Could not submit the TensorPool job.*connection\s+refused`),
 			},
 		},
@@ -119,7 +119,7 @@ func TestAccFault_unknownStatusIsShownAndNotTerminal(t *testing.T) {
 	var id string
 	env.run(t, resource.TestCase{
 		Steps: []resource.TestStep{
-			{Config: env.jobConfig(), Check: captureID(jobAddr, &id)},
+			{Config: env.jobConfig(), Check: captureID(&id)},
 			{
 				PreConfig: func() {
 					if err := env.engine().SetStatus(id, "Preempted-Requeued"); err != nil {

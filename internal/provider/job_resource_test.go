@@ -23,7 +23,7 @@ func TestAccJob_lifecycleFromEnvironmentOnly(t *testing.T) {
 	// Terraform Cloud style: no provider block at all, only environment variables.
 	t.Setenv(EnvAPIKey, accKey)
 	t.Setenv(EnvEngineURL, env.server.URL)
-	config := env.jobResource("test")
+	config := env.jobResource()
 	var id string
 	env.run(t, resource.TestCase{
 		Steps: []resource.TestStep{
@@ -37,7 +37,7 @@ func TestAccJob_lifecycleFromEnvironmentOnly(t *testing.T) {
 					statecheck.ExpectKnownValue(jobAddr, tfjsonpath.New("on_destroy"), knownvalue.StringExact("cancel")),
 				},
 				Check: resource.ComposeTestCheckFunc(
-					captureID(jobAddr, &id),
+					captureID(&id),
 					func(*terraform.State) error {
 						job := env.onlyJob()
 						if job.JobID != id {
@@ -179,7 +179,7 @@ func TestAccJob_driftCanceledOutsideIsShownNotReplaced(t *testing.T) {
 	var id string
 	env.run(t, resource.TestCase{
 		Steps: []resource.TestStep{
-			{Config: env.jobConfig(), Check: captureID(jobAddr, &id)},
+			{Config: env.jobConfig(), Check: captureID(&id)},
 			{
 				PreConfig: func() {
 					if err := env.engine().SetStatus(id, "canceled"); err != nil {
@@ -220,7 +220,7 @@ func TestAccJob_driftDeletedOutsideProposesCreate(t *testing.T) {
 	var id string
 	env.run(t, resource.TestCase{
 		Steps: []resource.TestStep{
-			{Config: env.jobConfig(), Check: captureID(jobAddr, &id)},
+			{Config: env.jobConfig(), Check: captureID(&id)},
 			{
 				PreConfig: func() {
 					if err := env.engine().Remove(id); err != nil {

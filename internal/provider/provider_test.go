@@ -85,12 +85,13 @@ func (e *accEnv) providerBlock() string {
 
 // jobConfig renders a tensorpool_job with extra attribute lines.
 func (e *accEnv) jobConfig(extra ...string) string {
-	return e.providerBlock() + e.jobResource("test", extra...)
+	return e.providerBlock() + e.jobResource(extra...)
 }
 
-func (e *accEnv) jobResource(name string, extra ...string) string {
+// jobResource renders tensorpool_job.test (jobAddr).
+func (e *accEnv) jobResource(extra ...string) string {
 	return fmt.Sprintf(`
-resource "tensorpool_job" %q {
+resource "tensorpool_job" "test" {
   cluster_id = %q
   source_dir = %q
   config     = <<-EOT
@@ -99,7 +100,7 @@ resource "tensorpool_job" %q {
   EOT
 %s
 }
-`, name, accCluster, e.srcDir, strings.Join(extra, "\n"))
+`, accCluster, e.srcDir, strings.Join(extra, "\n"))
 }
 
 // onlyJob returns the single job in the simulator.
@@ -161,12 +162,12 @@ func (e *accEnv) checkNoOrphans(s *terraform.State) error {
 	return e.engine().CheckNoOrphans(accOwner, ids, e.outside...)
 }
 
-// captureID stores a resource's id during a step.
-func captureID(addr string, into *string) func(*terraform.State) error {
+// captureID stores the id of tensorpool_job.test during a step.
+func captureID(into *string) func(*terraform.State) error {
 	return func(s *terraform.State) error {
-		rs, ok := s.RootModule().Resources[addr]
+		rs, ok := s.RootModule().Resources[jobAddr]
 		if !ok {
-			return fmt.Errorf("%s not in state", addr)
+			return fmt.Errorf("%s not in state", jobAddr)
 		}
 		*into = rs.Primary.ID
 		return nil
