@@ -1,0 +1,167 @@
+package bench
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+)
+
+// LagCase is one destroy-lag measurement: Jobs jobs canceled with the
+// engine's cancel latency Latency, by the provider and, on another set of
+// jobs in the same simulator at the same time, by the reference poller;
+// then again with the engine's /job/listen stream unavailable.
+type LagCase struct {
+	Latency time.Duration
+	Jobs    int
+}
+
+// Config says what a run measures.
+type Config struct {
+	// Mode names the run in the report: "full" or "quick".
+	Mode string
+	// Terraform is the CLI binary.
+	Terraform string
+	// Parallelism is Terraform's -parallelism for every command (10 is
+	// Terraform's default).
+	Parallelism int
+	// InfoRetryAfter is the Retry-After of non-terminal GET /job/info
+	// answers (the engine's documented behaviour; the CLI honours it).
+	InfoRetryAfter time.Duration
+
+	// LagCases are the destroy-lag and requests-per-destroyed-job runs.
+	LagCases []LagCase
+	// WallLatency is the cancel latency of the destroy wall-time runs, one
+	// per WallJobs count.
+	WallLatency time.Duration
+	WallJobs    []int
+	// RefreshJobs are the job counts whose `terraform plan` is measured
+	// (requests per job, and wall time against a terraform_data plan).
+	// Counts also in WallJobs reuse those workspaces before their destroy.
+	RefreshJobs []int
+	// ApplyJobs are the job counts whose apply rate is reported (each must
+	// be in WallJobs or RefreshJobs, which are the applies that happen).
+	ApplyJobs []int
+	// MemJobs is the job count at which the provider's peak RSS is sampled
+	// (during its apply and its plan); it must be in RefreshJobs and not in
+	// WallJobs.
+	MemJobs int
+	// PlanReps is how many times each plan is timed (the median counts).
+	PlanReps int
+
+	// Targets.
+	LagP95Target         time.Duration // stream available
+	FallbackLagP95Target time.Duration // stream unavailable
+	WallRatioTarget      float64       // at the largest WallJobs
+	PlanRatioTarget      float64       // at the largest RefreshJobs
+	RSSTargetMiB         float64       // at MemJobs
+
+	// Only, when not empty, limits the run to these phases (PhaseLag,
+	// PhaseWall, PhaseRefresh); the wall phase also measures the refreshes
+	// and applies of its job counts.
+	Only []string
+	// Env is added to the environment of every Terraform command, and so of
+	// the provider (for experiments such as GOGC=50 or GOMEMLIMIT=48MiB).
+	Env []string
+
+	// Log receives progress lines; nil means none.
+	Log io.Writer
+	// Keep leaves the scratch directory in place.
+	Keep bool
+}
+
+// Phases of a run, for Config.Only.
+const (
+	PhaseLag     = "lag"
+	PhaseWall    = "wall"
+	PhaseRefresh = "refresh"
+)
+
+func (c Config) runs(phase string) bool { return len(c.Only) == 0 || slices.Contains(c.Only, phase) }
+
+// FullConfig is `make bench`: the figures the issue asks for.
+func FullConfig() Config {
+	return Config{
+		Mode:           "full",
+		Parallelism:    10,
+		InfoRetryAfter: 2 * time.Second,
+		LagCases: []LagCase{
+			{Latency: 2 * time.Second, Jobs: 10},
+			{Latency: 10 * time.Second, Jobs: 10},
+			{Latency: 60 * time.Second, Jobs: 5},
+		},
+		WallLatency: 10 * time.Second,
+		WallJobs:    []int{1, 10, 100},
+		RefreshJobs: []int{10, 100, 500},
+		ApplyJobs:   []int{10, 100},
+		MemJobs:     500,
+		PlanReps:    3,
+
+		LagP95Target:         500 * time.Millisecond,
+		FallbackLagP95Target: 5 * time.Second,
+		WallRatioTarget:      1.1,
+		PlanRatioTarget:      1.5,
+		RSSTargetMiB:         64,
+	}
+}
+
+// QuickConfig is `-quick`: every scenario once, with few jobs and short
+// latencies, to check that the suite works (about a minute). Its figures
+// are not the ones to steer by: with latencies this short, the floors are
+// dominated by Terraform's own start-up.
+func QuickConfig() Config {
+	c := FullConfig()
+	c.Mode = "quick"
+	c.LagCases = []LagCase{{Latency: 1 * time.Second, Jobs: 3}, {Latency: 3 * time.Second, Jobs: 3}}
+	c.WallLatency = 2 * time.Second
+	c.WallJobs = []int{1, 12}
+	c.RefreshJobs = []int{12, 30}
+	c.ApplyJobs = []int{12, 30}
+	c.MemJobs = 30
+	c.PlanReps = 1
+	return c
+}
+
+// Validate reports a configuration the suite cannot run.
+func (c Config) Validate() error {
+	switch {
+	case c.Terraform == "":
+		return fmt.Errorf("no Terraform CLI given")
+	case c.Parallelism < 1:
+		return fmt.Errorf("parallelism must be ≥ 1, got %d", c.Parallelism)
+	case c.PlanReps < 1:
+		return fmt.Errorf("plan repetitions must be ≥ 1, got %d", c.PlanReps)
+	case c.WallLatency <= 0:
+		return fmt.Errorf("the wall-time cancel latency must be > 0")
+	}
+	for _, p := range c.Only {
+		if p != PhaseLag && p != PhaseWall && p != PhaseRefresh {
+			return fmt.Errorf("unknown phase %q: want %s, %s or %s", p, PhaseLag, PhaseWall, PhaseRefresh)
+		}
+	}
+	for _, kv := range c.Env {
+		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
+			return fmt.Errorf("environment entry %q: want KEY=VALUE", kv)
+		}
+	}
+	for _, lc := range c.LagCases {
+		if lc.Latency <= 0 || lc.Jobs < 1 {
+			return fmt.Errorf("lag case %+v: latency and jobs must be > 0", lc)
+		}
+	}
+	for _, n := range slices.Concat(c.WallJobs, c.RefreshJobs, c.ApplyJobs) {
+		if n < 1 {
+			return fmt.Errorf("job counts must be ≥ 1, got %d", n)
+		}
+	}
+	for _, n := range c.ApplyJobs {
+		if !slices.Contains(c.WallJobs, n) && !slices.Contains(c.RefreshJobs, n) {
+			return fmt.Errorf("apply rate at N = %d: no scenario applies %d jobs (add it to the wall or refresh counts)", n, n)
+		}
+	}
+	if c.MemJobs > 0 && (!slices.Contains(c.RefreshJobs, c.MemJobs) || slices.Contains(c.WallJobs, c.MemJobs)) {
+		return fmt.Errorf("memory at N = %d: it must be a refresh count that is not a wall-time count", c.MemJobs)
+	}
+	return nil
+}
