@@ -238,7 +238,9 @@ func TestSimListenStream(t *testing.T) {
 	}
 
 	srv.Engine.SetFaults(sim.Faults{ListenUnavailable: true})
-	if _, err := c.ListenJob(ctx, id); !errors.Is(err, ErrListenUnavailable) {
+	_, err = c.ListenJob(ctx, id)
+	var refused *ListenRefusedError
+	if !errors.Is(err, ErrListenUnavailable) || !errors.As(err, &refused) || refused.StatusCode != 404 {
 		t.Errorf("unavailable stream: %v", err)
 	}
 }

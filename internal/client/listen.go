@@ -24,9 +24,23 @@ type ListenEvent struct {
 	Final bool
 }
 
-// ErrListenUnavailable means the engine did not open the stream (for
-// example the route answered 404): callers fall back to polling.
+// ErrListenUnavailable means the engine did not open the stream: callers
+// fall back to polling. A *ListenRefusedError also matches it.
 var ErrListenUnavailable = errors.New("the job's status stream is unavailable")
+
+// ListenRefusedError is a stream the engine answered with an HTTP status
+// instead of a WebSocket (for example 404 where the route does not exist):
+// unlike a network error, asking again soon will get the same answer.
+type ListenRefusedError struct {
+	StatusCode int
+}
+
+func (e *ListenRefusedError) Error() string {
+	return fmt.Sprintf("%v (HTTP %d)", ErrListenUnavailable, e.StatusCode)
+}
+
+// Is makes errors.Is(err, ErrListenUnavailable) hold.
+func (e *ListenRefusedError) Is(target error) bool { return target == ErrListenUnavailable }
 
 // Listener is an open /job/listen stream.
 type Listener struct {
@@ -53,7 +67,7 @@ func (c *Client) ListenJob(ctx context.Context, id string) (*Listener, error) {
 	}
 	if err != nil {
 		if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
-			return nil, fmt.Errorf("%w (HTTP %d)", ErrListenUnavailable, resp.StatusCode)
+			return nil, &ListenRefusedError{StatusCode: resp.StatusCode}
 		}
 		return nil, fmt.Errorf("%w: %w", ErrListenUnavailable, scrubURLError(err))
 	}

@@ -188,7 +188,7 @@ func (r *jobResource) waitConfig(ctx context.Context, api *client.Client, timeou
 		StreamPolicy: r.data.opts.StreamPollPolicy,
 		Clock:        r.data.opts.Clock,
 		Timeout:      timeout,
-		Listen:       streamWakeups(api),
+		Listen:       streamWakeups(api, &r.data.streams, r.data.opts.Clock),
 		Logf: func(format string, args ...any) {
 			tflog.Debug(ctx, fmt.Sprintf(format, args...))
 		},
@@ -322,6 +322,7 @@ func (r *jobResource) Read(ctx context.Context, req resource.ReadRequest, resp *
 		state.ClusterID = types.StringValue(*job.ClusterID)
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateRefreshedAt, refreshStamp(r.data.opts.Clock.Now()))...)
 }
 
 // Update changes only settings that do not touch the running job
@@ -371,11 +372,17 @@ func (r *jobResource) Delete(ctx context.Context, req resource.DeleteRequest, re
 	start := clk.Now()
 	waitCtx, cancel := context.WithTimeout(ctx, deleteTimeout)
 	defer cancel()
-	result, err := destroyJob(waitCtx, api, id, destroySettings{
+	settings := destroySettings{
 		OnDestroy: onDestroy,
 		Purge:     state.PurgeOnDestroy.ValueBool(),
 		Wait:      r.waitConfig(ctx, api, deleteTimeout),
-	})
+	}
+	// The refresh Terraform ran moments ago, in this same command, is the
+	// live read: reading again would only cost a request per job.
+	if refreshedAt, ok := readRefreshStamp(ctx, req.Private); ok && clk.Now().Sub(refreshedAt) < freshRefresh && !state.Status.IsNull() {
+		settings.Known = &client.Job{ID: id, Status: client.ParseStatus(state.Status.ValueString())}
+	}
+	result, err := destroyJob(waitCtx, api, id, settings)
 	if err != nil {
 		resp.Diagnostics.AddError(destroyErrorSummary(err), destroyErrorDetail(deleteTimeout, err))
 		return

@@ -194,6 +194,9 @@ type destroySettings struct {
 	OnDestroy string
 	Purge     bool
 	Wait      waitConfig
+	// Known is the job as read moments ago (Terraform's refresh in the same
+	// command); nil means destroyJob reads it live first.
+	Known *client.Job
 }
 
 // destroyResult is the outcome of a successful destroy.
@@ -208,12 +211,16 @@ type destroyResult struct {
 // and a bounded wait for a terminal status. It is idempotent, so running
 // destroy again after a timeout simply continues.
 func destroyJob(ctx context.Context, api jobAPI, id string, s destroySettings) (*destroyResult, error) {
-	job, err := untilSettled(ctx, s.Wait, func(ctx context.Context) (*client.Job, error) { return api.GetJob(ctx, id) })
-	if client.IsNotFound(err) {
-		return &destroyResult{Action: destroyGone}, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("reading job %s before canceling it: %w", id, err)
+	job := s.Known
+	if job == nil {
+		var err error
+		job, err = untilSettled(ctx, s.Wait, func(ctx context.Context) (*client.Job, error) { return api.GetJob(ctx, id) })
+		if client.IsNotFound(err) {
+			return &destroyResult{Action: destroyGone}, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading job %s before canceling it: %w", id, err)
+		}
 	}
 	result := &destroyResult{FinalStatus: job.Status}
 	justCanceled := false
@@ -278,6 +285,11 @@ func requestCancel(ctx context.Context, api jobAPI, id string, wait waitConfig, 
 		if readErr == nil && job.Status.IsTerminal() {
 			result.Action, result.FinalStatus = destroyTerminal, job.Status
 			return true, nil
+		}
+		if readErr == nil && job.Status.Is(client.StatusCanceling) {
+			// An engine that refuses to cancel twice: it is on its way.
+			result.FinalStatus = job.Status
+			return false, nil
 		}
 		status := "unknown"
 		if readErr == nil {

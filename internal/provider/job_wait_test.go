@@ -119,6 +119,8 @@ func TestDestroyDecisionTable(t *testing.T) {
 		wantFinal client.Status
 		wantErr   string
 		wantWarn  string
+		// known is the status of a refresh moments ago ("" = none).
+		known string
 	}{
 		{name: "gone before destroy", statuses: []string{"404"}, cancel: noCancel, wantCalls: "get", want: destroyGone},
 		{name: "already completed", statuses: []string{"completed"}, cancel: noCancel, wantCalls: "get", want: destroyTerminal, wantFinal: "completed"},
@@ -139,6 +141,11 @@ func TestDestroyDecisionTable(t *testing.T) {
 		{name: "401 while waiting ends it", statuses: []string{"running", "401"}, cancel: accepted(client.StatusCanceling), wantCalls: "get,cancel,get", wantErr: "bad key"},
 		{name: "unknown status is waited on", statuses: []string{"running", "Draining", "Draining", "canceled"}, cancel: accepted(client.StatusCanceling), wantCalls: "get,cancel,get,get,get", want: destroyCanceled, wantFinal: "canceled"},
 		{name: "read fails first", statuses: []string{"401"}, cancel: noCancel, wantCalls: "get", wantErr: "reading job"},
+		{name: "fresh refresh says running: cancel without reading", known: "running", statuses: []string{"canceled"}, cancel: accepted(client.StatusCanceling), wantCalls: "cancel,get", want: destroyCanceled, wantFinal: "canceled"},
+		{name: "fresh refresh says completed: nothing to do", known: "completed", statuses: []string{"completed"}, cancel: noCancel, wantCalls: "", want: destroyTerminal, wantFinal: "completed"},
+		{name: "fresh refresh is stale by a moment: the cancel's 400 settles it", known: "running", statuses: []string{"error"}, cancel: cancelErr(400, "not cancelable"), wantCalls: "cancel,get", want: destroyTerminal, wantFinal: "error"},
+		{name: "engine refuses a second cancel of a canceling job: wait", known: "running", statuses: []string{"canceling", "canceled"}, cancel: cancelErr(400, "already canceling"), wantCalls: "cancel,get,get", want: destroyCanceled, wantFinal: "canceled"},
+		{name: "fresh refresh says canceling: only wait", known: "canceling", statuses: []string{"canceled"}, cancel: noCancel, wantCalls: "get", want: destroyCanceled, wantFinal: "canceled"},
 		{name: "rate-limited live read is tried again", statuses: []string{"503", "503", "running", "canceled"}, cancel: accepted(client.StatusCanceling), wantCalls: "get,get,get,cancel,get", want: destroyCanceled, wantFinal: "canceled"},
 		{name: "failing cancel is tried again", statuses: []string{"running", "canceled"}, cancel: flaky(2, accepted(client.StatusCanceling)), wantCalls: "get,cancel,cancel,cancel,get", want: destroyCanceled, wantFinal: "canceled"},
 	}
@@ -149,7 +156,11 @@ func TestDestroyDecisionTable(t *testing.T) {
 			if onDestroy == "" {
 				onDestroy = onDestroyCancel
 			}
-			res, err := destroyJob(context.Background(), api, "job-1", destroySettings{OnDestroy: onDestroy, Purge: tc.purge, Wait: instantWait(t, time.Hour)})
+			settings := destroySettings{OnDestroy: onDestroy, Purge: tc.purge, Wait: instantWait(t, time.Hour)}
+			if tc.known != "" {
+				settings.Known = &client.Job{ID: "job-1", Status: client.Status(tc.known)}
+			}
+			res, err := destroyJob(context.Background(), api, "job-1", settings)
 			if got := strings.Join(api.calls, ","); got != tc.wantCalls {
 				t.Errorf("calls = %s, want %s", got, tc.wantCalls)
 			}

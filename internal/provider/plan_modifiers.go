@@ -2,10 +2,45 @@ package provider
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 )
+
+// privateRefreshedAt records when Read last refreshed the job from the
+// engine, so that a destroy right after the refresh of the same command need
+// not read the job again.
+const privateRefreshedAt = "refreshed_at"
+
+// freshRefresh is how old a refresh may be and still count as Delete's live
+// read. Job states only move forward (a terminal job stays terminal), and
+// the cancel's own answer covers a job that ended since, so a read this
+// recent decides nothing wrongly.
+const freshRefresh = 30 * time.Second
+
+func refreshStamp(at time.Time) []byte {
+	return []byte(fmt.Sprintf(`{"unix_nano":%d}`, at.UnixNano()))
+}
+
+func readRefreshStamp(ctx context.Context, private privateGetter) (time.Time, bool) {
+	if private == nil {
+		return time.Time{}, false
+	}
+	raw, diags := private.GetKey(ctx, privateRefreshedAt)
+	if diags.HasError() || len(raw) == 0 {
+		return time.Time{}, false
+	}
+	var stamp struct {
+		UnixNano int64 `json:"unix_nano"`
+	}
+	if err := json.Unmarshal(raw, &stamp); err != nil || stamp.UnixNano <= 0 {
+		return time.Time{}, false
+	}
+	return time.Unix(0, stamp.UnixNano), true
+}
 
 // privateAdopt marks a job imported into the state whose inputs (config,
 // source_dir, …) are not known, because the engine does not return them.

@@ -33,11 +33,11 @@ const (
 
 // DefaultPollPolicy is how destroy and wait_for_completion poll a job when
 // its status stream is not available: the first look comes after a second
-// (a fast cancellation is noticed at once), then the interval grows to a 5 s
-// cap, so that a cancellation is noticed within 5 s while a long wait costs
-// a fraction of the official CLI's every-2-s polling. The engine's
-// Retry-After is honoured up to 30 s.
-var DefaultPollPolicy = backoff.Policy{Initial: time.Second, Max: 5 * time.Second, Multiplier: 1.5, Jitter: 0.1, MaxHint: 30 * time.Second}
+// (a fast cancellation is noticed at once), then the interval doubles to a
+// 4.5 s cap, so that a cancellation is noticed within 5 s while a long wait
+// costs about half the requests of the official CLI's every-2-s polling.
+// The engine's Retry-After is honoured up to 30 s.
+var DefaultPollPolicy = backoff.Policy{Initial: time.Second, Max: 4500 * time.Millisecond, Multiplier: 2, Jitter: 0.1, MaxHint: 30 * time.Second}
 
 // DefaultStreamPollPolicy paces the safety-net polls while the job's status
 // stream is open: the stream wakes the wait the moment the job stops, so
@@ -127,9 +127,10 @@ func (p *TensorPoolProvider) Schema(_ context.Context, _ provider.SchemaRequest,
 
 // providerData is what resources and data sources receive from Configure.
 type providerData struct {
-	client *client.Client
-	apiKey string
-	opts   Options
+	client  *client.Client
+	apiKey  string
+	opts    Options
+	streams streamAvailability
 }
 
 // Configure builds the engine client. A missing key is not an error here:
