@@ -77,30 +77,11 @@ func TestSleepEndsOnCancelAndWake(t *testing.T) {
 	}
 }
 
-// driveFake advances the fake clock to each next timer, as soon as one is
-// waiting, until stop is closed.
-func driveFake(fake *clock.Fake, stop <-chan struct{}) {
-	for {
-		// Ask to hear of the next timer before looking, so that a timer
-		// created in between is not missed.
-		created := fake.TimerCreated()
-		if at, ok := fake.NextDeadline(); ok {
-			fake.Advance(at.Sub(fake.Now()))
-			continue
-		}
-		select {
-		case <-stop:
-			return
-		case <-created:
-		}
-	}
-}
-
 func TestPollTimesOutOnTheFakeClockInMilliseconds(t *testing.T) {
 	fake := clock.NewFake(time.Unix(0, 0))
 	stop := make(chan struct{})
 	defer close(stop)
-	go driveFake(fake, stop)
+	go fake.RunTimers(stop)
 
 	var checks []time.Duration
 	start := fake.Now()
@@ -134,7 +115,7 @@ func TestPollHonoursHintsAndStopsWhenDone(t *testing.T) {
 	fake := clock.NewFake(time.Unix(0, 0))
 	stop := make(chan struct{})
 	defer close(stop)
-	go driveFake(fake, stop)
+	go fake.RunTimers(stop)
 	var at []time.Duration
 	start := fake.Now()
 	p := Poll{Clock: fake, Policy: Policy{Initial: time.Second, Max: 10 * time.Second, Multiplier: 2, MaxHint: 30 * time.Second}, Timeout: time.Hour}

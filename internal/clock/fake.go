@@ -114,3 +114,23 @@ func (t *fakeTimer) Stop() bool {
 	}
 	return false
 }
+
+// RunTimers moves the clock to each timer's deadline as soon as the timer
+// exists, until stop is closed: long schedules then run in microseconds,
+// in the order they would have run.
+func (f *Fake) RunTimers(stop <-chan struct{}) {
+	for {
+		// Ask to hear of the next timer before looking, so that a timer
+		// created in between is not missed.
+		created := f.TimerCreated()
+		if at, ok := f.NextDeadline(); ok {
+			f.Advance(at.Sub(f.Now()))
+			continue
+		}
+		select {
+		case <-stop:
+			return
+		case <-created:
+		}
+	}
+}

@@ -57,25 +57,18 @@ func (d *jobDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, re
 }
 
 func (d *jobDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	if req.ProviderData == nil {
-		return
+	if data := providerDataFrom(req.ProviderData, &resp.Diagnostics); data != nil {
+		d.data = data
 	}
-	data, ok := req.ProviderData.(*providerData)
-	if !ok {
-		resp.Diagnostics.AddError("Unexpected provider data", fmt.Sprintf("expected *providerData, got %T; this is a bug in the provider", req.ProviderData))
-		return
-	}
-	d.data = data
 }
 
 func (d *jobDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	var m jobDataSourceModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
-	api := engineClient(d.data, &resp.Diagnostics)
+	ctx, api := engineFor(ctx, d.data, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx = maskKey(ctx, d.data.apiKey)
 	id := m.ID.ValueString()
 	job, err := api.GetJob(ctx, id)
 	if client.IsNotFound(err) {

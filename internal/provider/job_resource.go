@@ -152,34 +152,38 @@ func (r *jobResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp
 }
 
 func (r *jobResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	if req.ProviderData == nil {
-		return
+	if data := providerDataFrom(req.ProviderData, &resp.Diagnostics); data != nil {
+		r.data = data
 	}
-	data, ok := req.ProviderData.(*providerData)
-	if !ok {
-		resp.Diagnostics.AddError("Unexpected provider data", fmt.Sprintf("expected *providerData, got %T; this is a bug in the provider", req.ProviderData))
-		return
-	}
-	r.data = data
 }
 
-// api returns the engine client, or adds a diagnostic when it cannot be used.
-func (r *jobResource) api(diags *diag.Diagnostics) *client.Client {
-	return engineClient(r.data, diags)
-}
-
-func engineClient(data *providerData, diags *diag.Diagnostics) *client.Client {
+// engineFor returns the engine client and a context whose logs mask the
+// API key, or adds a diagnostic when the engine cannot be used: every
+// operation that calls the engine starts here.
+func engineFor(ctx context.Context, data *providerData, diags *diag.Diagnostics) (context.Context, *client.Client) {
 	if data == nil || data.client == nil {
 		diags.AddError("TensorPool provider not configured", "The provider has no engine client; this happens when its configuration depends on unknown values.")
-		return nil
+		return ctx, nil
 	}
 	if !data.client.HasAPIKey() {
 		diags.AddAttributeError(path.Root("api_key"), "TensorPool API key missing",
 			"This operation calls the TensorPool engine and needs an API key. Set the `TENSORPOOL_KEY` environment variable "+
 				"(a sensitive variable in Terraform Cloud) or the provider's `api_key` argument.")
-		return nil
+		return ctx, nil
 	}
-	return data.client
+	return maskKey(ctx, data.apiKey), data.client
+}
+
+// providerDataFrom is the Configure step of the resource and data source.
+func providerDataFrom(raw any, diags *diag.Diagnostics) *providerData {
+	if raw == nil {
+		return nil // the provider is not configured yet (validation)
+	}
+	data, ok := raw.(*providerData)
+	if !ok {
+		diags.AddError("Unexpected provider data", fmt.Sprintf("expected *providerData, got %T; this is a bug in the provider", raw))
+	}
+	return data
 }
 
 func (r *jobResource) waitConfig(ctx context.Context, api *client.Client, timeout time.Duration) waitConfig {
@@ -198,11 +202,10 @@ func (r *jobResource) waitConfig(ctx context.Context, api *client.Client, timeou
 func (r *jobResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan jobResourceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	api := r.api(&resp.Diagnostics)
+	ctx, api := engineFor(ctx, r.data, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx = maskKey(ctx, r.data.apiKey)
 	createTimeout, diags := plan.Timeouts.Create(ctx, defaultCreateTimeout)
 	resp.Diagnostics.Append(diags...)
 	dir, err := sourceDir(plan.SourceDir)
@@ -299,11 +302,10 @@ func (r *jobResource) refreshInto(ctx context.Context, api *client.Client, m *jo
 func (r *jobResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state jobResourceModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	api := r.api(&resp.Diagnostics)
+	ctx, api := engineFor(ctx, r.data, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx = maskKey(ctx, r.data.apiKey)
 	id := state.ID.ValueString()
 	job, err := api.GetJob(ctx, id)
 	if client.IsNotFound(err) {
@@ -331,11 +333,10 @@ func (r *jobResource) Read(ctx context.Context, req resource.ReadRequest, resp *
 func (r *jobResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var plan jobResourceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	api := r.api(&resp.Diagnostics)
+	ctx, api := engineFor(ctx, r.data, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx = maskKey(ctx, r.data.apiKey)
 	job, err := api.GetJob(ctx, plan.ID.ValueString())
 	if err != nil {
 		var state jobResourceModel
@@ -353,11 +354,10 @@ func (r *jobResource) Update(ctx context.Context, req resource.UpdateRequest, re
 func (r *jobResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var state jobResourceModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	api := r.api(&resp.Diagnostics)
+	ctx, api := engineFor(ctx, r.data, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx = maskKey(ctx, r.data.apiKey)
 	deleteTimeout, diags := state.Timeouts.Delete(ctx, defaultDeleteTimeout)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {

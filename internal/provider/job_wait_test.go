@@ -88,22 +88,7 @@ func instantWait(t *testing.T, timeout time.Duration) waitConfig {
 	fake := clock.NewFake(time.Unix(0, 0))
 	stop := make(chan struct{})
 	t.Cleanup(func() { close(stop) })
-	go func() {
-		for {
-			// Ask to hear of the next timer before looking, so that a timer
-			// created in between is not missed.
-			created := fake.TimerCreated()
-			if at, ok := fake.NextDeadline(); ok {
-				fake.Advance(at.Sub(fake.Now()))
-				continue
-			}
-			select {
-			case <-stop:
-				return
-			case <-created:
-			}
-		}
-	}()
+	go fake.RunTimers(stop)
 	return waitConfig{Policy: DefaultPollPolicy, Clock: fake, Timeout: timeout}
 }
 
