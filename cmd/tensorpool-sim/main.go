@@ -3,7 +3,7 @@
 // provider through a real Terraform binary.
 //
 //	tensorpool-sim -listen 127.0.0.1:0 -api-key KEY [-api-key KEY2 …] -cluster c-local \
-//	    -pending 1s -run-duration 0 -outcome completed -cancel-latency 3s
+//	    -pending 1s -run-duration 0 -outcome completed -cancel-latency 3s [-cancel-latency-jitter 2s -seed 42]
 //
 // The first line of stdout is TENSORPOOL_ENGINE=http://HOST:PORT, so a
 // script can start it with port 0 and read where it listens. Requests are
@@ -65,9 +65,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		_ = f.Sync()
 	}
 	o := cfg.opts
-	logger.Printf("listening on %s: %d user(s) user-1…user-%d, clusters %s, pending %s, run %s, outcome %s, cancel latency %s, info Retry-After %s",
+	logger.Printf("listening on %s: %d user(s) user-1…user-%d, clusters %s, pending %s, run %s, outcome %s, cancel latency %s%s, info Retry-After %s",
 		srv.URL, countUnique(o.APIKeys), countUnique(o.APIKeys), strings.Join(o.Clusters, ","), o.PendingDelay,
-		runDuration(o.RunDuration), o.Outcome, o.CancelLatency, o.InfoRetryAfter)
+		runDuration(o.RunDuration), o.Outcome, o.CancelLatency, jitterText(o), o.InfoRetryAfter)
 
 	<-ctx.Done()
 	logger.Printf("shutting down")
@@ -116,6 +116,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	runFor := fs.Duration("run-duration", d.RunDuration, "how long a job runs before -outcome; 0 = until canceled")
 	outcome := fs.String("outcome", d.Outcome, "status after -run-duration: completed, error or failed")
 	cancelLatency := fs.Duration("cancel-latency", d.CancelLatency, "how long a canceled job stays canceling")
+	cancelJitter := fs.Duration("cancel-latency-jitter", d.CancelLatencyJitter,
+		"add to each cancel's latency a delay drawn uniformly in [0, this); 0 = every cancel takes exactly -cancel-latency")
+	seed := fs.Int64("seed", d.Seed, "seed of the -cancel-latency-jitter draws (same seed, same draws in cancel order); 0 = random")
 	infoRetry := fs.Duration("info-retry-after", d.InfoRetryAfter, "Retry-After on /job/info for live jobs; 0 = none")
 	msgTimeout := fs.Duration("message-timeout", d.MessageTimeout, "how long a WebSocket waits for a client message")
 	rateLimit := fs.Float64("rate-limit", 0, "REST requests per second per key; 0 = unlimited")
@@ -138,14 +141,16 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		}
 	}
 	o := sim.Options{
-		APIKeys:        keys.listFlag,
-		Clusters:       clusters,
-		PendingDelay:   *pending,
-		RunDuration:    *runFor,
-		Outcome:        *outcome,
-		CancelLatency:  *cancelLatency,
-		InfoRetryAfter: *infoRetry,
-		MessageTimeout: *msgTimeout,
+		APIKeys:             keys.listFlag,
+		Clusters:            clusters,
+		PendingDelay:        *pending,
+		RunDuration:         *runFor,
+		Outcome:             *outcome,
+		CancelLatency:       *cancelLatency,
+		CancelLatencyJitter: *cancelJitter,
+		Seed:                *seed,
+		InfoRetryAfter:      *infoRetry,
+		MessageTimeout:      *msgTimeout,
 		Faults: sim.Faults{
 			RateLimit: *rateLimit, RateLimitRetryAfter: *rateRetry, FailRate: *failRate, FailNext: *failNext,
 			Latency: *latency, Garble: *garble, DropPushAfterJobID: *dropPush, ListenUnavailable: *listenUnavailable,
@@ -185,6 +190,18 @@ func countUnique(keys []string) int {
 		seen[k] = true
 	}
 	return len(seen)
+}
+
+// jitterText describes the cancel-latency jitter for the start-up line.
+func jitterText(o sim.Options) string {
+	if o.CancelLatencyJitter == 0 {
+		return ""
+	}
+	seed := "random seed"
+	if o.Seed != 0 {
+		seed = fmt.Sprintf("seed %d", o.Seed)
+	}
+	return fmt.Sprintf(" + [0, %s) jitter (%s)", o.CancelLatencyJitter, seed)
 }
 
 func runDuration(d time.Duration) string {

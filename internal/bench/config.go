@@ -32,6 +32,12 @@ type Config struct {
 
 	// LagCases are the destroy-lag and requests-per-destroyed-job runs.
 	LagCases []LagCase
+	// LagJitter is the simulator's cancel-latency jitter in the lag runs
+	// (sim.Options.CancelLatencyJitter): each cancel, ours or the reference
+	// poller's, takes its L plus a delay drawn uniformly in [0, LagJitter),
+	// so that jobs do not all end on the reference's 2 s polling grid. The
+	// wall-time runs keep the exact latency their floor assumes.
+	LagJitter time.Duration
 	// WallLatency is the cancel latency of the destroy wall-time runs, one
 	// per WallJobs count.
 	WallLatency time.Duration
@@ -91,6 +97,7 @@ func FullConfig() Config {
 			{Latency: 10 * time.Second, Jobs: 10},
 			{Latency: 60 * time.Second, Jobs: 5},
 		},
+		LagJitter:   2 * time.Second,
 		WallLatency: 10 * time.Second,
 		WallJobs:    []int{1, 10, 100},
 		RefreshJobs: []int{10, 100, 500},
@@ -134,6 +141,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("plan repetitions must be ≥ 1, got %d", c.PlanReps)
 	case c.WallLatency <= 0:
 		return fmt.Errorf("the wall-time cancel latency must be > 0")
+	case c.LagJitter < 0:
+		return fmt.Errorf("the lag runs' cancel-latency jitter must be ≥ 0, got %s", c.LagJitter)
 	}
 	for _, p := range c.Only {
 		if p != PhaseLag && p != PhaseWall && p != PhaseRefresh {

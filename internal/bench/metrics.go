@@ -71,12 +71,17 @@ func BuildMetrics(r *Report, cfg Config) {
 			"Percentiles are nearest-rank over the jobs (never interpolated): with fewer than 20 jobs, p95 is the slowest job.",
 			"Each destroy ran next to the reference poller (cancel, then GET /job/info every max(1 s, Retry-After) = 2 s) "+
 				"canceling as many other jobs of the same simulator at the same time; \"stream unavailable\" runs had /job/listen answering 404.",
-			"The simulator's cancel latency is exact, so when L is a multiple of the reference's 2 s period its lag is its best case "+
-				"(a few ms); for a latency off its grid it notices the end up to 2 s late, 1 s on average.")
+			lagJitterNote(lagRuns))
 		r.GroupNotes[GroupRequests] = append(r.GroupNotes[GroupRequests],
 			"Ours is every request the engine received during `terraform destroy` (minus the reference poller's own, which it counts), "+
 				"divided by the jobs destroyed; it includes the GET /job/info of Terraform's refresh before the destroy (1 per job). "+
 				"The reference leaves out the official CLI's POST /health check, which flatters it. See the per-route table below.")
+		if j := maxJitter(lagRuns); j > 0 {
+			r.GroupNotes[GroupRequests] = append(r.GroupNotes[GroupRequests], fmt.Sprintf(
+				"With the cancel-latency jitter (each cancel takes L plus 0–%s, the same for ours and the reference), a job rarely ends "+
+					"right on the reference's 2 s grid: it typically needs one GET more than with an exact L that is a multiple of 2 s.",
+				fmtDur(j)))
+		}
 	}
 
 	// Destroy wall time against the floor.
@@ -174,6 +179,27 @@ func BuildMetrics(r *Report, cfg Config) {
 		r.GroupNotes[GroupMemory] = append(r.GroupNotes[GroupMemory], fmt.Sprintf(
 			"The largest VmHWM/VmRSS of any %s process below the terraform process, sampled every %s.", ProviderBinary, memInterval))
 	}
+}
+
+// maxJitter is the largest cancel-latency jitter of the runs.
+func maxJitter(runs []DestroyResult) time.Duration {
+	var j float64
+	for _, d := range runs {
+		j = max(j, d.JitterSeconds)
+	}
+	return time.Duration(j * float64(time.Second))
+}
+
+// lagJitterNote says whether the reference poller's lag is its best case.
+func lagJitterNote(runs []DestroyResult) string {
+	j := maxJitter(runs)
+	if j <= 0 {
+		return "The simulator's cancel latency is exact, so when L is a multiple of the reference's 2 s period its lag is its best case " +
+			"(a few ms); for a latency off its grid it notices the end up to 2 s late, 1 s on average."
+	}
+	return fmt.Sprintf("Each cancel took L plus a jitter drawn uniformly in [0, %s) per job, with the same simulator settings for ours and "+
+		"the reference poller, so jobs end at random points of the reference's 2 s polling period: its lag is not its best case "+
+		"but up to 2 s, about 1 s on average. (The wall-time runs keep the exact L their floor assumes.)", fmtDur(j))
 }
 
 // lagValue is a lag percentile, or nil when no job's lag was measured.

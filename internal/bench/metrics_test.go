@@ -93,6 +93,29 @@ func TestBuildMetricsAppliesTheIssueTargets(t *testing.T) {
 	}
 }
 
+func TestLagNotesSayWhetherTheReferenceIsAtItsBestCase(t *testing.T) {
+	run := func(jitter float64) *Report {
+		r := &Report{Destroys: []DestroyResult{{Name: "lag", LatencySeconds: 2, JitterSeconds: jitter, Jobs: 10,
+			Lag: Summary{N: 10}, Reference: &RefResult{Jobs: 10, Lag: Summary{N: 10}}}}}
+		BuildMetrics(r, FullConfig())
+		return r
+	}
+	exact, jittered := run(0), run(2)
+	if notes := strings.Join(exact.GroupNotes[GroupLag], " "); !strings.Contains(notes, "best case (a few ms)") {
+		t.Errorf("exact latency: the notes must say the reference is at its best case: %s", notes)
+	}
+	notes := strings.Join(jittered.GroupNotes[GroupLag], " ")
+	if !strings.Contains(notes, "jitter drawn uniformly in [0, 2 s)") || !strings.Contains(notes, "not its best case") {
+		t.Errorf("jittered latency: the lag notes must name the jitter: %s", notes)
+	}
+	if notes := strings.Join(jittered.GroupNotes[GroupRequests], " "); !strings.Contains(notes, "L plus 0–2 s") {
+		t.Errorf("jittered latency: the requests notes must name the jitter: %s", notes)
+	}
+	if notes := strings.Join(exact.GroupNotes[GroupRequests], " "); strings.Contains(notes, "jitter") {
+		t.Errorf("exact latency: the requests notes mention a jitter: %s", notes)
+	}
+}
+
 func indexOf(xs []string, x string) int {
 	for i, v := range xs {
 		if v == x {
@@ -116,7 +139,8 @@ func TestConfigs(t *testing.T) {
 	}
 	if !slices.Equal(ls, []time.Duration{2 * time.Second, 10 * time.Second, time.Minute}) ||
 		!slices.Equal(full.WallJobs, []int{1, 10, 100}) || !slices.Equal(full.RefreshJobs, []int{10, 100, 500}) ||
-		!slices.Equal(full.ApplyJobs, []int{10, 100}) || full.MemJobs != 500 || full.WallLatency != 10*time.Second || full.Parallelism != 10 {
+		!slices.Equal(full.ApplyJobs, []int{10, 100}) || full.MemJobs != 500 || full.WallLatency != 10*time.Second || full.Parallelism != 10 ||
+		full.LagJitter != 2*time.Second {
 		t.Errorf("the full configuration no longer measures what the issue asks: %+v", full)
 	}
 	bad := FullConfig()
@@ -124,6 +148,12 @@ func TestConfigs(t *testing.T) {
 	bad.MemJobs = 100 // a wall-time count: its workspace is destroyed, not sampled
 	if err := bad.Validate(); err == nil {
 		t.Error("MemJobs in WallJobs must be refused")
+	}
+	bad = FullConfig()
+	bad.Terraform = "terraform"
+	bad.LagJitter = -time.Second
+	if err := bad.Validate(); err == nil {
+		t.Error("a negative jitter must be refused")
 	}
 	bad = FullConfig()
 	bad.Terraform = "terraform"

@@ -42,6 +42,9 @@ type DestroyResult struct {
 	Jobs              int     `json:"jobs"`
 	WallSeconds       float64 `json:"wall_s"`
 	FloorSeconds      float64 `json:"floor_s"`
+	// JitterSeconds is the simulator's cancel-latency jitter: each cancel
+	// took LatencySeconds plus a delay uniform in [0, JitterSeconds).
+	JitterSeconds float64 `json:"cancel_latency_jitter_s,omitempty"`
 	// Lag is observed_terminal_at − terminal_at over the jobs.
 	Lag Summary `json:"lag"`
 	// Unobserved counts jobs no GET /job/info ever saw terminal.
@@ -228,21 +231,25 @@ func cpuModel() string {
 // ----- simulator and workspaces -------------------------------------------------
 
 type simEnv struct {
-	srv *sim.Server
+	srv    *sim.Server
+	jitter time.Duration
 }
 
-func (s *Suite) startSim(latency time.Duration) (*simEnv, error) {
+// startSim starts a simulator whose cancels take latency plus a delay drawn
+// uniformly in [0, jitter) (a random seed per simulator).
+func (s *Suite) startSim(latency, jitter time.Duration) (*simEnv, error) {
 	srv, err := sim.Start(sim.Options{
-		APIKeys:        []string{benchKey},
-		Clusters:       []string{benchCluster},
-		PendingDelay:   0,
-		CancelLatency:  latency,
-		InfoRetryAfter: s.cfg.InfoRetryAfter,
+		APIKeys:             []string{benchKey},
+		Clusters:            []string{benchCluster},
+		PendingDelay:        0,
+		CancelLatency:       latency,
+		CancelLatencyJitter: jitter,
+		InfoRetryAfter:      s.cfg.InfoRetryAfter,
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &simEnv{srv: srv}, nil
+	return &simEnv{srv: srv, jitter: jitter}, nil
 }
 
 func (e *simEnv) engine() *sim.Engine { return e.srv.Engine }
@@ -437,9 +444,10 @@ func (s *Suite) destroy(ctx context.Context, name string, env *simEnv, w *tfharn
 	total := e.Stats()
 	d := &DestroyResult{
 		Name: name, StreamUnavailable: streamUnavailable, LatencySeconds: latency.Seconds(), Jobs: len(ids),
-		WallSeconds:  tr.wall.Seconds(),
-		FloorSeconds: DestroyFloor(len(ids), s.cfg.Parallelism, latency).Seconds(),
-		Requests:     total,
+		WallSeconds:   tr.wall.Seconds(),
+		FloorSeconds:  DestroyFloor(len(ids), s.cfg.Parallelism, latency).Seconds(),
+		JitterSeconds: env.jitter.Seconds(),
+		Requests:      total,
 	}
 	if ref != nil {
 		d.Requests = SubCounts(total, ref.Requests)
@@ -478,9 +486,9 @@ func refSummary(r *RefResult) string {
 	return fmt.Sprintf("; reference lag p50 %.3fs p95 %.3fs, %.2f req/job", r.Lag.P50, r.Lag.P95, r.RequestsPerJob)
 }
 
-// lagCase applies two job sets on two simulators with the same latency,
-// then destroys both at once, one of them with /job/listen unavailable, each
-// next to the reference poller on its own simulator.
+// lagCase applies two job sets on two simulators with the same latency and
+// jitter, then destroys both at once, one of them with /job/listen
+// unavailable, each next to the reference poller on its own simulator.
 func (s *Suite) lagCase(ctx context.Context, lc LagCase) error {
 	tag := "L = " + fmtDur(lc.Latency)
 	type variant struct {
@@ -497,7 +505,7 @@ func (s *Suite) lagCase(ctx context.Context, lc LagCase) error {
 		{name: fmt.Sprintf("lag, %s, N = %d, stream unavailable", tag, lc.Jobs), unavailable: true},
 	}
 	for i, v := range vs {
-		env, err := s.startSim(lc.Latency)
+		env, err := s.startSim(lc.Latency, s.cfg.LagJitter)
 		if err != nil {
 			return err
 		}
@@ -529,7 +537,7 @@ func (s *Suite) lagCase(ctx context.Context, lc LagCase) error {
 // wallPhase applies each WallJobs count on one simulator, measures the
 // refreshes that reuse those workspaces, then times each destroy alone.
 func (s *Suite) wallPhase(ctx context.Context) error {
-	env, err := s.startSim(s.cfg.WallLatency)
+	env, err := s.startSim(s.cfg.WallLatency, 0)
 	if err != nil {
 		return err
 	}
@@ -587,7 +595,7 @@ func (s *Suite) refreshPhase(ctx context.Context) error {
 }
 
 func (s *Suite) refreshAlone(ctx context.Context, n int) error {
-	env, err := s.startSim(s.cfg.WallLatency)
+	env, err := s.startSim(s.cfg.WallLatency, 0)
 	if err != nil {
 		return err
 	}

@@ -37,6 +37,7 @@ type Engine struct {
 	faults   Faults
 	limiters map[string]*rate.Limiter // per user
 	stats    map[string]int
+	cancels  *cancelDelays // drawn under mu
 }
 
 // New returns an engine. It panics if opts.Validate fails: options are set
@@ -56,6 +57,7 @@ func New(opts Options) *Engine {
 		faults:   opts.Faults,
 		limiters: map[string]*rate.Limiter{},
 		stats:    map[string]int{},
+		cancels:  newCancelDelays(opts),
 	}
 	e.ctx, e.cancel = context.WithCancel(context.Background())
 	n := 0

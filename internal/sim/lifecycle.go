@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"math/rand/v2"
 	"strings"
 	"time"
 )
@@ -153,6 +154,33 @@ func (j *job) cancel(now time.Time, latency time.Duration) {
 		return
 	}
 	j.replaceFuture(now, step{now, StatusCanceling}, step{now.Add(latency), StatusCanceled})
+}
+
+// cancelDelays draws the latency of each cancel: base plus a jitter uniform
+// in [0, jitter), at nanosecond resolution. It is not safe for concurrent
+// use: the engine draws under its mutex.
+type cancelDelays struct {
+	base, jitter time.Duration
+	rng          *rand.Rand
+}
+
+// newCancelDelays seeds the draws with o.Seed, or at random when it is 0.
+// A simulated schedule needs no cryptographic randomness.
+func newCancelDelays(o Options) *cancelDelays {
+	s1, s2 := uint64(o.Seed), uint64(0x9e3779b97f4a7c15) //nolint:gosec // G115: a seed's bits are kept, not its value
+	if o.Seed == 0 {
+		s1, s2 = rand.Uint64(), rand.Uint64() //nolint:gosec // G404: see above
+	}
+	rng := rand.New(rand.NewPCG(s1, s2)) //nolint:gosec // G404: see above
+	return &cancelDelays{base: o.CancelLatency, jitter: o.CancelLatencyJitter, rng: rng}
+}
+
+// next returns the latency of one cancel.
+func (c *cancelDelays) next() time.Duration {
+	if c.jitter <= 0 {
+		return c.base
+	}
+	return c.base + time.Duration(c.rng.Int64N(int64(c.jitter)))
 }
 
 // JobSnapshot is a copy of a job's state at one instant, for tests and the

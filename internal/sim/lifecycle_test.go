@@ -3,6 +3,7 @@ package sim
 import (
 	"errors"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -134,6 +135,108 @@ func TestCancelTakesExactlyTheLatency(t *testing.T) {
 	}))
 }
 
+func TestCancelLatencyJitter(t *testing.T) {
+	const (
+		latency = 10 * time.Second
+		jitter  = 2 * time.Second
+		seed    = 42
+		jobs    = 20
+	)
+	tune := func(o *Options) { o.CancelLatency, o.CancelLatencyJitter, o.Seed = latency, jitter, seed }
+	srv, fc := start(t, tune)
+	e := srv.Engine
+	fc.Advance(time.Second)
+	cancelAt := fc.Now()
+	// The draws the engine will make, in cancel order: the same seed gives
+	// the same sequence.
+	want := newCancelDelays(Options{CancelLatency: latency, CancelLatencyJitter: jitter, Seed: seed})
+	ids := make([]string, jobs)
+	ends := map[string]time.Time{}
+	distinct := map[time.Duration]bool{}
+	for i := range ids {
+		ids[i] = addJob(t, e, key1)
+		checkCancelSchema(t, do(t, "POST", srv.URL+"/job/cancel/"+ids[i], key1, "").raw(t, 202, map[string]any{"status": "canceling"}))
+		d := want.next()
+		if d < latency || d >= latency+jitter {
+			t.Fatalf("draw %s is outside [%s, %s)", d, latency, latency+jitter)
+		}
+		ends[ids[i]] = cancelAt.Add(d)
+		distinct[d] = true
+	}
+	if len(distinct) < jobs/2 {
+		t.Fatalf("only %d distinct latencies in %d cancels: the jitter is not applied", len(distinct), jobs)
+	}
+	// Step through the schedule in time order: each job is canceling until
+	// its drawn moment, canceled from it on, and terminal_at is that moment.
+	order := slices.Clone(ids)
+	slices.SortFunc(order, func(a, b string) int { return ends[a].Compare(ends[b]) })
+	for _, id := range order {
+		end := ends[id]
+		fc.Advance(end.Add(-time.Nanosecond).Sub(fc.Now()))
+		if s, _ := e.Job(id); s.Status != "canceling" || s.TerminalAt != nil {
+			t.Fatalf("%s 1ns before its drawn end (+%s): status %q terminal_at %v, want canceling", id, end.Sub(cancelAt), s.Status, s.TerminalAt)
+		}
+		fc.Advance(time.Nanosecond)
+		if s, _ := e.Job(id); s.Status != "canceled" || s.TerminalAt == nil || !s.TerminalAt.Equal(end) {
+			t.Fatalf("%s at its drawn end (+%s): status %q terminal_at %v, want canceled at %v", id, end.Sub(cancelAt), s.Status, s.TerminalAt, end)
+		}
+		// The first GET that sees it is on time: observed − terminal = 0.
+		do(t, "GET", srv.URL+"/job/info/"+id, key1, "").expect(t, 200, nil)
+		if s, _ := e.Job(id); s.ObservedTerminalAt == nil || !s.ObservedTerminalAt.Equal(end) {
+			t.Errorf("%s: observed_terminal_at %v, want %v", id, s.ObservedTerminalAt, end)
+		}
+	}
+	if fc.Now().Sub(cancelAt) >= latency+jitter {
+		t.Errorf("the last cancel ended at +%s, not before +%s", fc.Now().Sub(cancelAt), latency+jitter)
+	}
+	// A repeated cancel of a canceled job does not draw again or move it.
+	do(t, "POST", srv.URL+"/job/cancel/"+order[0], key1, "").expect(t, 200, map[string]any{"status": "canceled"})
+	if s, _ := e.Job(order[0]); !s.TerminalAt.Equal(ends[order[0]]) {
+		t.Errorf("terminal_at moved to %v after a repeated cancel", s.TerminalAt)
+	}
+}
+
+func TestCancelDelaysDraws(t *testing.T) {
+	const base, jitter = 3 * time.Second, 2 * time.Second
+	exact := newCancelDelays(Options{CancelLatency: base})
+	for range 100 {
+		if d := exact.next(); d != base {
+			t.Fatalf("no jitter: drew %s, want exactly %s", d, base)
+		}
+	}
+	a := newCancelDelays(Options{CancelLatency: base, CancelLatencyJitter: jitter, Seed: 7})
+	b := newCancelDelays(Options{CancelLatency: base, CancelLatencyJitter: jitter, Seed: 7})
+	r1 := newCancelDelays(Options{CancelLatency: base, CancelLatencyJitter: jitter})
+	r2 := newCancelDelays(Options{CancelLatency: base, CancelLatencyJitter: jitter})
+	var lo, hi, sum time.Duration = base + jitter, 0, 0
+	same := true
+	const n = 10000
+	for range n {
+		d := a.next()
+		if d != b.next() {
+			t.Fatal("two sources with the same seed drew differently")
+		}
+		if d < base || d >= base+jitter {
+			t.Fatalf("drew %s, outside [%s, %s)", d, base, base+jitter)
+		}
+		lo, hi, sum = min(lo, d), max(hi, d), sum+d
+		if r1.next() != r2.next() {
+			same = false
+		}
+	}
+	// Uniform over [3 s, 5 s): the extremes come close to the bounds and the
+	// mean is near the middle (its standard error is about 6 ms here).
+	if lo > base+100*time.Millisecond || hi < base+jitter-100*time.Millisecond {
+		t.Errorf("draws span [%s, %s], want nearly [%s, %s)", lo, hi, base, base+jitter)
+	}
+	if mean := sum / n; mean < base+jitter/2-100*time.Millisecond || mean > base+jitter/2+100*time.Millisecond {
+		t.Errorf("mean draw %s, want about %s", mean, base+jitter/2)
+	}
+	if same {
+		t.Error("two sources with seed 0 drew the same sequence: seed 0 must mean a random seed")
+	}
+}
+
 func TestCancelBeatsTheScheduledOutcome(t *testing.T) {
 	srv, fc := start(t, func(o *Options) {
 		o.PendingDelay, o.RunDuration, o.CancelLatency = time.Second, 10*time.Second, 20*time.Second
@@ -261,6 +364,7 @@ func TestOptionsValidate(t *testing.T) {
 	bad := []Options{
 		{Outcome: "canceled"},
 		{PendingDelay: -1},
+		{CancelLatencyJitter: -time.Second},
 		{APIKeys: []string{""}},
 		{Clusters: []string{" "}},
 		{Faults: Faults{FailRate: 2}},

@@ -45,6 +45,17 @@ type Options struct {
 	// CancelLatency is how long a job stays canceling after a cancel; 0 means
 	// the cancel completes at once (the cancel answers "canceled").
 	CancelLatency time.Duration
+	// CancelLatencyJitter makes each cancel take CancelLatency + d, with d
+	// drawn once per cancel, uniformly in [0, CancelLatencyJitter); 0 means
+	// every cancel takes exactly CancelLatency. The job's terminal_at is the
+	// drawn moment, exactly. (With CancelLatency 0, a draw of 0 completes
+	// the cancel at once.)
+	CancelLatencyJitter time.Duration
+	// Seed seeds the simulator's schedule randomness (the cancel-latency
+	// jitter), so that a seeded run draws the same latencies in the same
+	// cancel order; 0 means a random seed. Fault injection (FailRate) and
+	// job ids are not affected.
+	Seed int64
 	// InfoRetryAfter is sent as Retry-After (whole seconds, rounded up) on
 	// GET /job/info responses for non-terminal jobs; 0 means no header.
 	InfoRetryAfter time.Duration
@@ -90,7 +101,7 @@ func (o Options) Validate() error {
 	}
 	for name, d := range map[string]time.Duration{
 		"pending delay": o.PendingDelay, "run duration": o.RunDuration, "cancel latency": o.CancelLatency,
-		"info Retry-After": o.InfoRetryAfter, "message timeout": o.MessageTimeout,
+		"cancel latency jitter": o.CancelLatencyJitter, "info Retry-After": o.InfoRetryAfter, "message timeout": o.MessageTimeout,
 	} {
 		if d < 0 {
 			errs = append(errs, fmt.Errorf("%s must not be negative, got %s", name, d))

@@ -240,7 +240,7 @@ func (e *Engine) handleCancel(w http.ResponseWriter, _ *http.Request, c *call) {
 		writeJSON(w, http.StatusBadRequest, msg(fmt.Sprintf("Job is not in a cancelable state (status: %s)", status)))
 	default:
 		// pending, running, or a forced unknown status. [INF] for the latter.
-		j.cancel(now, e.opts.CancelLatency)
+		j.cancel(now, e.cancels.next())
 		e.notifyLocked()
 		writeJSON(w, http.StatusAccepted, cancelResponse{j.id, "Job cancellation initiated", j.status(now)})
 	}
