@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync/atomic"
+	"sync"
 	"time"
 
 	"github.com/tensorpool/terraform-provider-tensorpool/internal/client"
@@ -20,10 +20,56 @@ const streamDialTimeout = 5 * time.Second
 // hundred jobs then costs one refused handshake, not a hundred.
 const streamRefusalMemory = 10 * time.Minute
 
-// streamAvailability remembers, for one provider instance, until when the
-// engine is known to refuse status streams.
+// streamAvailability remembers, for one provider instance, whether the
+// engine serves status streams. Until the first handshake has answered, one
+// wait probes and the others wait for its answer, so that a destroy of many
+// jobs against an engine without streams costs one refused handshake, not
+// one per job.
 type streamAvailability struct {
-	refusedUntil atomic.Int64 // Unix nanoseconds on the provider's clock
+	mu           sync.Mutex
+	served       bool          // a stream was opened: every wait may dial
+	refusedUntil time.Time     // the engine refused one: none may dial until then
+	probe        chan struct{} // closed when the probe in flight has answered
+}
+
+// mayDial blocks while another wait probes, then says whether to dial. When
+// it returns probing, the caller must call probed with the outcome.
+func (a *streamAvailability) mayDial(ctx context.Context, now func() time.Time) (dial, probing bool) {
+	for {
+		a.mu.Lock()
+		switch {
+		case now().Before(a.refusedUntil):
+			a.mu.Unlock()
+			return false, false
+		case a.served:
+			a.mu.Unlock()
+			return true, false
+		case a.probe == nil:
+			a.probe = make(chan struct{})
+			a.mu.Unlock()
+			return true, true
+		}
+		wait := a.probe
+		a.mu.Unlock()
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return false, false
+		}
+	}
+}
+
+// probed records a probe's outcome: served, refused (an HTTP answer instead
+// of a WebSocket), or neither (a network error: the next wait probes again).
+func (a *streamAvailability) probed(served, refused bool, now time.Time) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.served = a.served || served
+	if refused {
+		a.refusedUntil = now.Add(streamRefusalMemory)
+	}
+	close(a.probe)
+	a.probe = nil
 }
 
 // streamWakeups opens a job's /job/listen stream and turns it into wake-ups
@@ -32,15 +78,16 @@ type streamAvailability struct {
 // from the stream is never trusted as the job's status.
 func streamWakeups(api *client.Client, avail *streamAvailability, clk clock.Clock) func(ctx context.Context, id string) (<-chan struct{}, error) {
 	return func(ctx context.Context, id string) (<-chan struct{}, error) {
-		if clk.Now().UnixNano() < avail.refusedUntil.Load() {
+		dial, probing := avail.mayDial(ctx, clk.Now)
+		if !dial {
 			return nil, fmt.Errorf("%w: the engine refused one recently", client.ErrListenUnavailable)
 		}
 		dialCtx, cancel := context.WithTimeout(ctx, streamDialTimeout)
 		defer cancel()
 		listener, err := api.ListenJob(dialCtx, id)
-		var refused *client.ListenRefusedError
-		if errors.As(err, &refused) {
-			avail.refusedUntil.Store(clk.Now().Add(streamRefusalMemory).UnixNano())
+		if probing {
+			var refused *client.ListenRefusedError
+			avail.probed(err == nil, errors.As(err, &refused), clk.Now())
 		}
 		if err != nil {
 			return nil, err

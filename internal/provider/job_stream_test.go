@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -44,5 +45,34 @@ func TestStreamRefusalIsRememberedForAWhile(t *testing.T) {
 	}
 	if _, ok := <-wake; !ok {
 		t.Error("the stream ended without a wake-up for the terminal state")
+	}
+}
+
+func TestOnlyOneProbeWhileTheEngineIsUnknown(t *testing.T) {
+	server, err := sim.Start(sim.Options{APIKeys: []string{accKey}, Faults: sim.Faults{ListenUnavailable: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer server.Close()
+	api, err := client.New(client.Config{BaseURL: server.URL, APIKey: accKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, _ := server.Engine.AddJob(accKey, sim.DefaultCluster)
+	var avail streamAvailability
+	listen := streamWakeups(api, &avail, clock.Real{})
+	var wg sync.WaitGroup
+	for i := 0; i < 10; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := listen(context.Background(), id); !errors.Is(err, client.ErrListenUnavailable) {
+				t.Errorf("concurrent wait: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := server.Engine.Stats()["WS /job/listen"]; n != 1 {
+		t.Errorf("%d handshakes from 10 concurrent waits, want 1", n)
 	}
 }

@@ -16,10 +16,11 @@ import (
 const privateRefreshedAt = "refreshed_at"
 
 // freshRefresh is how old a refresh may be and still count as Delete's live
-// read. Job states only move forward (a terminal job stays terminal), and
-// the cancel's own answer covers a job that ended since, so a read this
-// recent decides nothing wrongly.
-const freshRefresh = 30 * time.Second
+// read: long enough for the refresh of the same command to cover a destroy
+// of hundreds of jobs, or a plan read before approving it. Job states only
+// move forward (a terminal job stays terminal), and the cancel's own answer
+// covers a job that ended since, so such a read decides nothing wrongly.
+const freshRefresh = 10 * time.Minute
 
 func refreshStamp(at time.Time) []byte {
 	return []byte(fmt.Sprintf(`{"unix_nano":%d}`, at.UnixNano()))
