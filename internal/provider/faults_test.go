@@ -9,10 +9,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
-	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
-	"github.com/hashicorp/terraform-plugin-testing/plancheck"
-	"github.com/hashicorp/terraform-plugin-testing/statecheck"
-	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/tensorpool/terraform-provider-tensorpool/internal/sim"
 )
@@ -120,20 +116,7 @@ func TestAccFault_unknownStatusIsShownAndNotTerminal(t *testing.T) {
 	env.run(t, resource.TestCase{
 		Steps: []resource.TestStep{
 			{Config: env.jobConfig(), Check: captureID(&id)},
-			{
-				PreConfig: func() {
-					if err := env.engine().SetStatus(id, "Preempted-Requeued"); err != nil {
-						t.Fatal(err)
-					}
-				},
-				Config: env.jobConfig(),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(jobAddr, plancheck.ResourceActionNoop),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(jobAddr, tfjsonpath.New("status"), knownvalue.StringExact("Preempted-Requeued")),
-				},
-			},
+			env.statusChangedOutside(&id, "Preempted-Requeued"),
 		},
 	})
 	// Not terminal, so the destroy canceled it rather than leaving it.

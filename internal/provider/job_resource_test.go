@@ -180,34 +180,8 @@ func TestAccJob_driftCanceledOutsideIsShownNotReplaced(t *testing.T) {
 	env.run(t, resource.TestCase{
 		Steps: []resource.TestStep{
 			{Config: env.jobConfig(), Check: captureID(&id)},
-			{
-				PreConfig: func() {
-					if err := env.engine().SetStatus(id, "canceled"); err != nil {
-						t.Fatal(err)
-					}
-				},
-				Config: env.jobConfig(),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(jobAddr, plancheck.ResourceActionNoop),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(jobAddr, tfjsonpath.New("status"), knownvalue.StringExact("canceled")),
-				},
-			},
-			{
-				PreConfig: func() {
-					if err := env.engine().SetStatus(id, "completed"); err != nil {
-						t.Fatal(err)
-					}
-				},
-				Config: env.jobConfig(),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(jobAddr, plancheck.ResourceActionNoop),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(jobAddr, tfjsonpath.New("status"), knownvalue.StringExact("completed")),
-				},
-			},
+			env.statusChangedOutside(&id, "canceled"),
+			env.statusChangedOutside(&id, "completed"),
 		},
 	})
 	if n := len(env.engine().Jobs()); n != 1 {

@@ -13,16 +13,7 @@ import (
 )
 
 func TestStreamRefusalIsRememberedForAWhile(t *testing.T) {
-	server, err := sim.Start(sim.Options{APIKeys: []string{accKey}, Faults: sim.Faults{ListenUnavailable: true}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer server.Close()
-	api, err := client.New(client.Config{BaseURL: server.URL, APIKey: accKey})
-	if err != nil {
-		t.Fatal(err)
-	}
-	id, _ := server.Engine.AddJob(accKey, sim.DefaultCluster)
+	server, api, id := streamlessEngine(t)
 	fake := clock.NewFake(time.Unix(0, 0))
 	var avail streamAvailability
 	listen := streamWakeups(api, &avail, fake)
@@ -49,16 +40,7 @@ func TestStreamRefusalIsRememberedForAWhile(t *testing.T) {
 }
 
 func TestOnlyOneProbeWhileTheEngineIsUnknown(t *testing.T) {
-	server, err := sim.Start(sim.Options{APIKeys: []string{accKey}, Faults: sim.Faults{ListenUnavailable: true}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer server.Close()
-	api, err := client.New(client.Config{BaseURL: server.URL, APIKey: accKey})
-	if err != nil {
-		t.Fatal(err)
-	}
-	id, _ := server.Engine.AddJob(accKey, sim.DefaultCluster)
+	server, api, id := streamlessEngine(t)
 	var avail streamAvailability
 	listen := streamWakeups(api, &avail, clock.Real{})
 	var wg sync.WaitGroup
@@ -75,4 +57,24 @@ func TestOnlyOneProbeWhileTheEngineIsUnknown(t *testing.T) {
 	if n := server.Engine.Stats()["WS /job/listen"]; n != 1 {
 		t.Errorf("%d handshakes from 10 concurrent waits, want 1", n)
 	}
+}
+
+// streamlessEngine is a simulator that refuses /job/listen, a client for it
+// and one running job.
+func streamlessEngine(t *testing.T) (*sim.Server, *client.Client, string) {
+	t.Helper()
+	server, err := sim.Start(sim.Options{APIKeys: []string{accKey}, Faults: sim.Faults{ListenUnavailable: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(server.Close)
+	api, err := client.New(client.Config{BaseURL: server.URL, APIKey: accKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := server.Engine.AddJob(accKey, sim.DefaultCluster)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return server, api, id
 }

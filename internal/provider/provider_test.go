@@ -11,7 +11,11 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/tensorpool/terraform-provider-tensorpool/internal/backoff"
 	"github.com/tensorpool/terraform-provider-tensorpool/internal/clock"
@@ -171,5 +175,25 @@ func captureID(into *string) func(*terraform.State) error {
 		}
 		*into = rs.Primary.ID
 		return nil
+	}
+}
+
+// statusChangedOutside is a step in which someone forces the job's status
+// in the engine: the plan must change nothing (no replacement, no re-run)
+// and the refreshed state must show the new status.
+func (e *accEnv) statusChangedOutside(id *string, status string) resource.TestStep {
+	return resource.TestStep{
+		PreConfig: func() {
+			if err := e.engine().SetStatus(*id, status); err != nil {
+				e.t.Fatal(err)
+			}
+		},
+		Config: e.jobConfig(),
+		ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+			plancheck.ExpectResourceAction(jobAddr, plancheck.ResourceActionNoop),
+		}},
+		ConfigStateChecks: []statecheck.StateCheck{
+			statecheck.ExpectKnownValue(jobAddr, tfjsonpath.New("status"), knownvalue.StringExact(status)),
+		},
 	}
 }
