@@ -227,7 +227,7 @@ func (c *Client) do(ctx context.Context, req request) (*response, error) {
 	var lastErr error
 	for attempt := 0; attempt < attempts; attempt++ {
 		if attempt > 0 {
-			wait := c.policy.WithHint(attempt-1, retryAfterOf(lastErr, c.clock.Now()))
+			wait := c.policy.WithHint(attempt-1, RetryAfter(lastErr, c.clock.Now()))
 			if err := backoff.Sleep(ctx, c.clock, wait, nil); err != nil {
 				if errors.Is(err, backoff.ErrDeadline) {
 					return nil, fmt.Errorf("%w (the next retry would start after the deadline)", lastErr)
@@ -240,7 +240,7 @@ func (c *Client) do(ctx context.Context, req request) (*response, error) {
 			return resp, nil
 		}
 		lastErr = err
-		if !retryable(err) || ctx.Err() != nil {
+		if !IsRetryable(err) || ctx.Err() != nil {
 			return nil, err
 		}
 	}
@@ -337,32 +337,6 @@ func scrubURLError(err error) error {
 		return urlErr.Err
 	}
 	return err
-}
-
-func retryable(err error) bool {
-	var apiErr *APIError
-	if errors.As(err, &apiErr) {
-		switch {
-		case apiErr.StatusCode == http.StatusTooManyRequests:
-			return true
-		case apiErr.StatusCode == http.StatusNotImplemented:
-			return false
-		case apiErr.StatusCode >= 500:
-			return true
-		}
-		return false
-	}
-	var transportErr *TransportError
-	return errors.As(err, &transportErr)
-}
-
-// retryAfterOf returns the wait the server asked for in err, if any.
-func retryAfterOf(err error, now time.Time) time.Duration {
-	var apiErr *APIError
-	if errors.As(err, &apiErr) {
-		return ParseRetryAfter(apiErr.RetryAfter, now)
-	}
-	return 0
 }
 
 // ParseRetryAfter reads a Retry-After value in either form (delay-seconds or

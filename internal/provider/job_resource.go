@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -199,106 +198,6 @@ func (r *jobResource) waitConfig(ctx context.Context, api *client.Client, timeou
 	}
 }
 
-func (r *jobResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	var plan jobResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	ctx, api := engineFor(ctx, r.data, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	createTimeout, diags := plan.Timeouts.Create(ctx, defaultCreateTimeout)
-	resp.Diagnostics.Append(diags...)
-	dir, err := sourceDir(plan.SourceDir)
-	if err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("source_dir"), "Invalid source directory", err.Error())
-	}
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	clk := r.data.opts.Clock
-	start := clk.Now()
-	pushCtx, cancel := context.WithTimeout(ctx, createTimeout)
-	defer cancel()
-
-	result, err := api.PushJob(pushCtx, client.PushRequest{
-		Config:          plan.Config.ValueString(),
-		ClusterID:       plan.ClusterID.ValueString(),
-		TeardownCluster: plan.TeardownCluster.ValueBool(),
-		Dir:             dir,
-		OnMessage: func(msg string) {
-			tflog.Info(ctx, "TensorPool engine: "+msg)
-		},
-	})
-	jobID := ""
-	if result != nil {
-		jobID = result.JobID
-	}
-	if err != nil {
-		if jobID == "" {
-			resp.Diagnostics.AddError("Could not submit the TensorPool job", pushAdvice(err))
-			return
-		}
-		// The engine created the job before the failure: keep it in the state
-		// (the error marks it tainted) so that it is never orphaned.
-		plan.ID = types.StringValue(jobID)
-		r.refreshInto(ctx, api, &plan, &resp.Diagnostics)
-		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
-		resp.Diagnostics.AddError("TensorPool job submission did not finish cleanly",
-			fmt.Sprintf("%s.\n\nThe engine had already created job %s, so it is saved in the Terraform state, marked tainted. "+
-				"Check it with the tensorpool_job data source or `tp job info %s`. The next apply cancels it and submits a new job; "+
-				"run `terraform untaint` on this resource to keep it instead.", err, jobID, jobID))
-		return
-	}
-	plan.ID = types.StringValue(jobID)
-	tflog.Info(ctx, "TensorPool job submitted", map[string]any{"job_id": jobID})
-
-	if !plan.WaitForCompletion.ValueBool() {
-		r.refreshInto(ctx, api, &plan, &resp.Diagnostics)
-		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
-		return
-	}
-	// Save the job first: whatever happens during the wait, it is in the state.
-	plan.setUnknownAsNull()
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
-	remaining := createTimeout - clk.Now().Sub(start)
-	job, err := waitForTerminal(ctx, api, jobID, nil, true, r.waitConfig(ctx, api, remaining))
-	if job != nil {
-		plan.setFromJob(job)
-		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
-	}
-	var waitErr *waitError
-	switch {
-	case errors.As(err, &waitErr):
-		resp.Diagnostics.AddError("TensorPool job did not finish in time",
-			fmt.Sprintf("Job %s was submitted, but %s. It is saved in the state, marked tainted, and keeps running; raise "+
-				"`timeouts.create`, or set `wait_for_completion = false` to return as soon as the job is accepted.", jobID, waitErr))
-	case err != nil:
-		resp.Diagnostics.AddError("Could not follow the TensorPool job", fmt.Sprintf("Job %s was submitted and saved in the state, but reading its status failed: %s", jobID, err))
-	case job == nil:
-		resp.Diagnostics.AddError("TensorPool job disappeared", fmt.Sprintf("Job %s was deleted from the engine while Terraform waited for it to finish.", jobID))
-	case !job.Status.Is(client.StatusCompleted):
-		resp.Diagnostics.AddError("TensorPool job did not complete",
-			fmt.Sprintf("Job %s ended with status %q%s%s. It stays in the state, marked tainted, so the next apply submits it again.",
-				jobID, job.Status, exitCodeText(job), messageText(job)))
-	}
-}
-
-// refreshInto reads the job into m. A failure is a warning: the job exists
-// and is in the state; the next refresh will fill the fields in.
-func (r *jobResource) refreshInto(ctx context.Context, api *client.Client, m *jobResourceModel, diags *diag.Diagnostics) {
-	job, err := api.GetJob(ctx, m.ID.ValueString())
-	if err != nil {
-		m.setUnknownAsNull()
-		diags.AddWarning("Could not read the new job's status",
-			fmt.Sprintf("Job %s was submitted, but reading it back failed: %s. The next plan or apply refreshes it.", m.ID.ValueString(), err))
-		return
-	}
-	m.setFromJob(job)
-	if job.ClusterID != nil && *job.ClusterID != "" && m.ClusterID.IsNull() {
-		m.ClusterID = types.StringValue(*job.ClusterID)
-	}
-}
-
 func (r *jobResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state jobResourceModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
@@ -351,80 +250,6 @@ func (r *jobResource) Update(ctx context.Context, req resource.UpdateRequest, re
 	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateAdopt, nil)...)
 }
 
-func (r *jobResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
-	var state jobResourceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	ctx, api := engineFor(ctx, r.data, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	deleteTimeout, diags := state.Timeouts.Delete(ctx, defaultDeleteTimeout)
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	id := state.ID.ValueString()
-	onDestroy := state.OnDestroy.ValueString()
-	if onDestroy == "" {
-		onDestroy = onDestroyCancel
-	}
-	clk := r.data.opts.Clock
-	start := clk.Now()
-	waitCtx, cancel := context.WithTimeout(ctx, deleteTimeout)
-	defer cancel()
-	settings := destroySettings{
-		OnDestroy: onDestroy,
-		Purge:     state.PurgeOnDestroy.ValueBool(),
-		Wait:      r.waitConfig(ctx, api, deleteTimeout),
-	}
-	// The refresh Terraform ran moments ago, in this same command, is the
-	// live read: reading again would only cost a request per job.
-	if refreshedAt, ok := readRefreshStamp(ctx, req.Private); ok && clk.Now().Sub(refreshedAt) < freshRefresh && !state.Status.IsNull() {
-		settings.Known = &client.Job{ID: id, Status: client.ParseStatus(state.Status.ValueString())}
-	}
-	result, err := destroyJob(waitCtx, api, id, settings)
-	if err != nil {
-		resp.Diagnostics.AddError(destroyErrorSummary(err), destroyErrorDetail(deleteTimeout, err))
-		return
-	}
-	for _, w := range result.Warnings {
-		resp.Diagnostics.AddWarning("TensorPool job destroy", w)
-	}
-	tflog.Info(ctx, "TensorPool job destroyed", map[string]any{
-		"job_id": id, "action": string(result.Action), "final_status": string(result.FinalStatus),
-		"waited_ms": clk.Now().Sub(start).Milliseconds(),
-	})
-}
-
-func destroyErrorSummary(err error) string {
-	var waitErr *waitError
-	if errors.As(err, &waitErr) {
-		if waitErr.TimedOut {
-			return "Timed out waiting for the TensorPool job to stop"
-		}
-		return "Destroy interrupted before the TensorPool job stopped"
-	}
-	return "Could not cancel the TensorPool job"
-}
-
-func destroyErrorDetail(timeout time.Duration, err error) string {
-	var waitErr *waitError
-	if errors.As(err, &waitErr) && waitErr.TimedOut {
-		return fmt.Sprintf("The job was asked to cancel, but %s (timeouts.delete = %s).\n\n"+
-			"The job stays in the Terraform state, so nothing is lost. Ways out:\n"+
-			"  - run `terraform destroy` again: it keeps waiting for the same job, without canceling twice;\n"+
-			"  - raise `timeouts.delete` in the resource's `timeouts` block; Terraform reads it from the state, so run `terraform apply` first;\n"+
-			"  - set `on_destroy = \"abandon\"` (and apply) to remove the job from the state without waiting.",
-			waitErr, timeout)
-	}
-	if errors.As(err, &waitErr) {
-		return fmt.Sprintf("Terraform was stopped while waiting: %s. The job stays in the state and the engine may still be canceling it; "+
-			"run `terraform destroy` again to finish.", waitErr)
-	}
-	return fmt.Sprintf("%s.\n\nThe job stays in the Terraform state. Fix the cause and run `terraform destroy` again, or set "+
-		"`on_destroy = \"abandon\"` to remove it from the state without canceling.", err)
-}
-
 func (r *jobResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
 	if err := client.ValidateJobID(req.ID); err != nil {
 		resp.Diagnostics.AddError("Invalid job id to import", err.Error()+". Import with `terraform import tensorpool_job.NAME <job id>`.")
@@ -457,21 +282,6 @@ func sourceDir(v types.String) (string, error) {
 		return "", fmt.Errorf("%q is a file, not a directory: source_dir names the directory whose files are uploaded", dir)
 	}
 	return dir, nil
-}
-
-func pushAdvice(err error) string {
-	var pushErr *client.PushError
-	if errors.As(err, &pushErr) && pushErr.Lost {
-		return err.Error() + ".\n\nThe engine sent no job id before the connection ended, so the job was most likely not created. " +
-			"Check `tp job list` before applying again: a submission is never retried automatically, because a retry could start a second job."
-	}
-	if client.IsUnauthorized(err) || (errors.As(err, &pushErr) && pushErr.CloseCode == 1008) {
-		return err.Error() + ".\n\nCheck the API key (TENSORPOOL_KEY or the provider's api_key)."
-	}
-	if errors.Is(err, client.ErrNoAPIKey) {
-		return err.Error()
-	}
-	return err.Error() + "."
 }
 
 func exitCodeText(job *client.Job) string {

@@ -99,7 +99,7 @@ func waitForTerminal(ctx context.Context, api jobAPI, id string, last *client.Jo
 			// wait's end, not the engine's fault, and Run reports it.
 			return false, 0, nil //nolint:nilerr // the poll reports the context's end itself
 
-		case err != nil && transient(err):
+		case err != nil && client.IsOutage(err):
 			lastErr = err
 			return false, 0, nil
 		case err != nil:
@@ -127,17 +127,6 @@ func waitForTerminal(ctx context.Context, api jobAPI, id string, last *client.Jo
 	return last, err
 }
 
-// transient reports errors worth another poll: the engine was rate limiting,
-// failing or unreachable even after the client's own retries.
-func transient(err error) bool {
-	var apiErr *client.APIError
-	if errors.As(err, &apiErr) {
-		return apiErr.StatusCode == 429 || (apiErr.StatusCode >= 500 && apiErr.StatusCode != 501)
-	}
-	var transportErr *client.TransportError
-	return errors.As(err, &transportErr)
-}
-
 // untilSettled calls fn until it returns something other than a transient
 // engine error (a rate limit, a 5xx or a network error that outlasted the
 // client's own retries), waiting between tries on the wait's schedule and
@@ -156,9 +145,9 @@ func untilSettled[T any](ctx context.Context, cfg waitConfig, fn func(context.Co
 			return false, 0, nil //nolint:nilerr // the poll reports the context's end itself
 		}
 		result, lastErr = res, err
-		if err != nil && transient(err) {
+		if err != nil && client.IsOutage(err) {
 			engineErr = err
-			return false, retryAfter(err), nil
+			return false, client.RetryAfter(err, cfg.Clock.Now()), nil
 		}
 		return true, 0, nil
 	})
@@ -169,148 +158,4 @@ func untilSettled[T any](ctx context.Context, cfg waitConfig, fn func(context.Co
 		return result, err
 	}
 	return result, lastErr
-}
-
-func retryAfter(err error) time.Duration {
-	var apiErr *client.APIError
-	if errors.As(err, &apiErr) {
-		return client.ParseRetryAfter(apiErr.RetryAfter, time.Now())
-	}
-	return 0
-}
-
-// destroyAction says what a destroy did, for logs and tests.
-type destroyAction string
-
-const (
-	destroyGone      destroyAction = "gone"      // the engine no longer knows the job
-	destroyTerminal  destroyAction = "terminal"  // it had already stopped
-	destroyAbandoned destroyAction = "abandoned" // on_destroy = "abandon"
-	destroyCanceled  destroyAction = "canceled"  // canceled and waited for
-)
-
-// destroySettings are the resource's destroy options.
-type destroySettings struct {
-	OnDestroy string
-	Purge     bool
-	Wait      waitConfig
-	// Known is the job as read moments ago (Terraform's refresh in the same
-	// command); nil means destroyJob reads it live first.
-	Known *client.Job
-}
-
-// destroyResult is the outcome of a successful destroy.
-type destroyResult struct {
-	Action      destroyAction
-	FinalStatus client.Status
-	// Warnings are things the user should know that do not fail the destroy.
-	Warnings []string
-}
-
-// destroyJob stops a job for `terraform destroy`: a live read, then cancel
-// and a bounded wait for a terminal status. It is idempotent, so running
-// destroy again after a timeout simply continues.
-func destroyJob(ctx context.Context, api jobAPI, id string, s destroySettings) (*destroyResult, error) {
-	job := s.Known
-	if job == nil {
-		var err error
-		job, err = untilSettled(ctx, s.Wait, func(ctx context.Context) (*client.Job, error) { return api.GetJob(ctx, id) })
-		if client.IsNotFound(err) {
-			return &destroyResult{Action: destroyGone}, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("reading job %s before canceling it: %w", id, err)
-		}
-	}
-	result := &destroyResult{FinalStatus: job.Status}
-	justCanceled := false
-	switch {
-	case job.Status.IsTerminal():
-		result.Action = destroyTerminal
-		return purge(ctx, api, id, s, result), nil
-	case s.OnDestroy == onDestroyAbandon:
-		result.Action = destroyAbandoned
-		result.Warnings = append(result.Warnings, fmt.Sprintf(
-			"Job %s is still %s: on_destroy = \"abandon\" removed it from the Terraform state without canceling it. "+
-				"It keeps running (and billing) until it ends or you cancel it with `tp job cancel %s`.", id, job.Status, id))
-		return result, nil
-	case job.Status.Is(client.StatusCanceling):
-		// Someone (perhaps an earlier destroy) already asked; just wait.
-	default:
-		done, err := requestCancel(ctx, api, id, s.Wait, result)
-		if err != nil || done {
-			if err == nil {
-				result = purge(ctx, api, id, s, result)
-			}
-			return result, err
-		}
-		job.Status, justCanceled = result.FinalStatus, true // what the cancel answered: canceling
-	}
-	// Right after a cancel the status is known (canceling): wait before the
-	// first look. A job found canceling may have finished since: look now.
-	final, err := waitForTerminal(ctx, api, id, job, !justCanceled, s.Wait)
-	if err != nil {
-		return nil, err
-	}
-	if final == nil {
-		result.Action, result.FinalStatus = destroyGone, ""
-		return result, nil
-	}
-	result.Action = destroyCanceled
-	result.FinalStatus = final.Status
-	return purge(ctx, api, id, s, result), nil
-}
-
-// requestCancel sends the cancel. done means no wait is needed.
-func requestCancel(ctx context.Context, api jobAPI, id string, wait waitConfig, result *destroyResult) (bool, error) {
-	cancel, err := untilSettled(ctx, wait, func(ctx context.Context) (*client.CancelResult, error) { return api.CancelJob(ctx, id) })
-	switch {
-	case err == nil && (cancel.Outcome == client.CancelAlreadyCanceled || cancel.Status.IsTerminal()):
-		result.Action, result.FinalStatus = destroyCanceled, client.StatusCanceled
-		return true, nil
-	case err == nil:
-		result.FinalStatus = cancel.Status
-		return false, nil
-	case client.IsNotFound(err):
-		result.Action, result.FinalStatus = destroyGone, ""
-		return true, nil
-	case client.IsBadRequest(err):
-		// Not cancelable: most likely it ended between our read and the
-		// cancel. Look again rather than guess.
-		job, readErr := api.GetJob(ctx, id)
-		if client.IsNotFound(readErr) {
-			result.Action, result.FinalStatus = destroyGone, ""
-			return true, nil
-		}
-		if readErr == nil && job.Status.IsTerminal() {
-			result.Action, result.FinalStatus = destroyTerminal, job.Status
-			return true, nil
-		}
-		if readErr == nil && job.Status.Is(client.StatusCanceling) {
-			// An engine that refuses to cancel twice: it is on its way.
-			result.FinalStatus = job.Status
-			return false, nil
-		}
-		status := "unknown"
-		if readErr == nil {
-			status = string(job.Status)
-		}
-		return false, fmt.Errorf("the engine refused to cancel job %s, which is %s: %w", id, status, err)
-	default:
-		return false, fmt.Errorf("canceling job %s: %w", id, err)
-	}
-}
-
-// purge deletes a terminal job from the engine's lists when asked to. A
-// failure is only a warning: the job no longer runs, so nothing bills.
-func purge(ctx context.Context, api jobAPI, id string, s destroySettings, result *destroyResult) *destroyResult {
-	if !s.Purge || result.Action == destroyGone {
-		return result
-	}
-	if _, err := api.DeleteJob(ctx, id); err != nil && !client.IsNotFound(err) {
-		result.Warnings = append(result.Warnings, fmt.Sprintf(
-			"Job %s has stopped (%s), but purge_on_destroy could not delete it from the engine's job list: %v. "+
-				"Nothing is running; delete it later with `tp job delete %s` if you want it gone.", id, result.FinalStatus, err, id))
-	}
-	return result
 }

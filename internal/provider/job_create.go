@@ -1,0 +1,130 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/client"
+)
+
+func (r *jobResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan jobResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	ctx, api := engineFor(ctx, r.data, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	createTimeout, diags := plan.Timeouts.Create(ctx, defaultCreateTimeout)
+	resp.Diagnostics.Append(diags...)
+	dir, err := sourceDir(plan.SourceDir)
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("source_dir"), "Invalid source directory", err.Error())
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	clk := r.data.opts.Clock
+	start := clk.Now()
+	pushCtx, cancel := context.WithTimeout(ctx, createTimeout)
+	defer cancel()
+
+	result, err := api.PushJob(pushCtx, client.PushRequest{
+		Config:          plan.Config.ValueString(),
+		ClusterID:       plan.ClusterID.ValueString(),
+		TeardownCluster: plan.TeardownCluster.ValueBool(),
+		Dir:             dir,
+		OnMessage: func(msg string) {
+			tflog.Info(ctx, "TensorPool engine: "+msg)
+		},
+	})
+	jobID := ""
+	if result != nil {
+		jobID = result.JobID
+	}
+	if err != nil {
+		if jobID == "" {
+			resp.Diagnostics.AddError("Could not submit the TensorPool job", pushAdvice(err))
+			return
+		}
+		// The engine created the job before the failure: keep it in the state
+		// (the error marks it tainted) so that it is never orphaned.
+		plan.ID = types.StringValue(jobID)
+		r.refreshInto(ctx, api, &plan, &resp.Diagnostics)
+		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+		resp.Diagnostics.AddError("TensorPool job submission did not finish cleanly",
+			fmt.Sprintf("%s.\n\nThe engine had already created job %s, so it is saved in the Terraform state, marked tainted. "+
+				"Check it with the tensorpool_job data source or `tp job info %s`. The next apply cancels it and submits a new job; "+
+				"run `terraform untaint` on this resource to keep it instead.", err, jobID, jobID))
+		return
+	}
+	plan.ID = types.StringValue(jobID)
+	tflog.Info(ctx, "TensorPool job submitted", map[string]any{"job_id": jobID})
+
+	if !plan.WaitForCompletion.ValueBool() {
+		r.refreshInto(ctx, api, &plan, &resp.Diagnostics)
+		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+		return
+	}
+	// Save the job first: whatever happens during the wait, it is in the state.
+	plan.setUnknownAsNull()
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	remaining := createTimeout - clk.Now().Sub(start)
+	job, err := waitForTerminal(ctx, api, jobID, nil, true, r.waitConfig(ctx, api, remaining))
+	if job != nil {
+		plan.setFromJob(job)
+		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	}
+	var waitErr *waitError
+	switch {
+	case errors.As(err, &waitErr):
+		resp.Diagnostics.AddError("TensorPool job did not finish in time",
+			fmt.Sprintf("Job %s was submitted, but %s. It is saved in the state, marked tainted, and keeps running; raise "+
+				"`timeouts.create`, or set `wait_for_completion = false` to return as soon as the job is accepted.", jobID, waitErr))
+	case err != nil:
+		resp.Diagnostics.AddError("Could not follow the TensorPool job", fmt.Sprintf("Job %s was submitted and saved in the state, but reading its status failed: %s", jobID, err))
+	case job == nil:
+		resp.Diagnostics.AddError("TensorPool job disappeared", fmt.Sprintf("Job %s was deleted from the engine while Terraform waited for it to finish.", jobID))
+	case !job.Status.Is(client.StatusCompleted):
+		resp.Diagnostics.AddError("TensorPool job did not complete",
+			fmt.Sprintf("Job %s ended with status %q%s%s. It stays in the state, marked tainted, so the next apply submits it again.",
+				jobID, job.Status, exitCodeText(job), messageText(job)))
+	}
+}
+
+// refreshInto reads the job into m. A failure is a warning: the job exists
+// and is in the state; the next refresh will fill the fields in.
+func (r *jobResource) refreshInto(ctx context.Context, api *client.Client, m *jobResourceModel, diags *diag.Diagnostics) {
+	job, err := api.GetJob(ctx, m.ID.ValueString())
+	if err != nil {
+		m.setUnknownAsNull()
+		diags.AddWarning("Could not read the new job's status",
+			fmt.Sprintf("Job %s was submitted, but reading it back failed: %s. The next plan or apply refreshes it.", m.ID.ValueString(), err))
+		return
+	}
+	m.setFromJob(job)
+	if job.ClusterID != nil && *job.ClusterID != "" && m.ClusterID.IsNull() {
+		m.ClusterID = types.StringValue(*job.ClusterID)
+	}
+}
+
+func pushAdvice(err error) string {
+	var pushErr *client.PushError
+	if errors.As(err, &pushErr) && pushErr.Lost {
+		return err.Error() + ".\n\nThe engine sent no job id before the connection ended, so the job was most likely not created. " +
+			"Check `tp job list` before applying again: a submission is never retried automatically, because a retry could start a second job."
+	}
+	if client.IsUnauthorized(err) || (errors.As(err, &pushErr) && pushErr.CloseCode == 1008) {
+		return err.Error() + ".\n\nCheck the API key (TENSORPOOL_KEY or the provider's api_key)."
+	}
+	if errors.Is(err, client.ErrNoAPIKey) {
+		return err.Error()
+	}
+	return err.Error() + "."
+}

@@ -1,0 +1,226 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/client"
+)
+
+// Everything `terraform destroy` decides about a job is in this file: the
+// Delete method, the decision table (destroyJob) and its error messages.
+
+func (r *jobResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var state jobResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	ctx, api := engineFor(ctx, r.data, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	deleteTimeout, diags := state.Timeouts.Delete(ctx, defaultDeleteTimeout)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	id := state.ID.ValueString()
+	onDestroy := state.OnDestroy.ValueString()
+	if onDestroy == "" {
+		onDestroy = onDestroyCancel
+	}
+	clk := r.data.opts.Clock
+	start := clk.Now()
+	waitCtx, cancel := context.WithTimeout(ctx, deleteTimeout)
+	defer cancel()
+	settings := destroySettings{
+		OnDestroy: onDestroy,
+		Purge:     state.PurgeOnDestroy.ValueBool(),
+		Wait:      r.waitConfig(ctx, api, deleteTimeout),
+	}
+	// The refresh Terraform ran moments ago, in this same command, is the
+	// live read: reading again would only cost a request per job.
+	if refreshedAt, ok := readRefreshStamp(ctx, req.Private); ok && clk.Now().Sub(refreshedAt) < freshRefresh && !state.Status.IsNull() {
+		settings.Known = &client.Job{ID: id, Status: client.ParseStatus(state.Status.ValueString())}
+	}
+	result, err := destroyJob(waitCtx, api, id, settings)
+	if err != nil {
+		resp.Diagnostics.AddError(destroyErrorSummary(err), destroyErrorDetail(deleteTimeout, err))
+		return
+	}
+	for _, w := range result.Warnings {
+		resp.Diagnostics.AddWarning("TensorPool job destroy", w)
+	}
+	tflog.Info(ctx, "TensorPool job destroyed", map[string]any{
+		"job_id": id, "action": string(result.Action), "final_status": string(result.FinalStatus),
+		"waited_ms": clk.Now().Sub(start).Milliseconds(),
+	})
+}
+
+func destroyErrorSummary(err error) string {
+	var waitErr *waitError
+	if errors.As(err, &waitErr) {
+		if waitErr.TimedOut {
+			return "Timed out waiting for the TensorPool job to stop"
+		}
+		return "Destroy interrupted before the TensorPool job stopped"
+	}
+	return "Could not cancel the TensorPool job"
+}
+
+func destroyErrorDetail(timeout time.Duration, err error) string {
+	var waitErr *waitError
+	if errors.As(err, &waitErr) && waitErr.TimedOut {
+		return fmt.Sprintf("The job was asked to cancel, but %s (timeouts.delete = %s).\n\n"+
+			"The job stays in the Terraform state, so nothing is lost. Ways out:\n"+
+			"  - run `terraform destroy` again: it keeps waiting for the same job, without canceling twice;\n"+
+			"  - raise `timeouts.delete` in the resource's `timeouts` block; Terraform reads it from the state, so run `terraform apply` first;\n"+
+			"  - set `on_destroy = \"abandon\"` (and apply) to remove the job from the state without waiting.",
+			waitErr, timeout)
+	}
+	if errors.As(err, &waitErr) {
+		return fmt.Sprintf("Terraform was stopped while waiting: %s. The job stays in the state and the engine may still be canceling it; "+
+			"run `terraform destroy` again to finish.", waitErr)
+	}
+	return fmt.Sprintf("%s.\n\nThe job stays in the Terraform state. Fix the cause and run `terraform destroy` again, or set "+
+		"`on_destroy = \"abandon\"` to remove it from the state without canceling.", err)
+}
+
+// destroyAction says what a destroy did, for logs and tests.
+type destroyAction string
+
+const (
+	destroyGone      destroyAction = "gone"      // the engine no longer knows the job
+	destroyTerminal  destroyAction = "terminal"  // it had already stopped
+	destroyAbandoned destroyAction = "abandoned" // on_destroy = "abandon"
+	destroyCanceled  destroyAction = "canceled"  // canceled and waited for
+)
+
+// destroySettings are the resource's destroy options.
+type destroySettings struct {
+	OnDestroy string
+	Purge     bool
+	Wait      waitConfig
+	// Known is the job as read moments ago (Terraform's refresh in the same
+	// command); nil means destroyJob reads it live first.
+	Known *client.Job
+}
+
+// destroyResult is the outcome of a successful destroy.
+type destroyResult struct {
+	Action      destroyAction
+	FinalStatus client.Status
+	// Warnings are things the user should know that do not fail the destroy.
+	Warnings []string
+}
+
+// destroyJob stops a job for `terraform destroy`: a live read, then cancel
+// and a bounded wait for a terminal status. It is idempotent, so running
+// destroy again after a timeout simply continues.
+func destroyJob(ctx context.Context, api jobAPI, id string, s destroySettings) (*destroyResult, error) {
+	job := s.Known
+	if job == nil {
+		var err error
+		job, err = untilSettled(ctx, s.Wait, func(ctx context.Context) (*client.Job, error) { return api.GetJob(ctx, id) })
+		if client.IsNotFound(err) {
+			return &destroyResult{Action: destroyGone}, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading job %s before canceling it: %w", id, err)
+		}
+	}
+	result := &destroyResult{FinalStatus: job.Status}
+	justCanceled := false
+	switch {
+	case job.Status.IsTerminal():
+		result.Action = destroyTerminal
+		return purge(ctx, api, id, s, result), nil
+	case s.OnDestroy == onDestroyAbandon:
+		result.Action = destroyAbandoned
+		result.Warnings = append(result.Warnings, fmt.Sprintf(
+			"Job %s is still %s: on_destroy = \"abandon\" removed it from the Terraform state without canceling it. "+
+				"It keeps running (and billing) until it ends or you cancel it with `tp job cancel %s`.", id, job.Status, id))
+		return result, nil
+	case job.Status.Is(client.StatusCanceling):
+		// Someone (perhaps an earlier destroy) already asked; just wait.
+	default:
+		done, err := requestCancel(ctx, api, id, s.Wait, result)
+		if err != nil || done {
+			if err == nil {
+				result = purge(ctx, api, id, s, result)
+			}
+			return result, err
+		}
+		job.Status, justCanceled = result.FinalStatus, true // what the cancel answered: canceling
+	}
+	// Right after a cancel the status is known (canceling): wait before the
+	// first look. A job found canceling may have finished since: look now.
+	final, err := waitForTerminal(ctx, api, id, job, !justCanceled, s.Wait)
+	if err != nil {
+		return nil, err
+	}
+	if final == nil {
+		result.Action, result.FinalStatus = destroyGone, ""
+		return result, nil
+	}
+	result.Action = destroyCanceled
+	result.FinalStatus = final.Status
+	return purge(ctx, api, id, s, result), nil
+}
+
+// requestCancel sends the cancel. done means no wait is needed.
+func requestCancel(ctx context.Context, api jobAPI, id string, wait waitConfig, result *destroyResult) (bool, error) {
+	cancel, err := untilSettled(ctx, wait, func(ctx context.Context) (*client.CancelResult, error) { return api.CancelJob(ctx, id) })
+	switch {
+	case err == nil && (cancel.Outcome == client.CancelAlreadyCanceled || cancel.Status.IsTerminal()):
+		result.Action, result.FinalStatus = destroyCanceled, client.StatusCanceled
+		return true, nil
+	case err == nil:
+		result.FinalStatus = cancel.Status
+		return false, nil
+	case client.IsNotFound(err):
+		result.Action, result.FinalStatus = destroyGone, ""
+		return true, nil
+	case client.IsBadRequest(err):
+		// Not cancelable: most likely it ended between our read and the
+		// cancel. Look again rather than guess.
+		job, readErr := api.GetJob(ctx, id)
+		if client.IsNotFound(readErr) {
+			result.Action, result.FinalStatus = destroyGone, ""
+			return true, nil
+		}
+		if readErr == nil && job.Status.IsTerminal() {
+			result.Action, result.FinalStatus = destroyTerminal, job.Status
+			return true, nil
+		}
+		if readErr == nil && job.Status.Is(client.StatusCanceling) {
+			// An engine that refuses to cancel twice: it is on its way.
+			result.FinalStatus = job.Status
+			return false, nil
+		}
+		status := "unknown"
+		if readErr == nil {
+			status = string(job.Status)
+		}
+		return false, fmt.Errorf("the engine refused to cancel job %s, which is %s: %w", id, status, err)
+	default:
+		return false, fmt.Errorf("canceling job %s: %w", id, err)
+	}
+}
+
+// purge deletes a terminal job from the engine's lists when asked to. A
+// failure is only a warning: the job no longer runs, so nothing bills.
+func purge(ctx context.Context, api jobAPI, id string, s destroySettings, result *destroyResult) *destroyResult {
+	if !s.Purge || result.Action == destroyGone {
+		return result
+	}
+	if _, err := api.DeleteJob(ctx, id); err != nil && !client.IsNotFound(err) {
+		result.Warnings = append(result.Warnings, fmt.Sprintf(
+			"Job %s has stopped (%s), but purge_on_destroy could not delete it from the engine's job list: %v. "+
+				"Nothing is running; delete it later with `tp job delete %s` if you want it gone.", id, result.FinalStatus, err, id))
+	}
+	return result
+}
