@@ -2,6 +2,7 @@ package provider
 
 import (
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"testing"
 
@@ -29,9 +30,13 @@ func TestAccBadInput(t *testing.T) {
 		{"cluster with slash", job("  cluster_id = \"c/../x\"\n" + goodConfig), `(?s)Invalid cluster id`},
 		{"cluster with space", job("  cluster_id = \"c x\"\n" + goodConfig), `(?s)Invalid cluster id`},
 		{"unknown on_destroy", job("  cluster_id = \"c-acc\"\n" + goodConfig + "\n  on_destroy = \"delete\""), `(?s)on_destroy\s+=.*value must be one of`},
-		{"empty source_dir", job("  cluster_id = \"c-acc\"\n" + goodConfig + "\n  source_dir = \"\""), `(?s)source_dir\s+=.*at least 1`},
+		{"empty source_dir", job("  cluster_id = \"c-acc\"\n" + goodConfig + "\n  source_dir = \"\""), `(?s)Invalid source directory.*source_dir\s+=.*source_dir is empty`},
+		{"missing source_dir", job("  cluster_id = \"c-acc\"\n" + goodConfig + "\n  source_dir = \"${path.module}/no-such-dir\""), `(?s)Invalid source directory.*source_dir\s+=.*no-such-dir" does not\s+exist`},
+		{"source_dir is a file", job("  cluster_id = \"c-acc\"\n" + goodConfig + fmt.Sprintf("\n  source_dir = %q", filepath.Join(env.srcDir, "train.py"))), `(?s)Invalid source directory.*is a\s+file, not a\s+directory`},
 		{"malformed timeout", job("  cluster_id = \"c-acc\"\n" + goodConfig + "\n  timeouts {\n    delete = \"20 minutes\"\n  }"), `(?s)Time Duration.*delete\s+=`},
-		{"negative timeout", job("  cluster_id = \"c-acc\"\n" + goodConfig + "\n  timeouts {\n    create = \"-5m\"\n  }"), `(?s)create\s+=`},
+		{"negative create timeout", job("  cluster_id = \"c-acc\"\n" + goodConfig + "\n  timeouts {\n    create = \"-5m\"\n  }"), `(?s)Timeout must be positive.*create = "-5m".*timeouts.create is "-5m"`},
+		{"zero delete timeout", job("  cluster_id = \"c-acc\"\n" + goodConfig + "\n  timeouts {\n    delete = \"0s\"\n  }"), `(?s)Timeout must be positive.*delete = "0s".*timeouts.delete is "0s"`},
+		{"zero read timeout", job("  cluster_id = \"c-acc\"\n" + goodConfig + "\n  timeouts {\n    read = \"0m\"\n  }"), `(?s)Timeout must be positive.*timeouts.read is "0m"`},
 		{"data source id with slash", env.providerBlock() + "data \"tensorpool_job\" \"x\" {\n  id = \"a/b\"\n}\n", `(?s)Invalid job id`},
 		{"data source id with space", env.providerBlock() + "data \"tensorpool_job\" \"x\" {\n  id = \"job 1\"\n}\n", `(?s)Invalid job id`},
 		{"data source empty id", env.providerBlock() + "data \"tensorpool_job\" \"x\" {\n  id = \"\"\n}\n", `(?s)Invalid job id`},

@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"maps"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
@@ -32,27 +33,27 @@ func (d *jobDataSource) Metadata(_ context.Context, req datasource.MetadataReque
 }
 
 func (d *jobDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
-	computed := func(key string) schema.StringAttribute {
-		return schema.StringAttribute{MarkdownDescription: jobFieldDescriptions[key], Computed: true}
+	attributes := map[string]schema.Attribute{
+		"id": schema.StringAttribute{
+			MarkdownDescription: "Id of the job to read.",
+			Required:            true,
+			Validators:          []validator.String{jobIDValidator{}},
+		},
+		"cluster_id": schema.StringAttribute{MarkdownDescription: "Id of the cluster the job runs on, when the engine reports it.", Computed: true},
 	}
+	maps.Copy(attributes, jobStatusAttributes(
+		func(key string) schema.Attribute {
+			return schema.StringAttribute{MarkdownDescription: jobFieldDescriptions[key], Computed: true}
+		},
+		func(key string) schema.Attribute {
+			return schema.Int64Attribute{MarkdownDescription: jobFieldDescriptions[key], Computed: true}
+		},
+	))
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "The current state of a TensorPool job, read from the engine on every plan. " +
-			"A job that does not exist (or was deleted) is an error.",
-		Attributes: map[string]schema.Attribute{
-			"id": schema.StringAttribute{
-				MarkdownDescription: "Id of the job to read.",
-				Required:            true,
-				Validators:          []validator.String{jobIDValidator{}},
-			},
-			"cluster_id":    schema.StringAttribute{MarkdownDescription: "Id of the cluster the job runs on, when the engine reports it.", Computed: true},
-			"status":        computed("status"),
-			"message":       computed("message"),
-			"exit_code":     schema.Int64Attribute{MarkdownDescription: jobFieldDescriptions["exit_code"], Computed: true},
-			"instance_type": computed("instance_type"),
-			"created_at":    computed("created_at"),
-			"updated_at":    computed("updated_at"),
-			"job_info_json": computed("job_info_json"),
-		},
+			"A job that does not exist (or was deleted) is an error. Rate limits and engine errors are ridden out for up to " +
+			shortDuration(defaultReadTimeout) + ".",
+		Attributes: attributes,
 	}
 }
 
@@ -70,7 +71,7 @@ func (d *jobDataSource) Read(ctx context.Context, req datasource.ReadRequest, re
 		return
 	}
 	id := m.ID.ValueString()
-	job, err := api.GetJob(ctx, id)
+	job, err := readJob(ctx, d.data, api, id, defaultReadTimeout)
 	if client.IsNotFound(err) {
 		resp.Diagnostics.AddError("TensorPool job not found",
 			fmt.Sprintf("Job %s was not found: it does not exist, or it was deleted. Check the id with `tp job list`.", id))

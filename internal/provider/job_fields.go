@@ -1,6 +1,9 @@
 package provider
 
 import (
+	"strings"
+	"time"
+
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/tensorpool/terraform-provider-tensorpool/internal/client"
@@ -59,4 +62,41 @@ func (m *jobStatusModel) setUnknownAsNull() {
 	if m.ExitCode.IsUnknown() {
 		m.ExitCode = types.Int64Null()
 	}
+}
+
+// jobStatusAttributes builds the schema of the engine-reported fields, for
+// the resource and the data source alike (their schema packages differ, so
+// each passes its own constructors for a string and an integer attribute).
+func jobStatusAttributes[A any](stringAttr, int64Attr func(key string) A) map[string]A {
+	attrs := map[string]A{}
+	for _, key := range []string{"status", "message", "instance_type", "created_at", "updated_at", "job_info_json"} {
+		attrs[key] = stringAttr(key)
+	}
+	attrs["exit_code"] = int64Attr("exit_code")
+	return attrs
+}
+
+// markdownList renders values as `a`, `b` and `c`.
+func markdownList(values []string) string {
+	quoted := make([]string, len(values))
+	for i, v := range values {
+		quoted[i] = "`" + v + "`"
+	}
+	if len(quoted) < 2 {
+		return strings.Join(quoted, "")
+	}
+	return strings.Join(quoted[:len(quoted)-1], ", ") + " and " + quoted[len(quoted)-1]
+}
+
+// shortDuration writes a default timeout the way users write it: 1h, 20m,
+// 90s (time.Duration.String would write 1h0m0s).
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }

@@ -2,7 +2,10 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"time"
@@ -14,6 +17,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/boolplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
@@ -22,6 +26,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/tensorpool/terraform-provider-tensorpool/internal/client"
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/tpconfig"
 )
 
 const (
@@ -30,11 +35,16 @@ const (
 
 	defaultCreateTimeout = 60 * time.Minute
 	defaultDeleteTimeout = 20 * time.Minute
+	// defaultReadTimeout bounds a refresh that rides out rate limits and
+	// engine outages: long enough for a storm of 429s over hundreds of
+	// jobs, short enough that a plan against a dead engine ends.
+	defaultReadTimeout = 5 * time.Minute
 )
 
 var (
-	_ resource.ResourceWithConfigure   = (*jobResource)(nil)
-	_ resource.ResourceWithImportState = (*jobResource)(nil)
+	_ resource.ResourceWithConfigure      = (*jobResource)(nil)
+	_ resource.ResourceWithImportState    = (*jobResource)(nil)
+	_ resource.ResourceWithValidateConfig = (*jobResource)(nil)
 )
 
 // NewJobResource returns the tensorpool_job resource.
@@ -62,91 +72,127 @@ func (r *jobResource) Metadata(_ context.Context, req resource.MetadataRequest, 
 }
 
 func (r *jobResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
-	computed := func(key string, modifiers ...planmodifier.String) schema.StringAttribute {
-		return schema.StringAttribute{MarkdownDescription: jobFieldDescriptions[key], Computed: true, PlanModifiers: modifiers}
+	replaceUnlessAdopting := stringplanmodifier.RequiresReplaceIf(replaceUnlessAdoptingString, replaceUnlessAdoptingDescription, replaceUnlessAdoptingDescription)
+	attributes := map[string]schema.Attribute{
+		"id": schema.StringAttribute{
+			MarkdownDescription: "The job id the engine assigned.",
+			Computed:            true,
+			PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+		},
+		"cluster_id": schema.StringAttribute{
+			MarkdownDescription: "Id of the cluster to run the job on (for example `c-abc123`). Changing it submits a new job.",
+			Required:            true,
+			Validators:          []validator.String{clusterIDValidator{}},
+			PlanModifiers:       []planmodifier.String{replaceUnlessAdopting},
+		},
+		"config": schema.StringAttribute{
+			MarkdownDescription: "The job configuration: the text of a `.tp.toml` file, usually `file(\"${path.module}/job/train.tp.toml\")`. " +
+				"It must be valid TOML with a non-empty `commands` list; `outputs`, `ignore` and any other keys are passed to the " +
+				"engine. Checked at plan time. Terraform's own files (" + markdownList(tpconfig.TerraformFiles) + ") are always added " +
+				"to `ignore`, so they are never uploaded. Changing it submits a new job.",
+			Required:      true,
+			Validators:    []validator.String{jobConfigValidator{}},
+			PlanModifiers: []planmodifier.String{replaceUnlessAdopting},
+		},
+		"source_dir": schema.StringAttribute{
+			MarkdownDescription: "Directory the engine's upload commands run in, that is, the directory whose files are uploaded " +
+				"with the job (minus the config's `ignore` patterns and Terraform's own files). Relative paths are relative to the " +
+				"directory Terraform runs in, which is also the default. Use a dedicated folder such as `\"${path.module}/job\"`. " +
+				"Checked at plan time when known. Changing it submits a new job.",
+			Optional:      true,
+			Validators:    []validator.String{sourceDirValidator{}},
+			PlanModifiers: []planmodifier.String{replaceUnlessAdopting},
+		},
+		"teardown_cluster": schema.BoolAttribute{
+			MarkdownDescription: "Whether the engine tears the cluster down when the job ends. Default `false`. Changing it submits a new job.",
+			Optional:            true,
+			Computed:            true,
+			Default:             booldefault.StaticBool(false),
+			PlanModifiers: []planmodifier.Bool{
+				boolplanmodifier.RequiresReplaceIf(replaceUnlessAdoptingBool, replaceUnlessAdoptingDescription, replaceUnlessAdoptingDescription),
+			},
+		},
+		"wait_for_completion": schema.BoolAttribute{
+			MarkdownDescription: "When `true`, creating the job waits until it reaches a terminal status, within `timeouts.create`; " +
+				"a job that ends `error`, `failed` or `canceled` fails the apply and stays in the state, marked tainted. " +
+				"When `false` (the default), create returns once the engine has accepted the job. Changing it does not resubmit the job.",
+			Optional: true,
+			Computed: true,
+			Default:  booldefault.StaticBool(false),
+		},
+		"on_destroy": schema.StringAttribute{
+			MarkdownDescription: "What `terraform destroy` does with a job that is still running: `\"cancel\"` (the default) cancels it and " +
+				"waits until it has stopped; `\"abandon\"` only removes it from the state, with a warning, and leaves it running. " +
+				"Changing it does not resubmit the job.",
+			Optional:   true,
+			Computed:   true,
+			Default:    stringdefault.StaticString(onDestroyCancel),
+			Validators: []validator.String{stringvalidator.OneOf(onDestroyCancel, onDestroyAbandon)},
+		},
+		"purge_on_destroy": schema.BoolAttribute{
+			MarkdownDescription: "When `true`, destroy also deletes the job from the engine's job lists once it has stopped " +
+				"(`DELETE /job/delete`). Default `false`: the stopped job stays visible in `tp job list`. Changing it does not resubmit the job.",
+			Optional: true,
+			Computed: true,
+			Default:  booldefault.StaticBool(false),
+		},
 	}
+	maps.Copy(attributes, jobStatusAttributes(
+		func(key string) schema.Attribute {
+			attr := schema.StringAttribute{MarkdownDescription: jobFieldDescriptions[key], Computed: true}
+			if key == "created_at" { // set once, when the job is created
+				attr.PlanModifiers = []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
+			}
+			return attr
+		},
+		func(key string) schema.Attribute {
+			return schema.Int64Attribute{MarkdownDescription: jobFieldDescriptions[key], Computed: true}
+		},
+	))
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "A training job on a TensorPool GPU cluster. Creating it submits the job; destroying it cancels the job " +
 			"and waits, within `timeouts.delete`, until the engine reports that it has stopped, so that no GPU keeps billing after " +
 			"a destroy succeeds. A job cannot be edited: changing `cluster_id`, `config`, `source_dir` or `teardown_cluster` replaces it. " +
 			"A job that finishes, fails or is canceled outside Terraform stays in the state with its new `status`; it is not run again.",
-		Attributes: map[string]schema.Attribute{
-			"id": schema.StringAttribute{
-				MarkdownDescription: "The job id the engine assigned.",
-				Computed:            true,
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
-			"cluster_id": schema.StringAttribute{
-				MarkdownDescription: "Id of the cluster to run the job on (for example `c-abc123`). Changing it submits a new job.",
-				Required:            true,
-				Validators:          []validator.String{clusterIDValidator{}},
-				PlanModifiers:       []planmodifier.String{replaceUnlessAdopting{}},
-			},
-			"config": schema.StringAttribute{
-				MarkdownDescription: "The job configuration: the text of a `.tp.toml` file, usually `file(\"train.tp.toml\")`. " +
-					"It must be valid TOML with a non-empty `commands` list; `outputs`, `ignore` and any other keys are passed to the " +
-					"engine untouched. Checked at plan time. Changing it submits a new job.",
-				Required:      true,
-				Validators:    []validator.String{jobConfigValidator{}},
-				PlanModifiers: []planmodifier.String{replaceUnlessAdopting{}},
-			},
-			"source_dir": schema.StringAttribute{
-				MarkdownDescription: "Directory the engine's upload commands run in, that is, the directory whose files are uploaded " +
-					"with the job (minus the config's `ignore` patterns). Defaults to the directory Terraform runs in. Changing it submits a new job.",
-				Optional:      true,
-				Validators:    []validator.String{stringvalidator.LengthAtLeast(1)},
-				PlanModifiers: []planmodifier.String{replaceUnlessAdopting{}},
-			},
-			"teardown_cluster": schema.BoolAttribute{
-				MarkdownDescription: "Whether the engine tears the cluster down when the job ends. Default `false`. Changing it submits a new job.",
-				Optional:            true,
-				Computed:            true,
-				Default:             booldefault.StaticBool(false),
-				PlanModifiers:       []planmodifier.Bool{replaceUnlessAdoptingBool{}},
-			},
-			"wait_for_completion": schema.BoolAttribute{
-				MarkdownDescription: "When `true`, creating the job waits until it reaches a terminal status, within `timeouts.create`; " +
-					"a job that ends `error`, `failed` or `canceled` fails the apply and stays in the state, marked tainted. " +
-					"When `false` (the default), create returns once the engine has accepted the job. Changing it does not resubmit the job.",
-				Optional: true,
-				Computed: true,
-				Default:  booldefault.StaticBool(false),
-			},
-			"on_destroy": schema.StringAttribute{
-				MarkdownDescription: "What `terraform destroy` does with a job that is still running: `\"cancel\"` (the default) cancels it and " +
-					"waits until it has stopped; `\"abandon\"` only removes it from the state, with a warning, and leaves it running. " +
-					"Changing it does not resubmit the job.",
-				Optional:   true,
-				Computed:   true,
-				Default:    stringdefault.StaticString(onDestroyCancel),
-				Validators: []validator.String{stringvalidator.OneOf(onDestroyCancel, onDestroyAbandon)},
-			},
-			"purge_on_destroy": schema.BoolAttribute{
-				MarkdownDescription: "When `true`, destroy also deletes the job from the engine's job lists once it has stopped " +
-					"(`DELETE /job/delete`). Default `false`: the stopped job stays visible in `tp job list`. Changing it does not resubmit the job.",
-				Optional: true,
-				Computed: true,
-				Default:  booldefault.StaticBool(false),
-			},
-			"status":        computed("status"),
-			"message":       computed("message"),
-			"exit_code":     schema.Int64Attribute{MarkdownDescription: jobFieldDescriptions["exit_code"], Computed: true},
-			"instance_type": computed("instance_type"),
-			"created_at":    computed("created_at", stringplanmodifier.UseStateForUnknown()),
-			"updated_at":    computed("updated_at"),
-			"job_info_json": computed("job_info_json"),
-		},
+		Attributes: attributes,
 		Blocks: map[string]schema.Block{
 			"timeouts": timeouts.Block(ctx, timeouts.Opts{
 				Create: true,
+				Read:   true,
 				Delete: true,
 				CreateDescription: "Bounds job submission and, with `wait_for_completion = true`, the wait for the job to finish. " +
-					"A Go duration such as `\"90m\"`. Default `60m`.",
-				DeleteDescription: "Bounds how long destroy waits for a canceled job to stop. Default `20m`. On timeout the destroy fails " +
-					"and the job stays in the state; run destroy again to keep waiting. Terraform reads this value from the state, so " +
-					"apply a change to it before running destroy.",
+					fmt.Sprintf("A positive Go duration such as `\"90m\"`. Default `%s`.", shortDuration(defaultCreateTimeout)),
+				ReadDescription: "Bounds a refresh of the job, which rides out rate limits (429) and engine errors (5xx) until then. " +
+					fmt.Sprintf("A positive Go duration. Default `%s`.", shortDuration(defaultReadTimeout)),
+				DeleteDescription: fmt.Sprintf("Bounds how long destroy waits for a canceled job to stop. A positive Go duration. Default `%s`. ", shortDuration(defaultDeleteTimeout)) +
+					"On timeout the destroy fails and the job stays in the state; run destroy again to keep waiting. Terraform reads this value " +
+					"from the state, so apply a change to it before running destroy.",
 			}),
 		},
+	}
+}
+
+// ValidateConfig refuses timeouts that could never let an operation run:
+// the timeouts block itself accepts any Go duration, zero and negative ones
+// included.
+func (r *jobResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var t timeouts.Value
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("timeouts"), &t)...)
+	if resp.Diagnostics.HasError() || t.IsNull() || t.IsUnknown() {
+		return
+	}
+	for name, value := range t.Attributes() {
+		text, ok := value.(types.String)
+		if !ok || text.IsNull() || text.IsUnknown() {
+			continue
+		}
+		d, err := time.ParseDuration(text.ValueString())
+		if err != nil || d > 0 {
+			continue // unparsable durations are reported by the timeouts block itself
+		}
+		resp.Diagnostics.AddAttributeError(path.Root("timeouts").AtName(name), "Timeout must be positive",
+			fmt.Sprintf("timeouts.%s is %q; it must be a positive duration such as \"20m\" or \"90s\". "+
+				"Remove it to use the default.", name, text.ValueString()))
 	}
 }
 
@@ -160,6 +206,10 @@ func (r *jobResource) Configure(_ context.Context, req resource.ConfigureRequest
 // API key, or adds a diagnostic when the engine cannot be used: every
 // operation that calls the engine starts here.
 func engineFor(ctx context.Context, data *providerData, diags *diag.Diagnostics) (context.Context, *client.Client) {
+	if data != nil && data.configErr != nil {
+		diags.Append(*data.configErr)
+		return ctx, nil
+	}
 	if data == nil || data.client == nil {
 		diags.AddError("TensorPool provider not configured", "The provider has no engine client; this happens when its configuration depends on unknown values.")
 		return ctx, nil
@@ -206,7 +256,12 @@ func (r *jobResource) Read(ctx context.Context, req resource.ReadRequest, resp *
 		return
 	}
 	id := state.ID.ValueString()
-	job, err := api.GetJob(ctx, id)
+	readTimeout, diags := state.Timeouts.Read(ctx, defaultReadTimeout)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	job, err := readJob(ctx, r.data, api, id, readTimeout)
 	if client.IsNotFound(err) {
 		resp.Diagnostics.AddWarning("TensorPool job no longer exists",
 			fmt.Sprintf("Job %s was not found in the engine (deleted outside Terraform), so it is removed from the state. "+
@@ -219,11 +274,13 @@ func (r *jobResource) Read(ctx context.Context, req resource.ReadRequest, resp *
 		return
 	}
 	state.setFromJob(job)
-	if job.ClusterID != nil && *job.ClusterID != "" {
+	// cluster_id is configured and forces replacement: the engine's spelling
+	// of it must never replace a running job. It comes from the engine only
+	// when the state has none (after an import).
+	if state.ClusterID.IsNull() && job.ClusterID != nil && *job.ClusterID != "" {
 		state.ClusterID = types.StringValue(*job.ClusterID)
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
-	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateRefreshedAt, refreshStamp(r.data.opts.Clock.Now()))...)
 }
 
 // Update changes only settings that do not touch the running job
@@ -270,15 +327,20 @@ func sourceDir(v types.String) (string, error) {
 	if v.IsNull() || v.IsUnknown() {
 		return os.Getwd()
 	}
+	if v.ValueString() == "" {
+		return "", errors.New("source_dir is empty")
+	}
 	dir, err := filepath.Abs(v.ValueString())
 	if err != nil {
 		return "", fmt.Errorf("cannot resolve %q: %w", v.ValueString(), err)
 	}
 	info, err := os.Stat(dir)
-	if err != nil {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "", fmt.Errorf("the directory %q does not exist", dir)
+	case err != nil:
 		return "", fmt.Errorf("%q cannot be used as the upload directory: %w", dir, err)
-	}
-	if !info.IsDir() {
+	case !info.IsDir():
 		return "", fmt.Errorf("%q is a file, not a directory: source_dir names the directory whose files are uploaded", dir)
 	}
 	return dir, nil

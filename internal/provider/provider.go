@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/float64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
@@ -131,6 +132,11 @@ type providerData struct {
 	apiKey  string
 	opts    Options
 	streams streamAvailability
+	// configErr is a setting from the environment that cannot be used. It is
+	// reported by each operation that needs the engine, not by Configure:
+	// Terraform adds a misleading "requires explicit configuration" error to
+	// any Configure error of a provider that has no provider block.
+	configErr *diag.ErrorDiagnostic
 }
 
 // Configure builds the engine client. A missing key is not an error here:
@@ -155,15 +161,11 @@ func (p *TensorPoolProvider) Configure(ctx context.Context, req provider.Configu
 		return
 	}
 
-	apiKey := strings.TrimSpace(os.Getenv(EnvAPIKey))
-	if !cfg.APIKey.IsNull() {
-		apiKey = strings.TrimSpace(cfg.APIKey.ValueString())
-	}
+	// An empty argument counts as unset (a variable with an empty default
+	// must not hide the environment), as in the major providers.
+	apiKey, _ := settingOrEnv(cfg.APIKey, EnvAPIKey)
 	ctx = maskKey(ctx, apiKey)
-	engineURL := os.Getenv(EnvEngineURL)
-	if !cfg.EngineURL.IsNull() {
-		engineURL = cfg.EngineURL.ValueString()
-	}
+	engineURL, engineFromEnv := settingOrEnv(cfg.EngineURL, EnvEngineURL)
 	maxRetries := 0
 	if !cfg.MaxRetries.IsNull() {
 		maxRetries = int(cfg.MaxRetries.ValueInt64())
@@ -182,13 +184,15 @@ func (p *TensorPoolProvider) Configure(ctx context.Context, req provider.Configu
 		Logger:        tflogLogger{},
 		CommandRunner: p.opts.CommandRunner,
 	})
+	if err != nil && engineFromEnv {
+		configErr := diag.NewErrorDiagnostic("Invalid TensorPool engine URL",
+			err.Error()+" (the value came from the "+EnvEngineURL+" environment variable). Fix or unset "+EnvEngineURL+".")
+		data := &providerData{opts: p.opts, configErr: &configErr}
+		resp.ResourceData, resp.DataSourceData = data, data
+		return
+	}
 	if err != nil {
-		where := path.Root("engine_url")
-		detail := err.Error()
-		if cfg.EngineURL.IsNull() {
-			detail += " (the value came from the " + EnvEngineURL + " environment variable)"
-		}
-		resp.Diagnostics.AddAttributeError(where, "Invalid TensorPool engine URL", detail)
+		resp.Diagnostics.AddAttributeError(path.Root("engine_url"), "Invalid TensorPool engine URL", err.Error())
 		return
 	}
 	tflog.Debug(ctx, "configured the TensorPool engine client", map[string]any{
@@ -207,4 +211,13 @@ func (p *TensorPoolProvider) Resources(_ context.Context) []func() resource.Reso
 // DataSources lists the provider's data sources.
 func (p *TensorPoolProvider) DataSources(_ context.Context) []func() datasource.DataSource {
 	return []func() datasource.DataSource{NewJobDataSource}
+}
+
+// settingOrEnv returns a provider argument, or the environment variable env
+// when the argument is null or blank; fromEnv says which one it was.
+func settingOrEnv(v types.String, env string) (value string, fromEnv bool) {
+	if s := strings.TrimSpace(v.ValueString()); s != "" {
+		return s, false
+	}
+	return strings.TrimSpace(os.Getenv(env)), true
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 
@@ -95,10 +96,34 @@ func (v engineURLValidator) MarkdownDescription(ctx context.Context) string {
 }
 
 func (engineURLValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() || strings.TrimSpace(req.ConfigValue.ValueString()) == "" {
 		return
 	}
 	if _, err := client.ParseBaseURL(req.ConfigValue.ValueString()); err != nil {
 		resp.Diagnostics.AddAttributeError(req.Path, "Invalid TensorPool engine URL", err.Error())
+	}
+}
+
+// sourceDirValidator checks at validate and plan time that source_dir, when
+// known, is an existing directory, so that a typo fails `terraform plan`
+// instead of the submission. Relative paths are resolved against the
+// directory Terraform runs in, as at apply time.
+type sourceDirValidator struct{}
+
+func (sourceDirValidator) Description(context.Context) string {
+	return "must be an existing directory"
+}
+
+func (v sourceDirValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (sourceDirValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if _, err := sourceDir(req.ConfigValue); err != nil {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid source directory",
+			"source_dir cannot be used: "+err.Error()+". Set it to the folder whose files the job needs, for example \"${path.module}/job\".")
 	}
 }
