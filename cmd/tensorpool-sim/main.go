@@ -9,6 +9,12 @@
 // script can start it with port 0 and read where it listens. Requests are
 // logged to stderr (method, path, status; never headers or keys). SIGINT or
 // SIGTERM shuts it down gracefully with exit status 0.
+//
+// The fault flags (-rate-limit, -rate-limit-retry-after, -fail-rate,
+// -fail-next, -latency, -garble, -drop-push, -listen-unavailable,
+// -listen-hang) set the initial sim.Faults; POST /_sim/faults replaces them
+// while it runs. GET /_sim/jobs and GET /_sim/stats show the jobs and the
+// request counts.
 package main
 
 import (
@@ -129,6 +135,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	garble := fs.String("garble", "", `corrupt /job/info answers: "not-json" or "wrong-shape"`)
 	dropPush := fs.Bool("drop-push", false, "drop the /job/push connection after sending job_id (client sees 1006)")
 	listenUnavailable := fs.Bool("listen-unavailable", false, "answer /job/listen with HTTP 404")
+	listenHang := fs.Bool("listen-hang", false, "accept /job/listen connections but never answer the handshake")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
@@ -154,6 +161,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		Faults: sim.Faults{
 			RateLimit: *rateLimit, RateLimitRetryAfter: *rateRetry, FailRate: *failRate, FailNext: *failNext,
 			Latency: *latency, Garble: *garble, DropPushAfterJobID: *dropPush, ListenUnavailable: *listenUnavailable,
+			ListenHang: *listenHang,
 		},
 	}
 	if len(o.APIKeys) == 0 {

@@ -171,20 +171,20 @@ func TestRunInProcess(t *testing.T) {
 
 func TestParseFlags(t *testing.T) {
 	cfg, err := parseFlags([]string{"-api-key", "a", "-api-key", "b", "-cluster", "c-1", "-outcome", "error",
-		"-run-duration", "5s", "-rate-limit", "2.5", "-drop-push", "-listen-unavailable", "-garble", "not-json",
+		"-run-duration", "5s", "-rate-limit", "2.5", "-drop-push", "-listen-unavailable", "-listen-hang", "-garble", "not-json",
 		"-cancel-latency-jitter", "2s", "-seed", "42"}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
 	o := cfg.opts
 	if strings.Join(o.APIKeys, ",") != "a,b" || strings.Join(o.Clusters, ",") != "c-1" || o.Outcome != "error" ||
-		o.RunDuration != 5*time.Second || o.RateLimit != 2.5 || !o.DropPushAfterJobID || !o.ListenUnavailable ||
+		o.RunDuration != 5*time.Second || o.RateLimit != 2.5 || !o.DropPushAfterJobID || !o.ListenUnavailable || !o.ListenHang ||
 		o.Garble != "not-json" || o.PendingDelay != time.Second || o.CancelLatency != 3*time.Second ||
 		o.CancelLatencyJitter != 2*time.Second || o.Seed != 42 {
 		t.Errorf("options %+v", o)
 	}
 	cfg, err = parseFlags(nil, io.Discard)
-	if err != nil || strings.Join(cfg.opts.APIKeys, ",") != "tp-local-key" || strings.Join(cfg.opts.Clusters, ",") != "c-local" ||
+	if err != nil || strings.Join(cfg.opts.APIKeys, ",") != "tp-local-key" || strings.Join(cfg.opts.Clusters, ",") != "c-local" || cfg.opts.ListenHang ||
 		cfg.opts.Outcome != "completed" || cfg.listen != "127.0.0.1:0" || cfg.opts.CancelLatencyJitter != 0 || cfg.opts.Seed != 0 {
 		t.Errorf("defaults %+v (%v)", cfg, err)
 	}

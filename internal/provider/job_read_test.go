@@ -213,7 +213,9 @@ func TestAccJob_terraformFilesAreNeverUploaded(t *testing.T) {
 		Steps: []resource.TestStep{{
 			Config: env.jobConfig(),
 			Check: func(*terraform.State) error {
-				listing := env.onlyJob().UploadListing
+				// The first line is the directory (pwd); the rest are the
+				// paths uploaded, relative to it.
+				_, listing, _ := strings.Cut(env.onlyJob().UploadListing, "\n")
 				for _, want := range []string{"train.py", "keep.csv", "kept-but-not-state.json"} {
 					if !strings.Contains(listing, want) {
 						return fmt.Errorf("upload listing lacks %s (the test would prove nothing):\n%s", want, listing)

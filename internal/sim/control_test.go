@@ -2,6 +2,7 @@ package sim
 
 import (
 	"encoding/json"
+	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -49,30 +50,6 @@ func TestSimJobs(t *testing.T) {
 	}
 }
 
-func TestSimForceAndRemove(t *testing.T) {
-	srv, _ := start(t, nil)
-	id := addJob(t, srv.Engine, key1)
-
-	m := do(t, "POST", srv.URL+"/_sim/jobs/"+id+"/status", "", `{"status":"paused"}`).expect(t, 200, map[string]any{"status": "paused", "job_id": id})
-	if m["owner"] != "user-1" {
-		t.Errorf("snapshot %v", m)
-	}
-	do(t, "POST", srv.URL+"/_sim/jobs/"+id+"/status", "", `{"status":""}`).expect(t, 400, nil)
-	do(t, "POST", srv.URL+"/_sim/jobs/"+id+"/status", "", `not json`).expect(t, 400, nil)
-	do(t, "POST", srv.URL+"/_sim/jobs/job-nope/status", "", `{"status":"running"}`).expect(t, 404, nil)
-	info := infoObject(t, do(t, "GET", srv.URL+"/job/info/"+id, key1, "").expect(t, 200, nil))
-	if info["status"] != "paused" {
-		t.Errorf("the API shows %v after forcing paused", info["status"])
-	}
-
-	do(t, "DELETE", srv.URL+"/_sim/jobs/"+id, "", "").expect(t, 200, nil)
-	do(t, "DELETE", srv.URL+"/_sim/jobs/"+id, "", "").expect(t, 404, map[string]any{"message": "Job not found"})
-	do(t, "GET", srv.URL+"/job/info/"+id, key1, "").expect(t, 404, map[string]any{"message": "Job not found"})
-	if len(srv.Engine.Jobs()) != 0 {
-		t.Error("the removed job is still listed")
-	}
-}
-
 func TestSimStats(t *testing.T) {
 	srv, _ := start(t, nil)
 	id := addJob(t, srv.Engine, key1)
@@ -100,11 +77,6 @@ func TestSimStats(t *testing.T) {
 			t.Errorf("stats[%q] = %d, want %d (all: %v)", k, got.Requests[k], v, got.Requests)
 		}
 	}
-	do(t, "DELETE", srv.URL+"/_sim/stats", "", "").expect(t, 200, nil)
-	if s := srv.Engine.Stats(); len(s) != 0 {
-		t.Errorf("stats after reset: %v", s)
-	}
-	do(t, "GET", srv.URL+"/job/list", key1, "").expect(t, 200, nil)
 	srv.Engine.ResetStats()
 	if s := srv.Engine.Stats(); len(s) != 0 {
 		t.Errorf("stats after ResetStats: %v", s)
@@ -114,14 +86,14 @@ func TestSimStats(t *testing.T) {
 func TestSimFaultsRoute(t *testing.T) {
 	srv, _ := start(t, func(o *Options) { o.RateLimit = 5 })
 	m := do(t, "GET", srv.URL+"/_sim/faults", "", "").expect(t, 200, map[string]any{"rate_limit": float64(5), "latency": "0s"})
-	if len(m) != 8 {
-		t.Errorf("faults %v, want the 8 switches", m)
+	if len(m) != 9 {
+		t.Errorf("faults %v, want the 9 switches", m)
 	}
 	// A POST replaces the whole set.
-	do(t, "POST", srv.URL+"/_sim/faults", "", `{"fail_next":2,"latency":"5ms","garble":"wrong-shape","drop_push_after_job_id":true}`).
-		expect(t, 200, map[string]any{"rate_limit": float64(0), "fail_next": float64(2), "latency": "5ms", "garble": "wrong-shape"})
+	do(t, "POST", srv.URL+"/_sim/faults", "", `{"fail_next":2,"latency":"5ms","garble":"wrong-shape","drop_push_after_job_id":true,"listen_hang":true}`).
+		expect(t, 200, map[string]any{"rate_limit": float64(0), "fail_next": float64(2), "latency": "5ms", "garble": "wrong-shape", "listen_hang": true})
 	f := srv.Engine.Faults()
-	want := Faults{FailNext: 2, Latency: 5 * time.Millisecond, Garble: GarbleWrongShape, DropPushAfterJobID: true}
+	want := Faults{FailNext: 2, Latency: 5 * time.Millisecond, Garble: GarbleWrongShape, DropPushAfterJobID: true, ListenHang: true}
 	if f != want {
 		t.Errorf("Faults() = %+v, want %+v", f, want)
 	}
@@ -132,21 +104,6 @@ func TestSimFaultsRoute(t *testing.T) {
 	}
 	if got := srv.Engine.Faults(); got.Latency != time.Millisecond || got.FailRate != 0 {
 		t.Errorf("a refused POST changed the faults: %+v", got)
-	}
-}
-
-func TestSimCreateRoute(t *testing.T) {
-	srv, err := Start(Options{APIKeys: []string{"k1", "k2"}, Clusters: []string{"c-a", "c-b"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	do(t, "POST", srv.URL+"/_sim/jobs", "", `{"owner":"user-2","cluster_id":"c-b"}`).expect(t, 201, map[string]any{"owner": "user-2", "cluster_id": "c-b", "status": "running"})
-	do(t, "POST", srv.URL+"/_sim/jobs", "", ``).expect(t, 201, map[string]any{"owner": "user-1", "cluster_id": "c-a"})
-	do(t, "POST", srv.URL+"/_sim/jobs", "", `{"owner":"k1"}`).expect(t, 400, nil)
-	do(t, "POST", srv.URL+"/_sim/jobs", "", `{"cluster_id":"c-x"}`).expect(t, 400, nil)
-	if n := len(srv.Engine.Jobs()); n != 2 {
-		t.Errorf("%d jobs, want 2", n)
 	}
 }
 
@@ -171,5 +128,89 @@ func TestInvariantChecks(t *testing.T) {
 	_ = e.SetStatus(mine, StatusCanceled)
 	if err := e.CheckDestroyed("user-1"); err != nil {
 		t.Errorf("all terminal: %v", err)
+	}
+}
+
+// RequestsFor counts, per job, every request naming it, as it arrives.
+func TestRequestsForCountsEveryRequestOfAJob(t *testing.T) {
+	srv, _ := start(t, func(o *Options) { o.CancelLatency = time.Minute })
+	e := srv.Engine
+	mine := addJob(t, e, key1)
+	theirs := addJob(t, e, key2)
+
+	do(t, "GET", srv.URL+"/job/info/"+mine, key1, "").expect(t, 200, nil)
+	do(t, "GET", srv.URL+"/job/info/"+mine, "bad", "").expect(t, 401, nil)
+	e.SetFaults(Faults{FailNext: 1})
+	do(t, "GET", srv.URL+"/job/info/"+mine, key1, "").expect(t, 503, nil)
+	do(t, "POST", srv.URL+"/job/cancel/"+mine, key1, "").expect(t, 202, nil)
+	do(t, "DELETE", srv.URL+"/job/delete/"+mine, key1, "").expect(t, 400, nil)
+	do(t, "GET", srv.URL+"/job/pull/"+mine, key1, "").expect(t, 200, nil)
+	c, ctx := dial(t, srv, "/job/listen/"+mine, keyMsg(key1))
+	listenNext(t, ctx, c)
+	do(t, "GET", srv.URL+"/job/info/"+theirs, key1, "").expect(t, 403, nil)
+	do(t, "GET", srv.URL+"/job/list", key1, "").expect(t, 200, nil)
+
+	want := map[string]int{"GET /job/info": 3, "POST /job/cancel": 1, "DELETE /job/delete": 1, "GET /job/pull": 1, "WS /job/listen": 1}
+	got := e.RequestsFor(mine)
+	if !maps.Equal(got, want) {
+		t.Errorf("RequestsFor(mine) = %v, want %v", got, want)
+	}
+	got["GET /job/info"] = 99 // a copy: the engine's counts do not change
+	if n := e.RequestsFor(mine)["GET /job/info"]; n != 3 {
+		t.Errorf("changing the returned map changed the count to %d", n)
+	}
+	if got := e.RequestsFor(theirs); !maps.Equal(got, map[string]int{"GET /job/info": 1}) {
+		t.Errorf("RequestsFor(theirs) = %v, want the one refused GET /job/info", got)
+	}
+	if got := e.RequestsFor("job-never-seen"); got == nil || len(got) != 0 {
+		t.Errorf("RequestsFor(unknown) = %#v, want an empty map", got)
+	}
+
+	e.ResetStats()
+	if got := e.RequestsFor(mine); len(got) != 0 {
+		t.Errorf("RequestsFor after ResetStats = %v", got)
+	}
+}
+
+// CheckDestroyedBy: a destroy must not return before the engine finished
+// the cancels; the moment is the engine's terminal_at.
+func TestCheckDestroyedBy(t *testing.T) {
+	srv, fc := start(t, func(o *Options) { o.CancelLatency = 5 * time.Second })
+	e := srv.Engine
+	canceled := addJob(t, e, key1)
+	forced := addJob(t, e, key1)
+	theirs := addJob(t, e, key2)
+	t0 := fc.Now()
+	do(t, "POST", srv.URL+"/job/cancel/"+canceled, key1, "").expect(t, 202, nil)
+	do(t, "POST", srv.URL+"/job/cancel/"+theirs, key2, "").expect(t, 202, nil)
+
+	// While a cancel runs, the job is live: both checks report it.
+	if err := e.CheckDestroyedBy("user-1", t0); err == nil || !strings.Contains(err.Error(), canceled) {
+		t.Errorf("during the cancel: %v, want %s reported as running", err, canceled)
+	}
+
+	fc.Advance(5 * time.Second) // the cancels finish at t0+5s
+	if err := e.SetStatus(forced, StatusCompleted); err != nil {
+		t.Fatal(err)
+	}
+	fc.Advance(time.Second)
+	if err := e.CheckDestroyed("user-1"); err != nil {
+		t.Fatalf("CheckDestroyed: %v, want nil: every job is terminal", err)
+	}
+	// Returned 2 s into a 5 s cancel: too early, whatever the job says now.
+	err := e.CheckDestroyedBy("user-1", t0.Add(2*time.Second))
+	if err == nil || !strings.Contains(err.Error(), canceled) || !strings.Contains(err.Error(), "3s after destroy returned") {
+		t.Errorf("early return: %v, want %s reported 3s early", err, canceled)
+	}
+	// A job that ended without a cancel, and another owner's, are not the
+	// destroy's business.
+	if err != nil && (strings.Contains(err.Error(), forced) || strings.Contains(err.Error(), theirs)) {
+		t.Errorf("early return: %v reports a job no cancel of user-1 ended", err)
+	}
+	if err := e.CheckDestroyedBy("user-1", t0.Add(5*time.Second)); err != nil {
+		t.Errorf("returned exactly at terminal_at: %v", err)
+	}
+	if err := e.CheckDestroyedBy("user-1", t0.Add(2*time.Second), canceled); err != nil {
+		t.Errorf("allowed job reported: %v", err)
 	}
 }

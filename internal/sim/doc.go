@@ -13,6 +13,19 @@
 // is hardest for a client to get right, so that a client passing against the
 // simulator is tolerant of the real engine.
 //
+// What a test can observe besides the API: Engine.Jobs (each job's schedule,
+// terminal_at, and the upload listing of its push, which honours the
+// config's ignore patterns as rsync --exclude would), Engine.Stats and
+// Engine.RequestsFor (request counts per route and per job, counted on
+// arrival), and the invariant checks CheckDestroyed, CheckDestroyedBy and
+// CheckNoOrphans. Faults (rate limit, failures, latency, garbled answers, a
+// dropped push, a refused or hanging /job/listen handshake) switch at run
+// time with Engine.SetFaults.
+//
+// The simulator models the documented engine on its own: it shares no code
+// with the provider or its client, and emits only fields the docs or the
+// official CLI name.
+//
 // The simulator never reveals an API key: users are named user-1, user-2, …
 // in the order of Options.APIKeys, and only those names appear in responses,
 // logs and the /_sim test routes.

@@ -35,9 +35,10 @@ type Engine struct {
 	seq      int
 	changed  chan struct{} // closed and replaced on every change, see notifyLocked
 	faults   Faults
-	limiters map[string]*rate.Limiter // per user
-	stats    map[string]int
-	cancels  *cancelDelays // drawn under mu
+	limiters map[string]*rate.Limiter  // per user
+	stats    map[string]int            // route → requests
+	perJob   map[string]map[string]int // job id → route → requests
+	cancels  *cancelDelays             // drawn under mu
 }
 
 // New returns an engine. It panics if opts.Validate fails: options are set
@@ -57,6 +58,7 @@ func New(opts Options) *Engine {
 		faults:   opts.Faults,
 		limiters: map[string]*rate.Limiter{},
 		stats:    map[string]int{},
+		perJob:   map[string]map[string]int{},
 		cancels:  newCancelDelays(opts),
 	}
 	e.ctx, e.cancel = context.WithCancel(context.Background())
@@ -74,8 +76,9 @@ func New(opts Options) *Engine {
 	return e
 }
 
-// Close ends every open WebSocket stream. The engine still answers REST
-// requests afterwards; Server.Close calls it.
+// Close ends every open WebSocket stream and hanging handshake. The engine
+// still answers REST requests afterwards; Server.Close and Server.Shutdown
+// call it.
 func (e *Engine) Close() { e.cancel() }
 
 // ----- state helpers ----------------------------------------------------------
@@ -124,30 +127,6 @@ func (e *Engine) AddJob(apiKey, clusterID string) (string, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.createJobLocked(user, clusterID).id, nil
-}
-
-// addJobForOwner is AddJob by user name; empty values mean the first user
-// (user-1) and the first cluster given in the options.
-func (e *Engine) addJobForOwner(owner, clusterID string) (string, error) {
-	if owner == "" {
-		owner = "user-1"
-	}
-	if clusterID == "" && len(e.opts.Clusters) > 0 {
-		clusterID = e.opts.Clusters[0]
-	}
-	known := false
-	for _, name := range e.users {
-		known = known || name == owner
-	}
-	if !known {
-		return "", fmt.Errorf("unknown owner %q: users are named user-1, user-2, … in the order of their keys", owner)
-	}
-	if !e.clusters[clusterID] {
-		return "", fmt.Errorf("unknown cluster %q", clusterID)
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.createJobLocked(owner, clusterID).id, nil
 }
 
 // Jobs returns every job of every user, oldest first.
@@ -206,23 +185,48 @@ func (e *Engine) Remove(id string) error {
 
 // ----- stats -------------------------------------------------------------------
 
-func (e *Engine) count(key string) {
+// count records a request as it arrives, before anything can refuse it;
+// jobID is the {job_id} path segment, "" for routes without one.
+func (e *Engine) count(route, jobID string) {
 	e.mu.Lock()
-	e.stats[key]++
-	e.mu.Unlock()
+	defer e.mu.Unlock()
+	e.stats[route]++
+	if jobID != "" {
+		if e.perJob[jobID] == nil {
+			e.perJob[jobID] = map[string]int{}
+		}
+		e.perJob[jobID][route]++
+	}
 }
 
 // Stats returns request counts keyed by method and route ("GET /job/info",
-// "WS /job/push"), including requests answered 401, 429 or 5xx.
+// "WS /job/push"), counted as requests arrive: requests answered 401, 429
+// or 5xx are included.
 func (e *Engine) Stats() map[string]int {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return maps.Clone(e.stats)
 }
 
-// ResetStats zeroes the request counts.
+// RequestsFor returns the request counts of the routes that name jobID in
+// their path ("GET /job/info", "POST /job/cancel", "DELETE /job/delete",
+// "GET /job/pull", "WS /job/listen"), keyed like Stats and counted the same
+// way: at arrival, whatever the answer (401, 403, 404, 429, 5xx included).
+// A job that got no request has an empty map.
+func (e *Engine) RequestsFor(jobID string) map[string]int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := maps.Clone(e.perJob[jobID])
+	if out == nil {
+		out = map[string]int{}
+	}
+	return out
+}
+
+// ResetStats zeroes the request counts, those of RequestsFor included.
 func (e *Engine) ResetStats() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	clear(e.stats)
+	clear(e.perJob)
 }

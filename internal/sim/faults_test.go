@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -193,4 +195,147 @@ func TestSetFaultsRejectsInvalid(t *testing.T) {
 		}
 	}()
 	e.SetFaults(Faults{FailRate: 1.5})
+}
+
+// "5 requests per second, Retry-After 1": one bucket per key for every REST
+// route, refilled by the engine clock only, every 429 counted.
+func TestRateLimitFivePerSecondAcrossRoutes(t *testing.T) {
+	srv, fc := start(t, func(o *Options) { o.RateLimit, o.RateLimitRetryAfter = 5, 1 })
+	id := addJob(t, srv.Engine, key1)
+	limited := map[string]any{"message": "Rate limit exceeded"}
+	info, cancel := srv.URL+"/job/info/"+id, srv.URL+"/job/cancel/"+id
+
+	// The burst is 5, spent on five different routes.
+	do(t, "GET", info, key1, "").expect(t, 200, nil)
+	do(t, "POST", cancel, key1, "").expect(t, 202, nil)
+	do(t, "GET", srv.URL+"/job/list", key1, "").expect(t, 200, nil)
+	do(t, "GET", srv.URL+"/job/pull/"+id, key1, "").expect(t, 200, nil)
+	do(t, "GET", srv.URL+"/user/info", key1, "").expect(t, 200, nil)
+	for _, u := range []struct{ method, url string }{{"GET", info}, {"POST", cancel}, {"GET", srv.URL + "/job/init"}} {
+		r := do(t, u.method, u.url, key1, "")
+		r.expect(t, 429, limited)
+		if got := r.header.Get("Retry-After"); got != "1" {
+			t.Errorf("%s %s: Retry-After %q, want 1", u.method, u.url, got)
+		}
+	}
+
+	// One token per 200ms of engine time, whatever the wall clock does.
+	fc.Advance(199 * time.Millisecond)
+	do(t, "GET", info, key1, "").expect(t, 429, limited)
+	fc.Advance(time.Millisecond)
+	do(t, "GET", info, key1, "").expect(t, 200, nil)
+	do(t, "GET", info, key1, "").expect(t, 429, limited)
+	// A second refills the whole burst, and no more.
+	fc.Advance(time.Second)
+	for range 5 {
+		do(t, "GET", info, key1, "").expect(t, 200, nil)
+	}
+	do(t, "GET", info, key1, "").expect(t, 429, limited)
+
+	want := map[string]int{"GET /job/info": 11, "POST /job/cancel": 2, "GET /job/list": 1, "GET /job/pull": 1,
+		"GET /user/info": 1, "GET /job/init": 1}
+	if got := srv.Engine.Stats(); !maps.Equal(got, want) {
+		t.Errorf("Stats() = %v, want %v (429s included)", got, want)
+	}
+	wantJob := map[string]int{"GET /job/info": 11, "POST /job/cancel": 2, "GET /job/pull": 1}
+	if got := srv.Engine.RequestsFor(id); !maps.Equal(got, wantJob) {
+		t.Errorf("RequestsFor(job) = %v, want %v (429s included)", got, wantJob)
+	}
+}
+
+// ListenHang: the TCP connection and the upgrade request are accepted, no
+// answer ever comes, and the client's own deadline is what ends the wait.
+func TestListenHang(t *testing.T) {
+	srv, _ := start(t, func(o *Options) { o.ListenHang = true })
+	id := addJob(t, srv.Engine, key1)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	c, resp, err := websocket.Dial(ctx, wsURL(srv, "/job/listen/"+id), nil)
+	if err == nil {
+		c.CloseNow()
+		t.Fatal("the listen handshake completed despite ListenHang")
+	}
+	if resp != nil || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("dial: %v, response %v; want the client's deadline and no response", err, resp)
+	}
+	// The request did reach the engine (it may count it a moment after the
+	// client gave up).
+	counted, stop := context.WithTimeout(context.Background(), 10*time.Second)
+	defer stop()
+	waitFor(t, counted, func() bool { return srv.Engine.RequestsFor(id)["WS /job/listen"] == 1 })
+	// The rest of the engine is not held up.
+	do(t, "GET", srv.URL+"/job/info/"+id, key1, "").expect(t, 200, nil)
+
+	// Closing the engine ends a hanging handshake: the connection drops with
+	// no response, long before the client's deadline.
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel2()
+	dialed := make(chan error, 1)
+	go func() {
+		c, resp, err := websocket.Dial(ctx2, wsURL(srv, "/job/listen/"+id), nil)
+		if err == nil {
+			c.CloseNow()
+			err = errors.New("handshake completed")
+		} else if resp != nil {
+			err = errors.New("got an HTTP response: " + resp.Status)
+		}
+		dialed <- err
+	}()
+	waitFor(t, ctx2, func() bool { return srv.Engine.RequestsFor(id)["WS /job/listen"] == 2 })
+	srv.Engine.Close()
+	select {
+	case err := <-dialed:
+		if err == nil || errors.Is(err, context.DeadlineExceeded) || strings.Contains(err.Error(), "handshake completed") ||
+			strings.Contains(err.Error(), "HTTP response") {
+			t.Errorf("dial after engine close: %v, want a dropped connection", err)
+		}
+	case <-ctx2.Done():
+		t.Fatal("closing the engine did not end the hanging handshake")
+	}
+}
+
+// Shutdown does not wait for a hanging handshake until its deadline.
+func TestShutdownEndsHangingListen(t *testing.T) {
+	srv, _ := start(t, func(o *Options) { o.ListenHang = true })
+	id := addJob(t, srv.Engine, key1)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	dialed := make(chan struct{})
+	go func() {
+		defer close(dialed)
+		if c, _, err := websocket.Dial(ctx, wsURL(srv, "/job/listen/"+id), nil); err == nil {
+			c.CloseNow()
+		}
+	}()
+	waitFor(t, ctx, func() bool { return srv.Engine.RequestsFor(id)["WS /job/listen"] == 1 })
+	if err := srv.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown: %v, want it to end the hanging handshake instead of waiting for it", err)
+	}
+	<-dialed
+}
+
+func TestListenHangSwitchesOff(t *testing.T) {
+	srv, _ := start(t, func(o *Options) { o.ListenHang, o.ListenUnavailable = true, true })
+	id := addJob(t, srv.Engine, key1)
+	srv.Engine.SetFaults(Faults{})
+	c, ctx := dial(t, srv, "/job/listen/"+id, keyMsg(key1))
+	if m := listenNext(t, ctx, c); m["status"] != "running" {
+		t.Errorf("first message %v after switching ListenHang off", m)
+	}
+}
+
+// waitFor polls cond until it holds or ctx ends: for engine state that a
+// request in another goroutine changes.
+func waitFor(t *testing.T, ctx context.Context, cond func() bool) {
+	t.Helper()
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			t.Fatal("condition never held")
+		}
+	}
 }

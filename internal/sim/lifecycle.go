@@ -44,6 +44,8 @@ func exitCode(status string) (int, bool) {
 type step struct {
 	at     time.Time
 	status string
+	// byCancel marks the steps a cancel scheduled.
+	byCancel bool
 }
 
 // job is the engine's record of one job. Its status is never stored: it is
@@ -75,9 +77,9 @@ type job struct {
 func newJob(id, owner, cluster string, seq int, now time.Time, o Options) *job {
 	j := &job{id: id, owner: owner, cluster: cluster, seq: seq, created: now}
 	running := now.Add(o.PendingDelay)
-	j.steps = []step{{now, StatusPending}, {running, StatusRunning}}
+	j.steps = []step{{at: now, status: StatusPending}, {at: running, status: StatusRunning}}
 	if o.RunDuration > 0 {
-		j.steps = append(j.steps, step{running.Add(o.RunDuration), o.Outcome})
+		j.steps = append(j.steps, step{at: running.Add(o.RunDuration), status: o.Outcome})
 	}
 	return j
 }
@@ -113,15 +115,23 @@ func (j *job) next(now time.Time) (time.Time, bool) {
 // when anyone looked), or nil while it is not terminal. A forced change from
 // one terminal status to another keeps the original moment.
 func (j *job) terminalAt(now time.Time) *time.Time {
+	s, ok := j.terminalStep(now)
+	if !ok {
+		return nil
+	}
+	return &s.at
+}
+
+// terminalStep is the step that made the job terminal (see terminalAt).
+func (j *job) terminalStep(now time.Time) (step, bool) {
 	i := j.current(now)
 	if !IsTerminal(j.steps[i].status) {
-		return nil
+		return step{}, false
 	}
 	for i > 0 && IsTerminal(j.steps[i-1].status) {
 		i--
 	}
-	t := j.steps[i].at
-	return &t
+	return j.steps[i], true
 }
 
 // replaceFuture drops every step after now and appends the given ones: the
@@ -137,7 +147,7 @@ func (j *job) force(now time.Time, status string) {
 	if j.status(now) == status {
 		j.replaceFuture(now)
 	} else {
-		j.replaceFuture(now, step{now, status})
+		j.replaceFuture(now, step{at: now, status: status})
 	}
 	if !IsTerminal(status) {
 		// The job is live again; the next terminal read is a new observation.
@@ -149,11 +159,9 @@ func (j *job) force(now time.Time, status string) {
 // latency, as documented: "Returns 202 immediately after setting job to
 // CANCELING. Cancellation runs in the background." [DOC]
 func (j *job) cancel(now time.Time, latency time.Duration) {
-	if latency <= 0 {
-		j.replaceFuture(now, step{now, StatusCanceling}, step{now, StatusCanceled})
-		return
-	}
-	j.replaceFuture(now, step{now, StatusCanceling}, step{now.Add(latency), StatusCanceled})
+	j.replaceFuture(now,
+		step{at: now, status: StatusCanceling, byCancel: true},
+		step{at: now.Add(max(latency, 0)), status: StatusCanceled, byCancel: true})
 }
 
 // cancelDelays draws the latency of each cancel: base plus a jitter uniform
@@ -199,8 +207,12 @@ type JobSnapshot struct {
 	// ObservedTerminalAt is the clock time of the first GET /job/info that
 	// returned the terminal status.
 	ObservedTerminalAt *time.Time `json:"observed_terminal_at"`
-	// UploadListing is the stdout of the upload-proof command the pushing
-	// client ran in its upload directory.
+	// UploadListing is the stdout of the upload command the pushing client
+	// ran in its upload directory: that directory (pwd) on the first line,
+	// then one path per line, relative and without "./", of every file and
+	// directory the upload ships, the config's ignore patterns honoured (see
+	// uploadCommand). Read the paths from the second line on: the first may
+	// contain any name.
 	UploadListing   string `json:"upload_listing"`
 	TPConfig        string `json:"tp_config"`
 	System          string `json:"system"`

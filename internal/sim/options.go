@@ -145,16 +145,20 @@ func (o Options) withDefaults() Options {
 // Faults are fault switches that can change while the engine runs. They never
 // apply to /healthz or /_sim/*. RateLimit, FailRate, FailNext and Garble
 // apply to the REST API only (a failed WebSocket handshake is modelled by
-// ListenUnavailable); Latency applies to REST calls and WebSocket handshakes.
+// ListenUnavailable and ListenHang); Latency applies to REST calls and
+// WebSocket handshakes.
 //
 // In JSON (GET/POST /_sim/faults) the fields are snake_case and latency is a
 // Go duration string ("250ms") or a number of nanoseconds. A POST replaces
 // the whole set: omitted fields are switched off.
 type Faults struct {
-	// RateLimit is the allowed REST requests per second per API key, measured
-	// on the engine clock (so a fake clock refills the bucket only when
-	// advanced); the burst is RateLimit rounded up. Beyond it the engine
-	// answers 429 {"message":"Rate limit exceeded"} with Retry-After. 0 = off.
+	// RateLimit is the allowed REST requests per second per API key, all
+	// REST routes together, measured on the engine clock (so a fake clock
+	// refills the bucket only when advanced); the burst is RateLimit rounded
+	// up. Beyond it the engine answers 429 {"message":"Rate limit exceeded"}
+	// with Retry-After; a 429 counts in Stats and RequestsFor like any
+	// request. 0 = off. "5 requests per second, Retry-After 1" is
+	// Faults{RateLimit: 5, RateLimitRetryAfter: 1}.
 	RateLimit float64 `json:"rate_limit"`
 	// RateLimitRetryAfter is the Retry-After of a 429, in seconds; 0 means 1.
 	RateLimitRetryAfter int `json:"rate_limit_retry_after"`
@@ -173,6 +177,11 @@ type Faults struct {
 	DropPushAfterJobID bool `json:"drop_push_after_job_id"`
 	// ListenUnavailable makes /job/listen answer HTTP 404 before upgrading.
 	ListenUnavailable bool `json:"listen_unavailable"`
+	// ListenHang makes /job/listen accept the TCP connection and the upgrade
+	// request but never answer it: the handshake hangs until the client goes
+	// away or the engine closes (then the connection drops with no
+	// response). It wins over ListenUnavailable.
+	ListenHang bool `json:"listen_hang"`
 	// Garble corrupts 200 responses of GET /job/info: "not-json" sends
 	// <html>oops</html>, "wrong-shape" sends {"job_info":"oops","message":3}.
 	Garble string `json:"garble"`
@@ -219,6 +228,7 @@ type faultsJSON struct {
 	Latency             json.RawMessage `json:"latency,omitempty"`
 	DropPushAfterJobID  bool            `json:"drop_push_after_job_id"`
 	ListenUnavailable   bool            `json:"listen_unavailable"`
+	ListenHang          bool            `json:"listen_hang"`
 	Garble              string          `json:"garble"`
 }
 
@@ -228,7 +238,7 @@ func (f Faults) MarshalJSON() ([]byte, error) {
 	return json.Marshal(faultsJSON{
 		RateLimit: f.RateLimit, RateLimitRetryAfter: f.RateLimitRetryAfter, FailRate: f.FailRate,
 		FailNext: f.FailNext, Latency: lat, DropPushAfterJobID: f.DropPushAfterJobID,
-		ListenUnavailable: f.ListenUnavailable, Garble: f.Garble,
+		ListenUnavailable: f.ListenUnavailable, ListenHang: f.ListenHang, Garble: f.Garble,
 	})
 }
 
@@ -245,7 +255,7 @@ func (f *Faults) UnmarshalJSON(data []byte) error {
 	out := Faults{
 		RateLimit: raw.RateLimit, RateLimitRetryAfter: raw.RateLimitRetryAfter, FailRate: raw.FailRate,
 		FailNext: raw.FailNext, DropPushAfterJobID: raw.DropPushAfterJobID,
-		ListenUnavailable: raw.ListenUnavailable, Garble: raw.Garble,
+		ListenUnavailable: raw.ListenUnavailable, ListenHang: raw.ListenHang, Garble: raw.Garble,
 	}
 	if len(raw.Latency) > 0 && string(raw.Latency) != "null" {
 		var s string

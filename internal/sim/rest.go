@@ -126,7 +126,7 @@ func (e *Engine) handleUserInfo(w http.ResponseWriter, _ *http.Request, c *call)
 // handleInit returns the configuration template. [CLI]
 func (e *Engine) handleInit(w http.ResponseWriter, _ *http.Request, _ *call) {
 	writeJSON(w, http.StatusOK, map[string]any{
-		"empty_tp_config": InitTemplate,
+		"empty_tp_config": initTemplate,
 		"message":         "Created an empty job configuration: edit `commands`, then push it with `tp job push`",
 	})
 }

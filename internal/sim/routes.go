@@ -41,7 +41,7 @@ type route struct {
 // Requests that match no route (404/405) are not counted in the stats.
 func (e *Engine) routeTable() []route {
 	r := func(method, pattern string, kind routeKind, h func(http.ResponseWriter, *http.Request, *call)) route {
-		stat := method + " " + strings.TrimSuffix(strings.TrimSuffix(pattern, "/{job_id}/status"), "/{job_id}")
+		stat := method + " " + strings.TrimSuffix(pattern, "/{job_id}")
 		if kind == kindWS {
 			stat = "WS " + strings.TrimSuffix(pattern, "/{job_id}")
 		}
@@ -60,11 +60,7 @@ func (e *Engine) routeTable() []route {
 		r(http.MethodGet, "/job/push", kindWS, e.handlePush),
 		r(http.MethodGet, "/job/listen/{job_id}", kindWS, e.handleListen),
 		r(http.MethodGet, "/_sim/jobs", kindSim, e.handleSimJobs),
-		r(http.MethodPost, "/_sim/jobs", kindSim, e.handleSimCreate),
-		r(http.MethodPost, "/_sim/jobs/{job_id}/status", kindSim, e.handleSimForce),
-		r(http.MethodDelete, "/_sim/jobs/{job_id}", kindSim, e.handleSimRemove),
 		r(http.MethodGet, "/_sim/stats", kindSim, e.handleSimStats),
-		r(http.MethodDelete, "/_sim/stats", kindSim, e.handleSimResetStats),
 		r(http.MethodGet, "/_sim/faults", kindSim, e.handleSimFaults),
 		r(http.MethodPost, "/_sim/faults", kindSim, e.handleSimSetFaults),
 	}
@@ -160,7 +156,7 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := &call{jobID: id}
 	switch rt.kind {
 	case kindREST:
-		e.count(rt.stat)
+		e.count(rt.stat, c.jobID)
 		if !e.sleep(r.Context()) {
 			return
 		}
@@ -175,7 +171,7 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	case kindWS:
-		e.count(rt.stat)
+		e.count(rt.stat, c.jobID)
 		if !e.sleep(r.Context()) {
 			return
 		}

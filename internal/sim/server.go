@@ -48,11 +48,13 @@ func Listen(addr string, opts Options) (*Server, error) {
 	return s, nil
 }
 
-// Shutdown stops accepting requests, waits for REST requests in flight
-// (bounded by ctx), then ends open WebSocket streams.
+// Shutdown ends open WebSocket streams and hanging handshakes (ListenHang),
+// stops accepting requests and waits for REST requests in flight (bounded by
+// ctx). The engine closes first because http.Server.Shutdown would wait for a
+// hanging handshake until ctx ends.
 func (s *Server) Shutdown(ctx context.Context) error {
-	err := s.srv.Shutdown(ctx)
 	s.Engine.Close()
+	err := s.srv.Shutdown(ctx)
 	<-s.done
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil

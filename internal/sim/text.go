@@ -10,9 +10,9 @@ import (
 // is; the exact wording of the real engine is unknown [INF], so these texts
 // are only meant for humans and a client must not parse them.
 
-// InitTemplate is the configuration GET /job/init returns. It is valid for
-// tpconfig.Validate.
-const InitTemplate = `# TensorPool job configuration (.tp.toml)
+// initTemplate is the configuration GET /job/init returns; a push accepts it
+// as it is.
+const initTemplate = `# TensorPool job configuration (.tp.toml)
 # Docs: https://docs.tensorpool.dev
 
 # Shell commands run in order, in a fresh virtualenv on the cluster.

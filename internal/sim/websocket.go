@@ -13,25 +13,18 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/tensorpool/terraform-provider-tensorpool/internal/clock"
-	"github.com/tensorpool/terraform-provider-tensorpool/internal/tpconfig"
 )
 
 // Close codes used by the WebSocket routes. [CLI] The client treats 1000 as
 // success, 1006 as "connection lost, the job may exist" and every other code
 // as a failure whose reason is the message; [INF] which code means what.
 const (
-	CloseAccepted    = websocket.StatusNormalClosure           // 1000: job accepted / listen finished
-	CloseGoingAway   = websocket.StatusGoingAway               // 1001: engine shutting down
-	CloseInvalidData = websocket.StatusInvalidFramePayloadData // 1007: bad request, config, system or cluster
-	ClosePolicy      = websocket.StatusPolicyViolation         // 1008: bad key, job not found, access denied, timeout
-	CloseInternal    = websocket.StatusInternalError           // 1011: the upload command failed
+	closeAccepted    = websocket.StatusNormalClosure           // 1000: job accepted / listen finished
+	closeGoingAway   = websocket.StatusGoingAway               // 1001: engine shutting down
+	closeInvalidData = websocket.StatusInvalidFramePayloadData // 1007: bad request, config, system or cluster
+	closePolicy      = websocket.StatusPolicyViolation         // 1008: bad key, job not found, access denied, timeout
+	closeInternal    = websocket.StatusInternalError           // 1011: the upload command failed
 )
-
-// UploadCommand is the command /job/push asks the client to run in the
-// directory it uploads. [INF] The real engine sends rsync/ssh uploads; this
-// harmless listing lets a test prove the command ran in the right directory
-// (its stdout becomes the job's upload_listing).
-const UploadCommand = "pwd && ls -A"
 
 // maxCloseReason is the longest close reason a close frame can carry: 125
 // bytes of control payload minus the 2-byte code (RFC 6455 §5.5).
@@ -103,7 +96,7 @@ func (s *wsConn) read(what string) ([]byte, error) {
 	closed := make(chan struct{})
 	t := time.AfterFunc(s.e.opts.MessageTimeout, func() {
 		defer close(closed)
-		s.close(ClosePolicy, "timed out waiting for "+what)
+		s.close(closePolicy, "timed out waiting for "+what)
 	})
 	_, data, err := s.c.Read(s.ctx)
 	if !t.Stop() {
@@ -142,7 +135,7 @@ func (s *wsConn) authenticate() (string, bool) {
 			return user, true
 		}
 	}
-	s.close(ClosePolicy, "invalid API key")
+	s.close(closePolicy, "invalid API key")
 	return "", false
 }
 
@@ -186,35 +179,37 @@ func (e *Engine) handlePush(w http.ResponseWriter, r *http.Request, _ *call) {
 	}
 	var req pushRequest
 	if err := json.Unmarshal(data, &req); err != nil {
-		s.close(CloseInvalidData, "invalid job request: "+err.Error())
+		s.close(closeInvalidData, "invalid job request: "+err.Error())
 		return
 	}
 	if req.TPConfig == nil {
-		s.close(CloseInvalidData, "invalid tp_config: tp_config is missing")
+		s.close(closeInvalidData, "invalid tp_config: tp_config is missing")
 		return
 	}
-	if err := tpconfig.Validate(*req.TPConfig); err != nil {
-		s.close(CloseInvalidData, "invalid tp_config: "+err.Error())
+	cfg, err := parseJobConfig(*req.TPConfig)
+	if err != nil {
+		s.close(closeInvalidData, "invalid tp_config: "+err.Error())
 		return
 	}
 	system, ok := pushSystems[strings.ToLower(req.System)]
 	if !ok {
-		s.close(CloseInvalidData, fmt.Sprintf("invalid system %q: want Linux, Darwin or Windows", req.System))
+		s.close(closeInvalidData, fmt.Sprintf("invalid system %q: want Linux, Darwin or Windows", req.System))
 		return
 	}
 	if req.ClusterID == nil || *req.ClusterID == "" {
-		s.close(CloseInvalidData, "cluster_id is missing")
+		s.close(closeInvalidData, "cluster_id is missing")
 		return
 	}
 	if !e.clusters[*req.ClusterID] {
-		s.close(CloseInvalidData, fmt.Sprintf("unknown cluster %q", *req.ClusterID))
+		s.close(closeInvalidData, fmt.Sprintf("unknown cluster %q", *req.ClusterID))
 		return
 	}
 
 	if s.write(map[string]any{"message": "Validating configuration"}) != nil {
 		return
 	}
-	if s.write(map[string]any{"command": UploadCommand, "command_show_stdout": false}) != nil {
+	upload := uploadCommand(cfg.ignore)
+	if s.write(map[string]any{"command": upload, "command_show_stdout": false}) != nil {
 		return
 	}
 	data, err = s.read("the command_result")
@@ -223,15 +218,15 @@ func (e *Engine) handlePush(w http.ResponseWriter, r *http.Request, _ *call) {
 	}
 	var res commandResult
 	if err := json.Unmarshal(data, &res); err != nil || res.Type != "command_result" || res.ExitCode == nil {
-		s.close(CloseInvalidData, `invalid command_result: want {"type":"command_result","command":…,"exit_code":N,…}`)
+		s.close(closeInvalidData, `invalid command_result: want {"type":"command_result","command":…,"exit_code":N,…}`)
 		return
 	}
-	if res.Command != UploadCommand {
-		s.close(CloseInternal, fmt.Sprintf("command_result is for %q, not the command sent", res.Command))
+	if res.Command != upload {
+		s.close(closeInternal, fmt.Sprintf("command_result is for %q, not the command sent", res.Command))
 		return
 	}
 	if *res.ExitCode != 0 {
-		s.close(CloseInternal, fmt.Sprintf("upload command failed with exit code %d: %s", *res.ExitCode, strings.TrimSpace(res.Stderr)))
+		s.close(closeInternal, fmt.Sprintf("upload command failed with exit code %d: %s", *res.ExitCode, strings.TrimSpace(res.Stderr)))
 		return
 	}
 
@@ -248,14 +243,23 @@ func (e *Engine) handlePush(w http.ResponseWriter, r *http.Request, _ *call) {
 		s.drop()
 		return
 	}
-	s.close(CloseAccepted, "job accepted")
+	s.close(closeAccepted, "job accepted")
 }
 
 // handleListen is WebSocket /job/listen/{job_id}: the job's status as it
-// changes. [CLI] {"message","status"} messages ending on status success or
-// error; [INF] job_status, the codes and reasons.
+// changes. [CLI] After the key message the server streams {"message",
+// "status"} objects and the stream ends on status "success" or "error".
+// [INF] Each status change is one message whose status is the job's status;
+// the last one says "success" for a completed job and "error" for error,
+// failed or canceled, then the socket closes 1000. The close codes and
+// reasons of refusals are [INF] too.
 func (e *Engine) handleListen(w http.ResponseWriter, r *http.Request, c *call) {
-	if e.Faults().ListenUnavailable {
+	f := e.Faults()
+	if f.ListenHang {
+		e.hang(w, r)
+		return
+	}
+	if f.ListenUnavailable {
 		writeJSON(w, http.StatusNotFound, msg("Not Found"))
 		return
 	}
@@ -270,7 +274,7 @@ func (e *Engine) handleListen(w http.ResponseWriter, r *http.Request, c *call) {
 	}
 	id := c.jobID
 	if idTooLong(id) != nil || !jobIDPattern.MatchString(id) {
-		s.close(ClosePolicy, "invalid job ID format")
+		s.close(closePolicy, "invalid job ID format")
 		return
 	}
 	e.mu.Lock()
@@ -282,10 +286,10 @@ func (e *Engine) handleListen(w http.ResponseWriter, r *http.Request, c *call) {
 	e.mu.Unlock()
 	switch {
 	case !found:
-		s.close(ClosePolicy, "job not found")
+		s.close(closePolicy, "job not found")
 		return
 	case owner != user:
-		s.close(ClosePolicy, "access denied")
+		s.close(closePolicy, "access denied")
 		return
 	}
 
@@ -311,15 +315,11 @@ func (e *Engine) handleListen(w http.ResponseWriter, r *http.Request, c *call) {
 
 		switch {
 		case !found:
-			s.close(ClosePolicy, "job not found")
+			s.close(closePolicy, "job not found")
 			return
 		case IsTerminal(status):
-			result := "error"
-			if strings.EqualFold(status, StatusCompleted) {
-				result = "success"
-			}
-			if s.write(map[string]any{"message": "Job " + status, "status": result, "job_status": status}) == nil {
-				s.close(CloseAccepted, "job "+status)
+			if s.write(map[string]any{"message": "Job " + status, "status": listenResult(status)}) == nil {
+				s.close(closeAccepted, "job "+status)
 			}
 			return
 		case status != last:
@@ -345,7 +345,7 @@ func (e *Engine) handleListen(w http.ResponseWriter, r *http.Request, c *call) {
 			if timer != nil {
 				timer.Stop()
 			}
-			s.close(CloseGoingAway, "engine shutting down")
+			s.close(closeGoingAway, "engine shutting down")
 			return
 		case <-changed:
 		case <-fire:
@@ -353,5 +353,31 @@ func (e *Engine) handleListen(w http.ResponseWriter, r *http.Request, c *call) {
 		if timer != nil {
 			timer.Stop()
 		}
+	}
+}
+
+// listenResult is the status of the last /job/listen message for a terminal
+// job status. [CLI] The stream ends on "success" or "error"; [INF] success
+// means completed, and error, failed and canceled all end in "error".
+func listenResult(status string) string {
+	if strings.EqualFold(status, StatusCompleted) {
+		return "success"
+	}
+	return "error"
+}
+
+// hang holds a WebSocket handshake without answering it (the ListenHang
+// fault): the client has connected and sent its upgrade request, and hears
+// nothing until it gives up or the engine closes, which drops the
+// connection without a response.
+func (e *Engine) hang(w http.ResponseWriter, r *http.Request) {
+	select {
+	case <-r.Context().Done():
+		return
+	case <-e.ctx.Done():
+	}
+	noteClose(w, int(websocket.StatusAbnormalClosure), "handshake never answered")
+	if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+		_ = conn.Close()
 	}
 }

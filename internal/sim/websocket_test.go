@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -18,7 +19,8 @@ import (
 	"github.com/tensorpool/terraform-provider-tensorpool/internal/clock"
 )
 
-const goodConfig = "commands = [\"python train.py\"]\noutputs = [\"out/\"]\nunknown_key = 1\n"
+// goodConfig has keys the docs do not name, which the engine accepts.
+const goodConfig = "commands = [\"python train.py\"]\noutputs = [\"out/\"]\nunknown_key = 1\n[resources]\ngpus = 8\n"
 
 func wsURL(srv *Server, path string) string {
 	return "ws" + strings.TrimPrefix(srv.URL, "http") + path
@@ -127,7 +129,7 @@ func TestPushCreatesJob(t *testing.T) {
 	if ce.Code != websocket.StatusNormalClosure || ce.Reason != "job accepted" {
 		t.Fatalf("close %d %q, want 1000 \"job accepted\"", ce.Code, ce.Reason)
 	}
-	if len(msgs) != 3 || msgs[0]["message"] != "Validating configuration" || len(commands) != 1 || commands[0] != UploadCommand {
+	if len(msgs) != 3 || msgs[0]["message"] != "Validating configuration" || len(commands) != 1 || commands[0] != uploadCommand(nil) {
 		t.Fatalf("messages %v", msgs)
 	}
 	id, _ := msgs[2]["job_id"].(string)
@@ -142,8 +144,9 @@ func TestPushCreatesJob(t *testing.T) {
 	// The command ran in the upload directory: its listing names the marker
 	// and pwd printed the directory.
 	realDir, _ := filepath.EvalSymlinks(dir)
-	if !strings.Contains(s.UploadListing, "MARKER-upload.txt") || !strings.Contains(s.UploadListing, realDir) {
-		t.Errorf("upload_listing %q lacks the marker or %s", s.UploadListing, realDir)
+	first, paths := listing(s.UploadListing)
+	if (first != dir && first != realDir) || !slices.Equal(paths, []string{"MARKER-upload.txt"}) {
+		t.Errorf("upload_listing %q, want %s then MARKER-upload.txt", s.UploadListing, dir)
 	}
 	if s.Owner != "user-2" || s.ClusterID != "c-other" || s.Status != "pending" || s.TPConfig != goodConfig ||
 		s.System != "Linux" || !s.TeardownCluster {
@@ -151,6 +154,60 @@ func TestPushCreatesJob(t *testing.T) {
 	}
 	if got := srv.Engine.Stats()["WS /job/push"]; got != 1 {
 		t.Errorf("WS /job/push counted %d, want 1", got)
+	}
+}
+
+// pushFrom pushes config as key1 to c-local, running the engine's commands
+// in dir, and returns the new job.
+func pushFrom(t *testing.T, srv *Server, dir, config string) JobSnapshot {
+	t.Helper()
+	c, ctx := dial(t, srv, "/job/push", keyMsg(key1))
+	send(ctx, c, pushRequestMsg(config, "Linux", "c-local"))
+	id := ""
+	_, err := readAll(ctx, c, func(m map[string]any) {
+		if cmd, _ := m["command"].(string); cmd != "" {
+			send(ctx, c, runIn(t, ctx, dir, cmd))
+		}
+		if s, _ := m["job_id"].(string); s != "" {
+			id = s
+		}
+	})
+	if ce := closeOf(t, err); ce.Code != websocket.StatusNormalClosure {
+		t.Fatalf("push closed %d %q", ce.Code, ce.Reason)
+	}
+	job, ok := srv.Engine.Job(id)
+	if !ok {
+		t.Fatalf("push accepted but job %q does not exist", id)
+	}
+	return job
+}
+
+// The upload ships the directory minus the config's ignore patterns. [DOC]
+// ignore lists paths/globs not uploaded; [INF] matched as rsync --exclude.
+func TestPushUploadSkipsIgnoredPaths(t *testing.T) {
+	srv, _ := start(t, nil)
+	dir := t.TempDir()
+	for _, p := range []string{"train.py", "terraform.tfstate", ".terraform/providers/x", "data/big.bin", "sub/keep.txt"} {
+		full := filepath.Join(dir, filepath.FromSlash(p))
+		if err := os.MkdirAll(filepath.Dir(full), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	config := "commands = [\"python train.py\"]\nignore = [\"*.tfstate\", \".terraform/\", \"data\", \"'; touch pwned #\"]\n"
+	job := pushFrom(t, srv, dir, config)
+
+	first, paths := listing(job.UploadListing)
+	if real, _ := filepath.EvalSymlinks(dir); first != dir && first != real {
+		t.Errorf("listing starts %q, want the upload directory %s", first, dir)
+	}
+	if want := []string{"sub", "sub/keep.txt", "train.py"}; !slices.Equal(paths, want) {
+		t.Errorf("uploaded %q, want %q", paths, want)
+	}
+	if _, err := os.Lstat(filepath.Join(dir, "pwned")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("an ignore pattern ran as a command (pwned: %v)", err)
 	}
 }
 
@@ -172,9 +229,19 @@ func TestPushRefused(t *testing.T) {
 		{name: "invalid TOML", request: pushRequestMsg("commands = [\n", "Linux", "c-local"), code: 1007,
 			reason: "invalid tp_config: line 1"},
 		{name: "empty commands", request: pushRequestMsg("commands = []", "Linux", "c-local"), code: 1007,
-			reason: "invalid tp_config: the `commands` list is empty"},
+			reason: "invalid tp_config: commands is empty"},
 		{name: "missing commands", request: pushRequestMsg("outputs = []", "Linux", "c-local"), code: 1007,
-			reason: "invalid tp_config: the `commands` key is missing"},
+			reason: "invalid tp_config: no commands"},
+		{name: "commands not an array", request: pushRequestMsg(`commands = "python train.py"`, "Linux", "c-local"), code: 1007,
+			reason: "invalid tp_config: commands must be an array of strings"},
+		{name: "command not a string", request: pushRequestMsg(`commands = ["a", 2]`, "Linux", "c-local"), code: 1007,
+			reason: "invalid tp_config: commands[1] must be a string"},
+		{name: "outputs not an array", request: pushRequestMsg("commands = [\"a\"]\noutputs = \"out/\"", "Linux", "c-local"), code: 1007,
+			reason: "invalid tp_config: outputs must be an array of strings"},
+		{name: "ignore not strings", request: pushRequestMsg("commands = [\"a\"]\nignore = [[\"x\"]]", "Linux", "c-local"), code: 1007,
+			reason: "invalid tp_config: ignore[0] must be a string"},
+		{name: "ignore with NUL", request: pushRequestMsg("commands = [\"a\"]\nignore = [\"ok\", \"a\\u0000b\"]", "Linux", "c-local"), code: 1007,
+			reason: "invalid tp_config: ignore[1] contains a NUL character"},
 		{name: "missing tp_config", request: map[string]any{"system": "Linux", "cluster_id": "c-local"}, code: 1007,
 			reason: "invalid tp_config: tp_config is missing"},
 		{name: "long invalid TOML", request: pushRequestMsg("commands = [\""+long+"\"\n", "Linux", "c-local"), code: 1007,
@@ -300,21 +367,22 @@ func TestListenStreamsToTerminal(t *testing.T) {
 			id := addJob(t, srv.Engine, key1)
 			timer := fc.TimerCreated()
 			c, ctx := dial(t, srv, "/job/listen/"+id, keyMsg(key1))
-			if m := listenNext(t, ctx, c); m["status"] != "pending" || m["message"] == "" {
-				t.Fatalf("first message %v", m)
+			// [CLI] Only "message" and "status": no field the docs do not name.
+			if m := listenNext(t, ctx, c); m["status"] != "pending" || m["message"] == "" || len(m) != 2 {
+				t.Fatalf("first message %v, want exactly a message and status pending", m)
 			}
 			waitTimer(t, ctx, timer) // the stream now waits for t+10s
 			timer = fc.TimerCreated()
 			fc.Advance(10 * time.Second)
-			if m := listenNext(t, ctx, c); m["status"] != "running" {
+			if m := listenNext(t, ctx, c); m["status"] != "running" || len(m) != 2 {
 				t.Fatalf("second message %v", m)
 			}
 			waitTimer(t, ctx, timer)
 			fc.Advance(20*time.Second - time.Nanosecond) // not yet
 			fc.Advance(time.Nanosecond)
 			m := listenNext(t, ctx, c)
-			if m["status"] != tt.result || m["job_status"] != tt.outcome || m["message"] != "Job "+tt.outcome {
-				t.Fatalf("final message %v", m)
+			if m["status"] != tt.result || m["message"] != "Job "+tt.outcome || len(m) != 2 {
+				t.Fatalf("final message %v, want exactly message %q and status %q", m, "Job "+tt.outcome, tt.result)
 			}
 			_, _, err := c.Read(ctx)
 			if ce := closeOf(t, err); ce.Code != 1000 {
@@ -350,8 +418,8 @@ func TestListenWakesOnChanges(t *testing.T) {
 	}
 	waitTimer(t, ctx, timer)
 	fc.Advance(5 * time.Second)
-	if m := listenNext(t, ctx, c); m["status"] != "error" || m["job_status"] != "canceled" {
-		t.Fatalf("final: %v", m)
+	if m := listenNext(t, ctx, c); m["status"] != "error" || m["message"] != "Job canceled" || len(m) != 2 {
+		t.Fatalf("final: %v, want exactly message \"Job canceled\" and status error", m)
 	}
 
 	// A removal ends a stream with "job not found".
