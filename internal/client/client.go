@@ -13,10 +13,9 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
-
-	"golang.org/x/time/rate"
 
 	"github.com/tensorpool/terraform-provider-tensorpool/internal/backoff"
 	"github.com/tensorpool/terraform-provider-tensorpool/internal/clock"
@@ -47,12 +46,17 @@ type Config struct {
 	// MaxRetryWait, with jitter.
 	RetryPolicy backoff.Policy
 	// RateLimit, when positive, spaces requests to at most this many per
-	// second across the whole client (for plans over many jobs).
+	// second across the whole client (for plans over many jobs). Zero means
+	// no limit until the engine answers 429: then the client slows all its
+	// requests down and speeds up again gradually (see adaptiveLimiter).
 	RateLimit float64
 	// RequestTimeout bounds one HTTP attempt.
 	RequestTimeout time.Duration
-	HTTPClient     *http.Client
-	Clock          clock.Clock
+	// HTTPClient, when set, is copied (never changed) and the copy refuses
+	// redirects to another scheme or host. Nil means a client with a
+	// connection pool sized for many concurrent requests.
+	HTTPClient *http.Client
+	Clock      clock.Clock
 	// Logger receives one line per request attempt. It never sees headers.
 	Logger Logger
 	// CommandRunner runs the engine's upload commands during PushJob; nil
@@ -72,7 +76,7 @@ type Client struct {
 	userAgent  string
 	maxRetries int
 	policy     backoff.Policy
-	limiter    *rate.Limiter
+	limiter    *adaptiveLimiter
 	timeout    time.Duration
 	http       *http.Client
 	clock      clock.Clock
@@ -99,7 +103,6 @@ func New(cfg Config) (*Client, error) {
 		maxRetries: cfg.MaxRetries,
 		policy:     cfg.RetryPolicy,
 		timeout:    cfg.RequestTimeout,
-		http:       cfg.HTTPClient,
 		clock:      clock.OrReal(cfg.Clock),
 		logger:     cfg.Logger,
 		runner:     cfg.CommandRunner,
@@ -118,16 +121,8 @@ func New(cfg Config) (*Client, error) {
 	if c.timeout <= 0 {
 		c.timeout = DefaultRequestTimeout
 	}
-	if c.http == nil {
-		c.http = &http.Client{}
-	}
-	if cfg.RateLimit > 0 {
-		burst := int(cfg.RateLimit)
-		if burst < 1 {
-			burst = 1
-		}
-		c.limiter = rate.NewLimiter(rate.Limit(cfg.RateLimit), burst)
-	}
+	c.http = newHTTPClient(cfg.HTTPClient)
+	c.limiter = newAdaptiveLimiter(c.clock, cfg.RateLimit)
 	if c.runner == nil {
 		c.runner = ShellRunner{}
 	}
@@ -150,7 +145,7 @@ func ParseBaseURL(raw string) (*url.URL, error) {
 	switch u.Scheme {
 	case "https":
 	case "http":
-		if !IsLoopback(u.Hostname()) {
+		if !isLoopback(u.Hostname()) {
 			return nil, fmt.Errorf("engine URL %q uses plain http to a non-loopback host, which would send the API key unencrypted: use https", raw)
 		}
 	default:
@@ -160,8 +155,8 @@ func ParseBaseURL(raw string) (*url.URL, error) {
 	return u, nil
 }
 
-// IsLoopback reports whether host is localhost or a loopback IP.
-func IsLoopback(host string) bool {
+// isLoopback reports whether host is localhost or a loopback IP.
+func isLoopback(host string) bool {
 	if strings.EqualFold(host, "localhost") {
 		return true
 	}
@@ -209,13 +204,15 @@ type response struct {
 type request struct {
 	method     string
 	path       string // already escaped
-	query      url.Values
 	body       []byte
 	idempotent bool
 }
 
-// do sends req, retrying idempotent requests on 429, 5xx (except 501) and
-// transport errors. No wait runs past ctx's deadline or MaxRetryWait.
+// do sends req, retrying idempotent requests on outages (429, 5xx except
+// 501, timeouts, dropped connections) and, a few quick times within
+// unreachableRetryWindow, on an unreachable engine. Every request passes the
+// shared rate limiter first. No wait runs past ctx's deadline or
+// MaxRetryWait.
 func (c *Client) do(ctx context.Context, req request) (*response, error) {
 	if c.apiKey == "" {
 		return nil, ErrNoAPIKey
@@ -224,41 +221,83 @@ func (c *Client) do(ctx context.Context, req request) (*response, error) {
 	if req.idempotent {
 		attempts += c.maxRetries
 	}
+	first := c.clock.Now()
 	var lastErr error
 	for attempt := 0; attempt < attempts; attempt++ {
 		if attempt > 0 {
 			wait := c.policy.WithHint(attempt-1, RetryAfter(lastErr, c.clock.Now()))
+			if IsUnreachable(lastErr) && c.clock.Now().Add(wait).Sub(first) > unreachableRetryWindow {
+				return nil, lastErr
+			}
 			if err := backoff.Sleep(ctx, c.clock, wait, nil); err != nil {
-				if errors.Is(err, backoff.ErrDeadline) {
-					return nil, fmt.Errorf("%w (the next retry would start after the deadline)", lastErr)
-				}
-				return nil, fmt.Errorf("%w (gave up retrying: %w)", lastErr, err)
+				return nil, retryEnded(lastErr, err)
 			}
 		}
+		round, err := c.limiter.wait(ctx, req)
+		if err != nil {
+			if lastErr != nil {
+				return nil, retryEnded(lastErr, err)
+			}
+			return nil, c.limiterError(req, err)
+		}
 		resp, err := c.attempt(ctx, req, attempt)
+		c.observe(round, resp, err)
 		if err == nil {
 			return resp, nil
 		}
 		lastErr = err
-		if !IsRetryable(err) || ctx.Err() != nil {
+		if !isRetryable(err) || ctx.Err() != nil {
 			return nil, err
 		}
 	}
 	return nil, lastErr
 }
 
-func (c *Client) attempt(ctx context.Context, req request, attempt int) (*response, error) {
-	if c.limiter != nil {
-		if err := c.limiter.Wait(ctx); err != nil {
-			return nil, fmt.Errorf("waiting for the client-side rate limit: %w", err)
+// retryEnded explains why no further retry of lastErr was sent.
+func retryEnded(lastErr, waitErr error) error {
+	var throttled *ThrottledError
+	if errors.Is(waitErr, backoff.ErrDeadline) || errors.As(waitErr, &throttled) {
+		return fmt.Errorf("%w (the next retry would start after the deadline)", lastErr)
+	}
+	return fmt.Errorf("%w (gave up retrying: %w)", lastErr, waitErr)
+}
+
+func (c *Client) limiterError(req request, err error) error {
+	var throttled *ThrottledError
+	if errors.As(err, &throttled) {
+		return err
+	}
+	return fmt.Errorf("waiting to send %s %s: %w", req.method, req.path, err)
+}
+
+// observe tells the limiter how the engine answered.
+func (c *Client) observe(round uint64, resp *response, err error) {
+	switch {
+	case resp != nil:
+		c.limiter.observe(round, resp.StatusCode, 0)
+	case err != nil:
+		if code, ok := statusOf(err); ok {
+			c.limiter.observe(round, code, c.capHint(RetryAfter(err, c.clock.Now())))
 		}
 	}
+}
+
+// capHint caps a Retry-After like the retry policy caps every hint.
+func (c *Client) capHint(hint time.Duration) time.Duration {
+	limit := c.policy.MaxHint
+	if limit <= 0 {
+		limit = c.policy.Max
+	}
+	if limit > 0 && hint > limit {
+		return limit
+	}
+	return hint
+}
+
+func (c *Client) attempt(ctx context.Context, req request, attempt int) (*response, error) {
 	u := *c.base
 	u.Path = strings.TrimRight(c.base.Path, "/") + req.path
 	u.RawPath = strings.TrimRight(c.base.EscapedPath(), "/") + req.path
-	if len(req.query) > 0 {
-		u.RawQuery = req.query.Encode()
-	}
 	attemptCtx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	var body io.Reader
@@ -279,12 +318,13 @@ func (c *Client) attempt(ctx context.Context, req request, attempt int) (*respon
 	httpResp, err := c.http.Do(httpReq)
 	if err != nil {
 		c.log(ctx, req, attempt, 0, start, err)
-		return nil, &TransportError{Method: req.method, Path: req.path, Err: scrubURLError(err)}
+		return nil, &TransportError{Method: req.method, Path: req.path, Err: c.explainTimeout(ctx, attemptCtx, scrubURLError(err))}
 	}
 	defer httpResp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(httpResp.Body, maxBodyBytes))
 	if err != nil {
 		c.log(ctx, req, attempt, httpResp.StatusCode, start, err)
+		err = c.explainTimeout(ctx, attemptCtx, err)
 		return nil, &TransportError{Method: req.method, Path: req.path, Err: fmt.Errorf("reading the response body: %w", err)}
 	}
 	c.log(ctx, req, attempt, httpResp.StatusCode, start, nil)
@@ -296,6 +336,15 @@ func (c *Client) attempt(ctx context.Context, req request, attempt int) (*respon
 		}
 	}
 	return &response{StatusCode: httpResp.StatusCode, Header: httpResp.Header, Body: data}, nil
+}
+
+// explainTimeout says so when the attempt's own RequestTimeout, not the
+// caller's context, cut the request short.
+func (c *Client) explainTimeout(ctx, attemptCtx context.Context, err error) error {
+	if ctx.Err() == nil && errors.Is(attemptCtx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("no answer within the request timeout of %s: %w", c.timeout, err)
+	}
+	return err
 }
 
 func (c *Client) log(ctx context.Context, req request, attempt, status int, start time.Time, err error) {
@@ -315,20 +364,6 @@ func (c *Client) log(ctx context.Context, req request, attempt, status int, star
 	c.logger.Debug(ctx, "TensorPool engine request", fields)
 }
 
-// TransportError is a request that got no HTTP response (connection refused,
-// reset, timeout).
-type TransportError struct {
-	Method string
-	Path   string
-	Err    error
-}
-
-func (e *TransportError) Error() string {
-	return fmt.Sprintf("could not reach the TensorPool engine for %s %s: %v", e.Method, e.Path, e.Err)
-}
-
-func (e *TransportError) Unwrap() error { return e.Err }
-
 // scrubURLError drops the URL from a *url.Error: it repeats the path we
 // already report and could carry a query string.
 func scrubURLError(err error) error {
@@ -339,28 +374,27 @@ func scrubURLError(err error) error {
 	return err
 }
 
+// maxRetryAfter bounds what ParseRetryAfter returns, so that absurd values
+// can neither overflow nor mean "never"; callers cap it further.
+const maxRetryAfter = 24 * time.Hour
+
 // ParseRetryAfter reads a Retry-After value in either form (delay-seconds or
-// an HTTP date). Invalid or past values yield zero.
+// an HTTP date) as a wait between zero and 24 hours. Invalid or past values
+// yield zero.
 func ParseRetryAfter(value string, now time.Time) time.Duration {
 	value = strings.TrimSpace(value)
 	if value == "" {
 		return 0
 	}
-	var seconds int64
-	if _, err := fmt.Sscanf(value, "%d", &seconds); err == nil && fmt.Sprint(seconds) == value {
-		if seconds <= 0 {
-			return 0
-		}
-		// Cap before multiplying so that absurd values cannot overflow.
-		if seconds > 86400 {
-			seconds = 86400
+	if strings.Trim(value, "0123456789") == "" {
+		seconds, err := strconv.ParseInt(value, 10, 64)
+		if err != nil || seconds > int64(maxRetryAfter/time.Second) {
+			return maxRetryAfter // only too many digits fail to parse
 		}
 		return time.Duration(seconds) * time.Second
 	}
 	if t, err := http.ParseTime(value); err == nil {
-		if d := t.Sub(now); d > 0 {
-			return d
-		}
+		return min(max(t.Sub(now), 0), maxRetryAfter)
 	}
 	return 0
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/tensorpool/terraform-provider-tensorpool/internal/backoff"
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/clock"
 )
 
 const testKey = "tp-secret-key-123"
@@ -61,14 +62,41 @@ func jsonReply(code int, body string, headers ...string) func(w http.ResponseWri
 
 func newTestClient(t *testing.T, replies ...func(w http.ResponseWriter)) (*Client, *recorder) {
 	t.Helper()
+	return newTestClientWith(t, Config{RetryPolicy: fastPolicy}, replies...)
+}
+
+// newTestClientWith is newTestClient with cfg (BaseURL, APIKey and
+// UserAgent are filled in).
+func newTestClientWith(t *testing.T, cfg Config, replies ...func(w http.ResponseWriter)) (*Client, *recorder) {
+	t.Helper()
 	rec := &recorder{replies: replies}
 	srv := httptest.NewServer(rec)
 	t.Cleanup(srv.Close)
-	c, err := New(Config{BaseURL: srv.URL, APIKey: testKey, RetryPolicy: fastPolicy, UserAgent: "terraform-provider-tensorpool/test"})
+	cfg.BaseURL, cfg.APIKey, cfg.UserAgent = srv.URL, testKey, "terraform-provider-tensorpool/test"
+	c, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return c, rec
+}
+
+// runningFakeClock is a fake clock that jumps to each timer as soon as it is
+// set, until the test ends: retry and rate-limit waits take no real time,
+// and the fake time that passed is what the client waited.
+func runningFakeClock(t *testing.T) *clock.Fake {
+	t.Helper()
+	fake := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		fake.RunTimers(stop)
+	}()
+	t.Cleanup(func() {
+		close(stop)
+		<-done
+	})
+	return fake
 }
 
 func TestGetJobDecodesKnownFieldsAndKeepsRaw(t *testing.T) {
@@ -168,7 +196,7 @@ func TestErrorBodiesAndTypedErrors(t *testing.T) {
 		matches func(error) bool
 	}{
 		{401, `{"error":"Invalid or missing API key"}`, "Invalid or missing API key", IsUnauthorized},
-		{403, `{"message":"Access denied"}`, "Access denied", IsForbidden},
+		{403, `{"message":"Access denied"}`, "Access denied", func(err error) bool { return hasStatus(err, 403) }},
 		{404, `{"message":"Job not found"}`, "Job not found", IsNotFound},
 		{400, `{"external_message":"Invalid job ID format"}`, "Invalid job ID format", IsBadRequest},
 		{422, `{"detail":[{"loc":["path","job_id"],"msg":"String should have at most 128 characters","type":"string_too_long"}]}`, "path.job_id: String should have at most 128 characters", func(err error) bool { return hasStatus(err, 422) }},
@@ -195,7 +223,8 @@ func TestErrorBodiesAndTypedErrors(t *testing.T) {
 }
 
 func TestRetriesOn429And5xxHonouringRetryAfter(t *testing.T) {
-	c, rec := newTestClient(t,
+	// On a fake clock: after the 429 the shared limiter spaces requests.
+	c, rec := newTestClientWith(t, Config{RetryPolicy: fastPolicy, Clock: runningFakeClock(t)},
 		jsonReply(429, `{"message":"slow down"}`, "Retry-After", "0"),
 		jsonReply(503, `{"message":"unavailable"}`),
 		jsonReply(500, `{"message":"boom"}`),
@@ -241,17 +270,24 @@ func TestRetryAfterBothFormsAndCap(t *testing.T) {
 }
 
 func TestRetryAfterHourIsCappedInPractice(t *testing.T) {
-	// A server asking for an hour: the client waits the cap (50ms), not an hour.
-	c, rec := newTestClient(t,
+	// A server asking for an hour: the client waits the cap (50ms), not an
+	// hour, and its limiter pauses no longer either (it then spaces requests
+	// at a second).
+	fake := runningFakeClock(t)
+	c, rec := newTestClientWith(t, Config{RetryPolicy: fastPolicy, Clock: fake},
 		jsonReply(429, `{"message":"later"}`, "Retry-After", "3600"),
 		jsonReply(200, `{"job_info":{"status":"running"}}`))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	start := fake.Now()
 	if _, err := c.GetJob(ctx, "job-8"); err != nil {
 		t.Fatalf("want success after one capped wait: %v", err)
 	}
 	if rec.count() != 2 {
 		t.Errorf("requests = %d", rec.count())
+	}
+	if waited := fake.Now().Sub(start); waited > 2*time.Second {
+		t.Errorf("waited %s for a retry, want the capped hint and one limiter interval at most", waited)
 	}
 }
 
@@ -343,7 +379,7 @@ func TestCancelOutcomes(t *testing.T) {
 			t.Fatalf("want DecodeError, got %v", err)
 		}
 	})
-	for code, check := range map[int]func(error) bool{400: IsBadRequest, 403: IsForbidden, 404: IsNotFound, 422: func(err error) bool { return hasStatus(err, 422) }} {
+	for code, check := range map[int]func(error) bool{400: IsBadRequest, 403: func(err error) bool { return hasStatus(err, 403) }, 404: IsNotFound, 422: func(err error) bool { return hasStatus(err, 422) }} {
 		t.Run(fmt.Sprint(code), func(t *testing.T) {
 			c, rec := newTestClient(t, jsonReply(code, `{"message":"nope"}`))
 			if _, err := c.CancelJob(context.Background(), "job-14"); !check(err) {
@@ -362,26 +398,11 @@ func TestCancelOutcomes(t *testing.T) {
 	})
 }
 
-func TestDeleteListInit(t *testing.T) {
-	c, rec := newTestClient(t,
-		jsonReply(200, `{"message":"Job job-16 deleted"}`),
-		jsonReply(200, `{"message":"ID  STATUS\njob-16 completed"}`),
-		jsonReply(200, `{"empty_tp_config":"commands = []\n","message":"hi"}`),
-	)
+func TestDeleteJob(t *testing.T) {
+	c, rec := newTestClient(t, jsonReply(200, `{"message":"Job job-16 deleted"}`))
 	msg, err := c.DeleteJob(context.Background(), "job-16")
 	if err != nil || msg != "Job job-16 deleted" {
 		t.Fatalf("delete: %q %v", msg, err)
-	}
-	list, err := c.ListJobs(context.Background(), true)
-	if err != nil || !strings.Contains(list.Message, "job-16") || list.Jobs != nil {
-		t.Fatalf("list: %+v %v", list, err)
-	}
-	if rec.requests[1].URL.RawQuery != "include_org=true" {
-		t.Errorf("list query = %q", rec.requests[1].URL.RawQuery)
-	}
-	tmpl, err := c.JobInit(context.Background())
-	if err != nil || tmpl != "commands = []\n" {
-		t.Fatalf("init: %q %v", tmpl, err)
 	}
 	if rec.requests[0].Method != http.MethodDelete || rec.requests[0].URL.Path != "/job/delete/job-16" {
 		t.Errorf("delete request = %s %s", rec.requests[0].Method, rec.requests[0].URL.Path)

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
+	"time"
 )
 
 // APIError is a response from the engine with a non-success status code.
@@ -50,15 +52,9 @@ func IsNotFound(err error) bool { return hasStatus(err, http.StatusNotFound) }
 // IsUnauthorized reports whether err is a 401 (missing or invalid API key).
 func IsUnauthorized(err error) bool { return hasStatus(err, http.StatusUnauthorized) }
 
-// IsForbidden reports whether err is a 403 (the key has no access to the object).
-func IsForbidden(err error) bool { return hasStatus(err, http.StatusForbidden) }
-
 // IsBadRequest reports whether err is a 400 (invalid id or a state that does
 // not allow the operation).
 func IsBadRequest(err error) bool { return hasStatus(err, http.StatusBadRequest) }
-
-// IsRateLimited reports whether err is a 429 that outlasted the retries.
-func IsRateLimited(err error) bool { return hasStatus(err, http.StatusTooManyRequests) }
 
 // DecodeError reports a response the client could not understand: a body
 // that is not JSON, or JSON of an unexpected shape.
@@ -78,6 +74,51 @@ func (e *DecodeError) Error() string {
 		msg += fmt.Sprintf("; the body starts with %q", e.Snippet)
 	}
 	return msg
+}
+
+// TransportError is a request that got no HTTP response (connection refused,
+// reset, timeout, TLS failure). IsUnreachable and IsOutage tell which kind.
+type TransportError struct {
+	Method string
+	Path   string
+	Err    error
+}
+
+func (e *TransportError) Error() string {
+	return fmt.Sprintf("could not reach the TensorPool engine for %s %s: %v", e.Method, e.Path, e.Err)
+}
+
+func (e *TransportError) Unwrap() error { return e.Err }
+
+// RedirectError is a redirect the client refused to follow because it leads
+// to another scheme or host: the API key is only ever sent to the engine
+// that was configured.
+type RedirectError struct {
+	// From and To are scheme://host[:port] of the two URLs, without paths.
+	From string
+	To   string
+}
+
+func (e *RedirectError) Error() string {
+	return fmt.Sprintf("the engine at %s redirected to %s; the client does not follow redirects to another scheme or host, "+
+		"so that the API key is only sent to the configured engine: check the engine URL", e.From, e.To)
+}
+
+func originOf(u *url.URL) string { return u.Scheme + "://" + u.Host }
+
+// ThrottledError is a request the client did not send: after the engine
+// answered 429, the client's shared rate limiter had no slot for it before
+// the operation's deadline. It is an outage; Wait is how long until the
+// slot.
+type ThrottledError struct {
+	Method string
+	Path   string
+	Wait   time.Duration
+}
+
+func (e *ThrottledError) Error() string {
+	return fmt.Sprintf("did not send %s %s: the TensorPool engine is rate limiting this client (HTTP 429) and the next request slot, in %s, is after the operation's deadline",
+		e.Method, e.Path, e.Wait.Round(time.Millisecond))
 }
 
 // InvalidIDError reports an id refused before any request was sent.

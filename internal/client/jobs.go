@@ -14,8 +14,9 @@ import (
 )
 
 // Job is what GET /job/info/{id} tells about a job. Only Status is
-// guaranteed; every other field stays nil when the engine leaves it out, and
-// Raw keeps the whole `job_info` object so that nothing is lost.
+// guaranteed; every other field stays nil when the engine leaves it out or
+// sends null, and Raw keeps the whole `job_info` object so that nothing is
+// lost.
 type Job struct {
 	ID           string
 	Status       Status
@@ -105,9 +106,24 @@ func DecodeJobInfo(body []byte) (*Job, error) {
 	return job, nil
 }
 
+// field returns a field's raw JSON, treating an explicit null like an
+// absent field: FastAPI sends null for every unset optional field, and
+// json.Unmarshal of null into a string would yield "".
+func field(fields map[string]json.RawMessage, key string) (json.RawMessage, bool) {
+	raw, ok := fields[key]
+	if !ok {
+		return nil, false
+	}
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, false
+	}
+	return raw, true
+}
+
 // stringField returns a field that is a JSON string or number, as text.
 func stringField(fields map[string]json.RawMessage, key string) (string, bool) {
-	raw, ok := fields[key]
+	raw, ok := field(fields, key)
 	if !ok {
 		return "", false
 	}
@@ -132,7 +148,7 @@ func optionalString(fields map[string]json.RawMessage, key string) *string {
 // optionalTime keeps text timestamps as the engine wrote them and turns
 // Unix epoch numbers (seconds or milliseconds) into RFC 3339.
 func optionalTime(fields map[string]json.RawMessage, key string) *string {
-	raw, ok := fields[key]
+	raw, ok := field(fields, key)
 	if !ok {
 		return nil
 	}
@@ -243,47 +259,4 @@ func (c *Client) DeleteJob(ctx context.Context, id string) (string, error) {
 	}
 	msg, _ := ParseErrorBody(resp.Body)
 	return msg, nil
-}
-
-// JobList is the answer to GET /job/list. The engine documents only a
-// pre-rendered table; Jobs is filled when it also sends a structured list.
-type JobList struct {
-	Message string
-	Jobs    []json.RawMessage
-}
-
-// ListJobs lists the caller's jobs, or the organisation's with includeOrg.
-func (c *Client) ListJobs(ctx context.Context, includeOrg bool) (*JobList, error) {
-	req := request{method: http.MethodGet, path: "/job/list", idempotent: true}
-	if includeOrg {
-		req.query = url.Values{"include_org": {"true"}}
-	}
-	resp, err := c.do(ctx, req)
-	if err != nil {
-		return nil, err
-	}
-	var body struct {
-		Message json.RawMessage   `json:"message"`
-		Jobs    []json.RawMessage `json:"jobs"`
-	}
-	if err := json.Unmarshal(resp.Body, &body); err != nil {
-		return nil, &DecodeError{Method: req.method, Path: req.path, StatusCode: resp.StatusCode, Reason: "the body is not a JSON object", Snippet: snippet(resp.Body)}
-	}
-	return &JobList{Message: textOf(body.Message), Jobs: body.Jobs}, nil
-}
-
-// JobInit returns the engine's template for a new `.tp.toml` file.
-func (c *Client) JobInit(ctx context.Context) (string, error) {
-	const path = "/job/init"
-	resp, err := c.do(ctx, request{method: http.MethodGet, path: path, idempotent: true})
-	if err != nil {
-		return "", err
-	}
-	var body struct {
-		Template string `json:"empty_tp_config"`
-	}
-	if err := json.Unmarshal(resp.Body, &body); err != nil || body.Template == "" {
-		return "", &DecodeError{Method: http.MethodGet, Path: path, StatusCode: resp.StatusCode, Reason: "no `empty_tp_config` string in the body", Snippet: snippet(resp.Body)}
-	}
-	return body.Template, nil
 }

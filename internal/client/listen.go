@@ -12,16 +12,39 @@ import (
 	"github.com/coder/websocket/wsjson"
 )
 
-// ListenEvent is one message of a job's /job/listen stream.
+// ListenEvent is one message of a job's /job/listen stream, which carries
+// {"message": …, "status": …} and ends on status "success" or "error" (as
+// the official CLI reads it). Events are wake-ups: the job's state is what
+// GET /job/info says, never what the stream's text suggests.
 type ListenEvent struct {
 	Message string
-	// Status is the stream's status field: a job status while the job runs,
-	// then "success" or "error" in the final message.
+	// Status is the message's status field, as trimmed text.
 	Status string
-	// JobStatus is the terminal job status, when the final message names it.
+	// JobStatus is Status when, in a message that is not the last, it names
+	// a documented job status; empty otherwise.
 	JobStatus Status
 	// Final is true for the stream's last message (status success or error).
 	Final bool
+}
+
+// decodeListenEvent reads one /job/listen message. It tolerates unknown
+// fields and fields of unexpected types; ok is false only for a message
+// that is not a JSON object.
+func decodeListenEvent(data []byte) (ev ListenEvent, ok bool) {
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(data, &fields) != nil {
+		return ListenEvent{}, false
+	}
+	ev = ListenEvent{Message: textOf(fields["message"]), Status: textOf(fields["status"])}
+	switch strings.ToLower(ev.Status) {
+	case "success", "error":
+		ev.Final = true
+	default:
+		if status := ParseStatus(ev.Status); status.IsKnown() {
+			ev.JobStatus = status
+		}
+	}
+	return ev, true
 }
 
 // ErrListenUnavailable means the engine did not open the stream: callers
@@ -92,25 +115,10 @@ func (l *Listener) Next(ctx context.Context) (ListenEvent, error) {
 			}
 			return ListenEvent{}, err
 		}
-		var raw struct {
-			Message   json.RawMessage `json:"message"`
-			Status    string          `json:"status"`
-			JobStatus string          `json:"job_status"`
+		if ev, ok := decodeListenEvent(data); ok {
+			return ev, nil
 		}
-		if json.Unmarshal(data, &raw) != nil {
-			continue // tolerate what we cannot read
-		}
-		ev := ListenEvent{Message: textOf(raw.Message), Status: raw.Status}
-		switch strings.ToLower(raw.Status) {
-		case "success", "error":
-			ev.Final = true
-		}
-		if raw.JobStatus != "" {
-			ev.JobStatus = ParseStatus(raw.JobStatus)
-		} else if !ev.Final && raw.Status != "" {
-			ev.JobStatus = ParseStatus(raw.Status)
-		}
-		return ev, nil
+		// Tolerate what we cannot read: the stream only wakes the caller.
 	}
 }
 

@@ -1,14 +1,12 @@
 package client
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"os/exec"
 	"runtime"
 	"strings"
 
@@ -75,59 +73,49 @@ func (e *PushError) Error() string {
 
 func (e *PushError) Unwrap() error { return e.Err }
 
-// CommandRunner runs an upload command sent by the engine.
-type CommandRunner interface {
-	Run(ctx context.Context, dir, command string) (exitCode int, stdout, stderr string)
-}
-
-// ShellRunner runs commands with the system shell, as the official CLI does.
-type ShellRunner struct{}
-
-const maxCommandOutput = 1 << 20
-
-// Run executes command in dir. A command that cannot start reports exit code
-// 127 and the reason on stderr, like a shell would.
-func (ShellRunner) Run(ctx context.Context, dir, command string) (int, string, string) {
-	var cmd *exec.Cmd
-	if runtime.GOOS == "windows" {
-		cmd = exec.CommandContext(ctx, "cmd", "/C", command)
-	} else {
-		cmd = exec.CommandContext(ctx, "sh", "-c", command)
-	}
-	cmd.Dir = dir
-	var stdout, stderr limitedBuffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	var exitErr *exec.ExitError
-	switch {
-	case err == nil:
-		return 0, stdout.String(), stderr.String()
-	case errors.As(err, &exitErr):
-		return exitErr.ExitCode(), stdout.String(), stderr.String()
-	default:
-		return 127, stdout.String(), err.Error()
-	}
-}
-
-type limitedBuffer struct{ bytes.Buffer }
-
-func (l *limitedBuffer) Write(p []byte) (int, error) {
-	if room := maxCommandOutput - l.Len(); room > 0 {
-		if len(p) > room {
-			l.Buffer.Write(p[:room])
-		} else {
-			l.Buffer.Write(p)
-		}
-	}
-	return len(p), nil
-}
-
-// pushMessage is anything the engine streams during a push.
+// pushMessage is anything the engine streams during a push: any of
+// `job_id`, `message`, `command` and `command_show_stdout`.
 type pushMessage struct {
-	JobID             json.RawMessage `json:"job_id"`
-	Message           json.RawMessage `json:"message"`
-	Command           string          `json:"command"`
-	CommandShowStdout bool            `json:"command_show_stdout"`
+	// JobID is a string or number id, trimmed; empty when absent.
+	JobID string
+	// Message is progress text, trimmed; empty when absent.
+	Message string
+	// Command is a shell command to run, exactly as sent; only a JSON string
+	// is a command.
+	Command    string
+	ShowStdout bool
+}
+
+// decodePushMessage reads one /job/push message. Each field is read on its
+// own, so that one field of an unexpected type (the docs allow null for
+// `command` and `command_show_stdout`) does not hide the others; ok is false
+// only for a message that is not a JSON object.
+func decodePushMessage(data []byte) (msg pushMessage, ok bool) {
+	// A map, not a struct: field names match exactly, never "Command".
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(data, &fields) != nil {
+		return pushMessage{}, false
+	}
+	msg.JobID = scalarText(fields["job_id"])
+	msg.Message = textOf(fields["message"])
+	// Never run text made up from another JSON type: only a string is a command.
+	_ = json.Unmarshal(fields["command"], &msg.Command)
+	_ = json.Unmarshal(fields["command_show_stdout"], &msg.ShowStdout)
+	return msg, true
+}
+
+// scalarText renders a JSON string (trimmed) or number as text; anything
+// else is empty.
+func scalarText(raw json.RawMessage) string {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return strings.TrimSpace(s)
+	}
+	var n json.Number
+	if json.Unmarshal(raw, &n) == nil {
+		return n.String()
+	}
+	return ""
 }
 
 type commandResult struct {
@@ -185,26 +173,26 @@ func (c *Client) PushJob(ctx context.Context, req PushRequest) (*PushResult, err
 		if err != nil {
 			return c.pushEnded(ctx, result, err)
 		}
-		var msg pushMessage
-		if err := json.Unmarshal(data, &msg); err != nil {
+		msg, ok := decodePushMessage(data)
+		if !ok {
 			// Tolerate what we cannot read; the close code decides the outcome.
 			c.debug(ctx, "ignoring a push message that is not a JSON object", map[string]any{"bytes": len(data)})
 			continue
 		}
-		if id := textOf(msg.JobID); id != "" && result.JobID == "" {
-			result.JobID = id
+		if msg.JobID != "" && result.JobID == "" {
+			result.JobID = msg.JobID
 		}
-		if text := textOf(msg.Message); text != "" {
-			result.Messages = append(result.Messages, text)
+		if msg.Message != "" {
+			result.Messages = append(result.Messages, msg.Message)
 			if req.OnMessage != nil {
-				req.OnMessage(text)
+				req.OnMessage(msg.Message)
 			}
 		}
 		if msg.Command == "" {
 			continue
 		}
 		code, stdout, stderr := c.runner.Run(ctx, req.Dir, msg.Command)
-		if msg.CommandShowStdout && req.OnMessage != nil && stdout != "" {
+		if msg.ShowStdout && req.OnMessage != nil && stdout != "" {
 			req.OnMessage(stdout)
 		}
 		reply := commandResult{Type: "command_result", Command: msg.Command, ExitCode: code, Stdout: stdout, Stderr: stderr}
