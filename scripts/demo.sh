@@ -2,7 +2,7 @@
 # `make demo`: the provider end to end against the local engine simulator.
 # Builds the provider and the simulator, starts the simulator on a free
 # loopback port, and runs examples/quickstart through a Terraform dev
-# override (no registry access): apply, read the status, plan, destroy.
+# override (no registry access): apply, plan, record the status, destroy.
 # Everything it starts or writes lives in one temp folder and is removed on
 # exit, also when a step fails or you press Ctrl-C.
 set -euo pipefail
@@ -66,9 +66,6 @@ tf() { "$terraform_bin" "$@" 2> >(grep -v -e 'Provider development overrides' -e
 step "terraform apply: submits a job to cluster c-local"
 tf apply -auto-approve -input=false -compact-warnings
 
-step "The job's status, read by the tensorpool_job data source"
-echo "job $(tf output -raw job_id) is $(tf output -raw job_status)"
-
 step "terraform plan: nothing changed, so nothing to do"
 set +e
 tf plan -detailed-exitcode -input=false -compact-warnings >"$work/plan.txt"
@@ -80,6 +77,15 @@ if [[ $plan_status -ne 0 ]]; then
   exit 1
 fi
 grep -E 'No changes' "$work/plan.txt"
+
+step "terraform apply -refresh-only: records the status the job reached by itself (pending, then running after 1s)"
+for _ in 1 2 3 4 5; do
+  tf apply -refresh-only -auto-approve -input=false -compact-warnings >/dev/null
+  status=$(echo 'tensorpool_job.quickstart.status' | tf console)
+  echo "job $(tf output -raw job_id) is $status"
+  [[ $status == '"pending"' ]] || break
+  sleep 1
+done
 
 step "terraform destroy: cancels the job and waits until the engine reports it canceled"
 start_ms=$(($(date +%s%N) / 1000000))

@@ -36,7 +36,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(root)
-	harness, err = tfharness.New(context.Background(), terraform, root)
+	harness, err = tfharness.NewWith(context.Background(), terraform, root, tfharness.BuildOptions{Race: raceEnabled})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
 		return 1

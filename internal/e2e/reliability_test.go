@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -43,20 +44,26 @@ data "tensorpool_job" "read" {
 	record("plan")
 	record("state", "rm", "tensorpool_job.job[0]")
 	record("import", "tensorpool_job.job[0]", id)
-	// Error paths: a failing engine during a refresh, and a rejected push.
-	w.server.Engine.SetFaults(sim.Faults{FailNext: 50})
-	if out := record("plan"); !strings.Contains(out, "503") {
-		t.Errorf("the failing plan should report the engine's 503:\n%s", out)
+	// Retry and error paths: a refresh that rides out 503s, one that fails
+	// on an answer it cannot read, and a rejected push.
+	w.server.Engine.SetFaults(sim.Faults{FailNext: 2})
+	record("plan")
+	if left := w.server.Engine.Faults().FailNext; left != 0 {
+		t.Errorf("%d of the 503s were not served", left)
+	}
+	w.server.Engine.SetFaults(sim.Faults{Garble: sim.GarbleNotJSON})
+	if out := record("plan"); !says(out, "could not understand the TensorPool engine's answer") {
+		t.Errorf("the failing plan should say the answer was unreadable:\n%s", out)
 	}
 	w.server.Engine.SetFaults(sim.Faults{})
 	if err := w.ws.WriteConfig(strings.Replace(jobsConfig(2)(t.TempDir()), cluster, "c-unknown", 1)); err != nil {
 		t.Fatal(err)
 	}
-	if out := record("apply", "-auto-approve"); !strings.Contains(out, "unknown cluster") {
+	if out := record("apply", "-auto-approve"); !says(out, `unknown cluster "c-unknown"`) {
 		t.Errorf("the rejected push should say why:\n%s", out)
 	}
 	record("destroy", "-auto-approve")
-	w.checkDestroyed()
+	w.checkDestroyedBy(w.clock.Now())
 
 	logData, err := os.ReadFile(logPath)
 	if err != nil {
@@ -121,7 +128,7 @@ func TestInterruptDuringDestroyWait(t *testing.T) {
 		t.Fatalf("terraform did not stop after SIGINT:\n%s", out.String())
 	}
 	t.Logf("terraform stopped %.1fs after SIGINT", time.Since(interrupted).Seconds())
-	if !strings.Contains(out.String(), "Destroy interrupted before the TensorPool job stopped") {
+	if !says(out.String(), "Destroy interrupted") || !says(out.String(), "before the TensorPool job stopped") || !says(out.String(), id) {
 		t.Errorf("the provider's interruption message is missing:\n%s", out.String())
 	}
 	if ids := w.stateIDs(); !slices.Contains(ids, id) {
@@ -130,8 +137,7 @@ func TestInterruptDuringDestroyWait(t *testing.T) {
 	w.checkNoOrphans()
 
 	w.clock.Skip(time.Hour) // the engine finishes canceling
-	w.mustRun("destroy", "-auto-approve")
-	w.checkDestroyed()
+	w.destroy("-auto-approve")
 	if n := w.server.Engine.Stats()["POST /job/cancel"]; n != 1 {
 		t.Errorf("%d cancel requests: the second destroy must only wait", n)
 	}
@@ -143,8 +149,7 @@ func TestParallelDestroyOfTwentyJobs(t *testing.T) {
 	w := newWorld(t, sim.Options{CancelLatency: time.Second}, jobsConfig(20))
 	w.mustRun("apply", "-auto-approve", "-parallelism=20")
 	w.checkNoOrphans()
-	w.mustRun("destroy", "-auto-approve", "-parallelism=20")
-	w.checkDestroyed()
+	w.destroy("-auto-approve", "-parallelism=20")
 	jobs := w.server.Engine.Jobs()
 	if len(jobs) != 20 {
 		t.Fatalf("%d jobs, want 20", len(jobs))
@@ -156,24 +161,38 @@ func TestParallelDestroyOfTwentyJobs(t *testing.T) {
 	}
 }
 
-// TestRateLimitStormDuringPlanAndApplyOfFiftyJobs: the engine answers 429
-// (Retry-After: 1) beyond 10 requests/s; apply, plan and destroy of 50 jobs
-// all succeed on the default retry settings.
-func TestRateLimitStormDuringPlanAndApplyOfFiftyJobs(t *testing.T) {
-	w := newWorld(t, sim.Options{CancelLatency: 500 * time.Millisecond}, jobsConfig(50))
-	w.server.Engine.SetFaults(sim.Faults{RateLimit: 10, RateLimitRetryAfter: 1})
-	w.mustRun("apply", "-auto-approve")
-	w.checkNoOrphans()
-	stats := w.server.Engine.Stats()
-	t.Logf("apply: %d info requests for 50 jobs", stats["GET /job/info"])
-	w.server.Engine.ResetStats()
-	res, err := w.ws.Run(w.ctx, "plan", "-detailed-exitcode")
-	if err != nil || res.ExitCode != 0 {
-		t.Fatalf("plan under a 429 storm: exit %d, %v\n%s", res.ExitCode, err, res.Output())
+// TestRateLimitStormDuringApplyPlanAndDestroy: the engine allows 5
+// requests/s per key and answers 429 (Retry-After: 1) beyond; with as many
+// jobs as Terraform runs at once (30 and 50), apply, plan and destroy all
+// succeed on the default retry settings, the plan refreshes every job, and
+// nothing is left running.
+func TestRateLimitStormDuringApplyPlanAndDestroy(t *testing.T) {
+	for _, jobs := range []int{30, 50} {
+		t.Run(fmt.Sprintf("%d jobs, -parallelism=%d", jobs, jobs), func(t *testing.T) {
+			w := newWorld(t, sim.Options{CancelLatency: 500 * time.Millisecond}, jobsConfig(jobs))
+			w.server.Engine.SetFaults(sim.Faults{RateLimit: 5, RateLimitRetryAfter: 1})
+			parallelism := fmt.Sprintf("-parallelism=%d", jobs)
+			timed := func(what string, run func()) {
+				started := time.Now()
+				w.server.Engine.ResetStats()
+				run()
+				stats := w.server.Engine.Stats()
+				t.Logf("%s: %.1fs, %d GET /job/info, %d POST /job/cancel", what, time.Since(started).Seconds(),
+					stats["GET /job/info"], stats["POST /job/cancel"])
+			}
+
+			timed("apply", func() { w.mustRun("apply", "-auto-approve", parallelism) })
+			w.checkNoOrphans()
+			timed("plan", func() {
+				res := w.run("plan", "-detailed-exitcode", parallelism)
+				if res.ExitCode != 0 {
+					t.Fatalf("plan under a 429 storm: exit %d\n%s", res.ExitCode, res.Output())
+				}
+				if n := w.server.Engine.Stats()["GET /job/info"]; n < jobs {
+					t.Errorf("plan refreshed with %d requests for %d jobs", n, jobs)
+				}
+			})
+			timed("destroy", func() { w.destroy("-auto-approve", parallelism) })
+		})
 	}
-	if n := w.server.Engine.Stats()["GET /job/info"]; n < 50 {
-		t.Errorf("plan refreshed with %d requests for 50 jobs", n)
-	}
-	w.mustRun("destroy", "-auto-approve")
-	w.checkDestroyed()
 }

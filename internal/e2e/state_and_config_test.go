@@ -39,8 +39,7 @@ func TestNoOpApplyLeavesTheStateSerialAlone(t *testing.T) {
 	if serial := w.stateSerial(); serial != after {
 		t.Errorf("three no-op applies moved the state serial from %d to %d", after, serial)
 	}
-	w.mustRun("destroy", "-auto-approve", "-no-color")
-	w.checkDestroyed()
+	w.destroy("-auto-approve", "-no-color")
 }
 
 // TestBadEngineURLFromTheEnvironmentIsOneClearError: with no provider block

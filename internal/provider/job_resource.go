@@ -45,6 +45,7 @@ var (
 	_ resource.ResourceWithConfigure      = (*jobResource)(nil)
 	_ resource.ResourceWithImportState    = (*jobResource)(nil)
 	_ resource.ResourceWithValidateConfig = (*jobResource)(nil)
+	_ resource.ResourceWithModifyPlan     = (*jobResource)(nil)
 )
 
 // NewJobResource returns the tensorpool_job resource.
@@ -193,6 +194,15 @@ func (r *jobResource) ValidateConfig(ctx context.Context, req resource.ValidateC
 		resp.Diagnostics.AddAttributeError(path.Root("timeouts").AtName(name), "Timeout must be positive",
 			fmt.Sprintf("timeouts.%s is %q; it must be a positive duration such as \"20m\" or \"90s\". "+
 				"Remove it to use the default.", name, text.ValueString()))
+	}
+}
+
+// ModifyPlan reports a provider setting from the environment that cannot be
+// used at plan time, also for a plan that only creates jobs and so would not
+// call the engine before apply.
+func (r *jobResource) ModifyPlan(_ context.Context, _ resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if r.data != nil && r.data.configErr != nil {
+		resp.Diagnostics.Append(*r.data.configErr)
 	}
 }
 

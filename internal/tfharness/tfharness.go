@@ -25,6 +25,17 @@ type Harness struct {
 	Root        string
 	ProviderDir string
 	rcPath      string
+	race        bool
+}
+
+// BuildOptions say how the provider binary is built.
+type BuildOptions struct {
+	// Race builds the provider with the race detector. A detected race
+	// stops the provider (GORACE halt_on_error) and its report, written to a
+	// file under Root, makes the command's Run return an error: Terraform
+	// itself shows only a failed request, and keeps the provider's stderr
+	// for its own log.
+	Race bool
 }
 
 // ModuleRoot returns the directory of this Go module.
@@ -61,15 +72,29 @@ func FindTerraform() (string, error) {
 // dev override serves it for both tensorpool/tensorpool and the implicit
 // hashicorp/tensorpool address.
 func New(ctx context.Context, terraform, root string) (*Harness, error) {
+	return NewWith(ctx, terraform, root, BuildOptions{})
+}
+
+// NewWith is New with build options.
+func NewWith(ctx context.Context, terraform, root string, opts BuildOptions) (*Harness, error) {
 	modRoot, err := ModuleRoot()
 	if err != nil {
 		return nil, err
 	}
-	h := &Harness{Terraform: terraform, Root: root, ProviderDir: filepath.Join(root, "provider-bin")}
-	build := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(h.ProviderDir, "terraform-provider-tensorpool"), ".") //nolint:gosec // G204: the harness builds the provider into its own scratch directory, by design.
+	h := &Harness{Terraform: terraform, Root: root, ProviderDir: filepath.Join(root, "provider-bin"), race: opts.Race}
+	args := []string{"build", "-o", filepath.Join(h.ProviderDir, "terraform-provider-tensorpool")}
+	if opts.Race {
+		args = append(args, "-race")
+	}
+	build := exec.CommandContext(ctx, "go", append(args, ".")...) //nolint:gosec // G204: the harness builds the provider into its own scratch directory, by design.
 	build.Dir = modRoot
 	if out, err := build.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("building the provider: %w\n%s", err, out)
+	}
+	if opts.Race {
+		if err := os.MkdirAll(h.raceLogDir(), 0o700); err != nil {
+			return nil, err
+		}
 	}
 	h.rcPath = filepath.Join(root, "terraformrc")
 	rc := fmt.Sprintf(`provider_installation {
@@ -104,14 +129,33 @@ func (h *Harness) Workspace(name, config string) (*Workspace, error) {
 	return w, w.WriteConfig(config)
 }
 
+// WorkspaceFromDir creates a working directory holding a copy of the files
+// and folders under src (an example, say), and no main.tf of its own.
+func (h *Harness) WorkspaceFromDir(name, src string) (*Workspace, error) {
+	dir := filepath.Join(h.Root, name)
+	if err := os.CopyFS(dir, os.DirFS(src)); err != nil {
+		return nil, fmt.Errorf("copying %s: %w", src, err)
+	}
+	return &Workspace{Dir: dir, h: h}, nil
+}
+
 // WriteConfig replaces main.tf.
 func (w *Workspace) WriteConfig(config string) error {
 	return os.WriteFile(filepath.Join(w.Dir, "main.tf"), []byte(config), 0o600)
 }
 
+// plainOutput turns colours off for every command whose output a test
+// reads: Terraform 1.5 ignores NO_COLOR, and escape codes inside a line
+// would make a search for `status = "running" -> "canceled"` miss.
+var plainOutput = []string{
+	"TF_CLI_ARGS_init=-no-color", "TF_CLI_ARGS_plan=-no-color", "TF_CLI_ARGS_apply=-no-color",
+	"TF_CLI_ARGS_destroy=-no-color", "TF_CLI_ARGS_import=-no-color", "TF_CLI_ARGS_refresh=-no-color",
+	"TF_CLI_ARGS_validate=-no-color", "TF_CLI_ARGS_output=-no-color", "TF_CLI_ARGS_show=-no-color",
+}
+
 // Command prepares a CLI command in the workspace. The environment is the
 // current one minus Terraform settings that would change the run, plus the
-// dev override and w.Env.
+// dev override, plain-text output and w.Env.
 func (w *Workspace) Command(ctx context.Context, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, w.h.Terraform, args...) //nolint:gosec // G204: the harness runs the Terraform CLI its caller names, with the caller's arguments, by design.
 	cmd.Dir = w.Dir
@@ -123,6 +167,12 @@ func (w *Workspace) Command(ctx context.Context, args ...string) *exec.Cmd {
 		env = append(env, kv)
 	}
 	env = append(env, "TF_CLI_CONFIG_FILE="+w.h.rcPath, "CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1", "NO_COLOR=1")
+	env = append(env, plainOutput...)
+	if w.h.race {
+		// atexit_sleep_ms=0: the default second of sleep at every exit of
+		// every provider process would add seconds to each command.
+		env = append(env, "GORACE=halt_on_error=1 atexit_sleep_ms=0 log_path="+filepath.Join(w.h.raceLogDir(), "race"))
+	}
 	cmd.Env = append(env, w.Env...)
 	return cmd
 }
@@ -137,7 +187,8 @@ type Result struct {
 func (r Result) Output() string { return r.Stdout + r.Stderr }
 
 // Run runs a command to completion. A non-zero exit is not an error here:
-// it is in the Result, for tests that expect failures.
+// it is in the Result, for tests that expect failures. A data race detected
+// in a race-built provider is.
 func (w *Workspace) Run(ctx context.Context, args ...string) (Result, error) {
 	cmd := w.Command(ctx, args...)
 	var stdout, stderr bytes.Buffer
@@ -147,9 +198,39 @@ func (w *Workspace) Run(ctx context.Context, args ...string) (Result, error) {
 	var exitErr *exec.ExitError
 	if errors.As(err, &exitErr) {
 		res.ExitCode = exitErr.ExitCode()
-		return res, nil
+		err = nil
+	}
+	if err == nil {
+		err = w.h.raceReports()
 	}
 	return res, err
+}
+
+// raceLogDir holds the race detector's reports from provider processes.
+func (h *Harness) raceLogDir() string { return filepath.Join(h.Root, "race-reports") }
+
+// raceReports returns an error carrying the race reports the provider
+// processes wrote since the last call, or nil.
+func (h *Harness) raceReports() error {
+	if !h.race {
+		return nil
+	}
+	files, err := filepath.Glob(filepath.Join(h.raceLogDir(), "race.*"))
+	if err != nil || len(files) == 0 {
+		return err
+	}
+	var reports []string
+	for _, f := range files {
+		data, err := os.ReadFile(f) //nolint:gosec // G304: the harness reads the reports it told the race detector to write.
+		if err != nil {
+			return err
+		}
+		reports = append(reports, string(data))
+		if err := os.Remove(f); err != nil { // report each race once
+			return err
+		}
+	}
+	return fmt.Errorf("the provider detected a data race:\n%s", strings.Join(reports, "\n"))
 }
 
 // MustSucceed runs a command and turns a non-zero exit into an error that

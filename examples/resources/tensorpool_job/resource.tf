@@ -1,7 +1,10 @@
 resource "tensorpool_job" "train" {
   cluster_id = "c-abc123"
-  config     = file("${path.module}/train.tp.toml")
-  source_dir = path.module
+  config     = file("${path.module}/job/train.tp.toml")
+  # A folder of its own: everything in it (minus the config's `ignore`
+  # patterns) is uploaded with the job. Terraform's own files are never
+  # uploaded, but nothing else of the working directory belongs there either.
+  source_dir = "${path.module}/job"
 
   # Return as soon as the engine accepts the job (the default), or wait for it.
   wait_for_completion = false
@@ -16,6 +19,9 @@ resource "tensorpool_job" "train" {
   }
 }
 
-output "train_status" {
-  value = tensorpool_job.train.status
+# The id never changes. Its status does, by itself (pending -> running ->
+# completed), so an output of it would make every later plan show a change
+# to outputs; check.tf reports a job that stopped without completing.
+output "train_job_id" {
+  value = tensorpool_job.train.id
 }
