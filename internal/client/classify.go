@@ -107,10 +107,10 @@ func statusOf(err error) (int, bool) {
 }
 
 func retryableStatus(code int) bool {
-	switch {
-	case code == http.StatusTooManyRequests:
+	switch code {
+	case http.StatusTooManyRequests:
 		return true
-	case code == http.StatusNotImplemented:
+	case http.StatusNotImplemented:
 		return false
 	}
 	return code >= 500 && code <= 599

@@ -38,7 +38,7 @@ func quietTLSServer(t *testing.T, h http.Handler) *httptest.Server {
 // closedPortURL is a loopback URL where nothing listens.
 func closedPortURL(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := (&net.ListenConfig{}).Listen(t.Context(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -37,7 +37,7 @@ func (w *witness) seen() (requests, authz int) {
 // redirectTo answers every request with a 307 to the same path on target.
 func redirectTo(target string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, target+r.URL.Path, http.StatusTemporaryRedirect)
+		http.Redirect(w, r, target+r.URL.Path, http.StatusTemporaryRedirect) //nolint:gosec // G710: the test server redirects on purpose
 	})
 }
 

@@ -98,7 +98,7 @@ func shells(t *testing.T) []shell {
 		}
 	}
 	busybox := shell{name: "busybox", run: func(t *testing.T, dir, command string) (string, string, error) {
-		cmd := exec.CommandContext(t.Context(), filepath.Join(bin, "sh"), "-c", command)
+		cmd := exec.CommandContext(t.Context(), filepath.Join(bin, "sh"), "-c", command) //nolint:gosec // G204: the command under test is the simulator's upload command
 		cmd.Env = []string{"PATH=" + bin}
 		return runShell(t, cmd, dir)
 	}}
@@ -162,7 +162,7 @@ func TestUploadCommandFollowsRsyncExcludes(t *testing.T) {
 						t.Fatalf("%s: %v, stderr %q", cmd, err, stderr)
 					}
 					first, paths := listing(stdout)
-					if real, _ := filepath.EvalSymlinks(dir); first != dir && first != real {
+					if resolved, _ := filepath.EvalSymlinks(dir); first != dir && first != resolved {
 						t.Errorf("first line %q, want the directory %s", first, dir)
 					}
 					if want := treeWithout(tt.gone...); !slices.Equal(paths, want) {

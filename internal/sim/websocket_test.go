@@ -200,7 +200,7 @@ func TestPushUploadSkipsIgnoredPaths(t *testing.T) {
 	job := pushFrom(t, srv, dir, config)
 
 	first, paths := listing(job.UploadListing)
-	if real, _ := filepath.EvalSymlinks(dir); first != dir && first != real {
+	if resolved, _ := filepath.EvalSymlinks(dir); first != dir && first != resolved {
 		t.Errorf("listing starts %q, want the upload directory %s", first, dir)
 	}
 	if want := []string{"sub", "sub/keep.txt", "train.py"}; !slices.Equal(paths, want) {
