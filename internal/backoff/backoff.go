@@ -109,18 +109,18 @@ func (e *TimeoutError) Error() string {
 // Clock) and by ctx. Between checks it waits according to Policy, or the
 // hint check returns when that is longer (capped by Policy.MaxHint), and never
 // past the deadline: the last wait is shortened so that one final check runs
-// right at the deadline. Wake, when set, cuts a wait short (for example when a
+// right at the deadline. When ctx's deadline comes sooner than Timeout, that
+// is the deadline, less a moment for the final check to be answered (see
+// finalCheckTimeMax). Wake, when set, cuts a wait short (for example when a
 // status stream says the job may have changed); the result still comes only
 // from check.
 type Poll struct {
 	Clock   clock.Clock
 	Policy  Policy
 	Timeout time.Duration
-	Wake    <-chan struct{}
-	// AfterWake, when set, replaces Policy (and restarts its schedule) once
-	// Wake is closed: a wake-up source that is gone no longer stands in for
-	// frequent polls.
-	AfterWake *Policy
+	// Wake cuts the current wait short each time it receives a value; when
+	// it is closed it cuts one wait short and is ignored from then on.
+	Wake <-chan struct{}
 	// WaitFirst waits one interval before the first check, for callers that
 	// have just learned the state some other way.
 	WaitFirst bool
@@ -137,9 +137,8 @@ type CheckFunc func(ctx context.Context) (done bool, hint time.Duration, err err
 func (p Poll) Run(ctx context.Context, check CheckFunc) error {
 	clk := clock.OrReal(p.Clock)
 	wake := p.Wake
-	policy := p.Policy
 	start := clk.Now()
-	deadline := start.Add(p.Timeout)
+	deadline := p.deadline(ctx, start)
 	skipCheck := p.WaitFirst
 	for attempt := 0; ; attempt++ {
 		var hint time.Duration
@@ -161,11 +160,16 @@ func (p Poll) Run(ctx context.Context, check CheckFunc) error {
 		if remaining <= 0 {
 			return &TimeoutError{Waited: clk.Now().Sub(start)}
 		}
-		d := policy.WithHint(attempt, hint)
-		if d > remaining {
-			d = remaining
+		// A wake-up that has already arrived wins over the timer: in one
+		// select with a timer that fires at once (a short wait, or a fake
+		// clock advanced by another goroutine) Go would pick either.
+		if woke, open := received(wake); woke {
+			if !open {
+				wake = nil
+			}
+			continue
 		}
-		t := clk.NewTimer(d)
+		t := clk.NewTimer(min(p.Policy.WithHint(attempt, hint), remaining))
 		select {
 		case <-ctx.Done():
 			t.Stop()
@@ -177,12 +181,45 @@ func (p Poll) Run(ctx context.Context, check CheckFunc) error {
 				// A closed wake-up channel has said all it can; waiting on it
 				// again would spin.
 				wake = nil
-				if p.AfterWake != nil {
-					policy, attempt = *p.AfterWake, -1
-				}
 			}
 		}
 	}
+}
+
+// received reports, without waiting, whether wake has a value or is closed
+// (then open is false).
+func received(wake <-chan struct{}) (woke, open bool) {
+	select {
+	case _, open = <-wake:
+		return true, open
+	default:
+		return false, true
+	}
+}
+
+// Time kept for the final check when the context's deadline bounds a poll:
+// a check started right at that deadline would be cut off before its
+// answer. A tenth of the poll's time, at most finalCheckTimeMax: a status
+// read is answered in well under a second unless the engine is failing, and
+// then the check's own retries stop at the deadline anyway.
+const (
+	finalCheckShare   = 10
+	finalCheckTimeMax = time.Second
+)
+
+// deadline is when the poll's final check runs, on the poll's clock: after
+// Timeout, or before the context's deadline (a wall-clock time, translated
+// to the clock as time left), whichever comes first.
+func (p Poll) deadline(ctx context.Context, start time.Time) time.Time {
+	deadline := start.Add(p.Timeout)
+	if ctxDeadline, ok := ctx.Deadline(); ok {
+		left := max(time.Until(ctxDeadline), 0)
+		left -= min(finalCheckTimeMax, left/finalCheckShare)
+		if bound := start.Add(left); bound.Before(deadline) {
+			deadline = bound
+		}
+	}
+	return deadline
 }
 
 func (p Poll) ended(ctx context.Context, clk clock.Clock, start time.Time) error {

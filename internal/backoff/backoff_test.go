@@ -174,3 +174,91 @@ func TestPollErrorsAndContext(t *testing.T) {
 		t.Errorf("want InterruptedError wrapping Canceled, got %v", err)
 	}
 }
+
+// alwaysDue is a fake clock whose timers are due the moment they are made,
+// as when another goroutine advances a fake clock to each new timer: a
+// select then finds the timer ready together with anything else.
+type alwaysDue struct{ *clock.Fake }
+
+func (c alwaysDue) NewTimer(d time.Duration) clock.Timer {
+	t := c.Fake.NewTimer(d)
+	c.Advance(d)
+	return t
+}
+
+func TestPollAPendingWakeWinsOverATimerThatIsDueAtOnce(t *testing.T) {
+	// Go picks at random among ready select cases: without the priority,
+	// each round below would take the hour-long timer half the time.
+	for round := 0; round < 64; round++ {
+		clk := alwaysDue{clock.NewFake(time.Unix(0, 0))}
+		wake := make(chan struct{}, 1)
+		wake <- struct{}{}
+		var at []time.Time
+		p := Poll{Clock: clk, Policy: Policy{Initial: time.Hour, Max: time.Hour}, Timeout: 3 * time.Hour, Wake: wake}
+		err := p.Run(context.Background(), func(context.Context) (bool, time.Duration, error) {
+			at = append(at, clk.Now())
+			return len(at) == 2, 0, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !at[1].Equal(time.Unix(0, 0)) {
+			t.Fatalf("round %d: the second check ran at %v: the timer won over the wake-up that was already there", round, at[1])
+		}
+	}
+}
+
+func TestPollTakesItsDeadlineFromTheContextWhenSooner(t *testing.T) {
+	fake := clock.NewFake(time.Unix(0, 0))
+	stop := make(chan struct{})
+	defer close(stop)
+	go fake.RunTimers(stop)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+	defer cancel()
+	start := fake.Now()
+	var last time.Duration
+	p := Poll{Clock: fake, Policy: Policy{Initial: 7 * time.Minute, Max: 7 * time.Minute}, Timeout: 2 * time.Hour}
+	err := p.Run(ctx, func(context.Context) (bool, time.Duration, error) {
+		last = fake.Now().Sub(start)
+		return false, 0, nil
+	})
+	var timeout *TimeoutError
+	if !errors.As(err, &timeout) {
+		t.Fatalf("want a timeout, got %v", err)
+	}
+	// The context allows an hour of (real) time; the final check keeps a
+	// second of it to be answered in. Real time passes a little meanwhile.
+	hi := time.Hour - finalCheckTimeMax
+	lo := hi - time.Second
+	if last > hi || last < lo || timeout.Waited != last {
+		t.Errorf("final check at %v, reported waited %v: want both at the context's deadline less the final check's time, %v..%v",
+			last, timeout.Waited, lo, hi)
+	}
+}
+
+func TestPollRunsAFinalCheckBeforeTheContextDeadline(t *testing.T) {
+	// Real time: the context's deadline is what ends this poll, and a
+	// check started at that deadline would be cut off.
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	deadline, _ := ctx.Deadline()
+	checks, live := 0, 0
+	p := Poll{Policy: Policy{Initial: time.Hour, Max: time.Hour, MaxHint: time.Hour}, Timeout: time.Hour}
+	err := p.Run(ctx, func(ctx context.Context) (bool, time.Duration, error) {
+		checks++
+		if ctx.Err() == nil {
+			live++
+		}
+		return false, 5 * time.Second, nil // as a Retry-After longer than all the time left
+	})
+	var timeout *TimeoutError
+	if !errors.As(err, &timeout) {
+		t.Fatalf("want a timeout, got %v", err)
+	}
+	if checks != 2 || live != 2 {
+		t.Errorf("%d checks, %d of them before the deadline: want the first and a final one, both in time", checks, live)
+	}
+	if time.Now().After(deadline) {
+		t.Errorf("the poll returned %v after the context's deadline", time.Since(deadline))
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -12,6 +13,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/tensorpool/terraform-provider-tensorpool/internal/client"
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/tpconfig"
 )
 
 func (r *jobResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
@@ -27,16 +29,21 @@ func (r *jobResource) Create(ctx context.Context, req resource.CreateRequest, re
 	if err != nil {
 		resp.Diagnostics.AddAttributeError(path.Root("source_dir"), "Invalid source directory", err.Error())
 	}
+	// Terraform's own files (state holds secrets) never travel with a job.
+	jobConfig, err := tpconfig.WithIgnored(plan.Config.ValueString(), tpconfig.TerraformFiles)
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("config"), "Invalid TensorPool job configuration", err.Error())
+	}
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	clk := r.data.opts.Clock
-	start := clk.Now()
-	pushCtx, cancel := context.WithTimeout(ctx, createTimeout)
+	// One deadline for the whole create: the push, the read-back and the
+	// wait for completion, with every retry inside them.
+	createCtx, cancel := context.WithTimeout(ctx, createTimeout)
 	defer cancel()
 
-	result, err := api.PushJob(pushCtx, client.PushRequest{
-		Config:          plan.Config.ValueString(),
+	result, err := api.PushJob(createCtx, client.PushRequest{
+		Config:          jobConfig,
 		ClusterID:       plan.ClusterID.ValueString(),
 		TeardownCluster: plan.TeardownCluster.ValueBool(),
 		Dir:             dir,
@@ -56,7 +63,8 @@ func (r *jobResource) Create(ctx context.Context, req resource.CreateRequest, re
 		// The engine created the job before the failure: keep it in the state
 		// (the error marks it tainted) so that it is never orphaned.
 		plan.ID = types.StringValue(jobID)
-		r.refreshInto(ctx, api, &plan, &resp.Diagnostics)
+		setJobIdentity(ctx, resp.Identity, plan.ID, &resp.Diagnostics)
+		r.refreshInto(createCtx, api, &plan, &resp.Diagnostics)
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 		resp.Diagnostics.AddError("TensorPool job submission did not finish cleanly",
 			fmt.Sprintf("%s.\n\nThe engine had already created job %s, so it is saved in the Terraform state, marked tainted. "+
@@ -65,42 +73,63 @@ func (r *jobResource) Create(ctx context.Context, req resource.CreateRequest, re
 		return
 	}
 	plan.ID = types.StringValue(jobID)
+	setJobIdentity(ctx, resp.Identity, plan.ID, &resp.Diagnostics)
 	tflog.Info(ctx, "TensorPool job submitted", map[string]any{"job_id": jobID})
 
 	if !plan.WaitForCompletion.ValueBool() {
-		r.refreshInto(ctx, api, &plan, &resp.Diagnostics)
+		r.refreshInto(createCtx, api, &plan, &resp.Diagnostics)
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 		return
 	}
 	// Save the job first: whatever happens during the wait, it is in the state.
 	plan.setUnknownAsNull()
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
-	remaining := createTimeout - clk.Now().Sub(start)
-	job, err := waitForTerminal(ctx, api, jobID, nil, true, r.waitConfig(ctx, api, remaining))
+	job, err := waitForTerminal(createCtx, api, jobID, nil, true, untilFinished, r.waitConfig(ctx, api, createTimeout))
 	if job != nil {
 		plan.setFromJob(job)
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 	}
+	if summary, detail := completionError(jobID, createTimeout, job, err); summary != "" {
+		resp.Diagnostics.AddError(summary, detail)
+	}
+}
+
+// completionError is the error of a wait_for_completion that did not see
+// the job complete ("" when it did), worded for what happened: a timeout,
+// an interrupt, a failed read, or the job's own end.
+func completionError(jobID string, timeout time.Duration, job *client.Job, err error) (summary, detail string) {
+	const keptTainted = "It is saved in the state, marked tainted, and keeps running: the next apply cancels it and submits a new job; " +
+		"run `terraform untaint` on this resource to keep it instead."
 	var waitErr *waitError
 	switch {
+	case errors.As(err, &waitErr) && waitErr.TimedOut:
+		return "TensorPool job did not finish in time",
+			fmt.Sprintf("Job %s was submitted, but %s (timeouts.create = %s). %s Raise `timeouts.create`, or set "+
+				"`wait_for_completion = false` to return as soon as the job is accepted.", jobID, waitErr, timeout, keptTainted)
 	case errors.As(err, &waitErr):
-		resp.Diagnostics.AddError("TensorPool job did not finish in time",
-			fmt.Sprintf("Job %s was submitted, but %s. It is saved in the state, marked tainted, and keeps running; raise "+
-				"`timeouts.create`, or set `wait_for_completion = false` to return as soon as the job is accepted.", jobID, waitErr))
+		return "Wait for the TensorPool job interrupted",
+			fmt.Sprintf("Job %s was submitted, but Terraform was stopped (Ctrl-C) while waiting: %s. %s", jobID, waitErr, keptTainted)
 	case err != nil:
-		resp.Diagnostics.AddError("Could not follow the TensorPool job", fmt.Sprintf("Job %s was submitted and saved in the state, but reading its status failed: %s", jobID, err))
+		return "Could not follow the TensorPool job",
+			fmt.Sprintf("Job %s was submitted and saved in the state, but reading its status failed: %s", jobID, err)
 	case job == nil:
-		resp.Diagnostics.AddError("TensorPool job disappeared", fmt.Sprintf("Job %s was deleted from the engine while Terraform waited for it to finish.", jobID))
+		return "TensorPool job disappeared", fmt.Sprintf("Job %s was deleted from the engine while Terraform waited for it to finish.", jobID)
 	case !job.Status.Is(client.StatusCompleted):
-		resp.Diagnostics.AddError("TensorPool job did not complete",
+		return "TensorPool job did not complete",
 			fmt.Sprintf("Job %s ended with status %q%s%s. It stays in the state, marked tainted, so the next apply submits it again.",
-				jobID, job.Status, exitCodeText(job), messageText(job)))
+				jobID, job.Status, exitCodeText(job), messageText(job))
 	}
+	return "", ""
 }
 
 // refreshInto reads the job into m. A failure is a warning: the job exists
 // and is in the state; the next refresh will fill the fields in.
 func (r *jobResource) refreshInto(ctx context.Context, api *client.Client, m *jobResourceModel, diags *diag.Diagnostics) {
+	if ctx.Err() != nil {
+		// The create's deadline has passed (or Ctrl-C): its error says so.
+		m.setUnknownAsNull()
+		return
+	}
 	job, err := api.GetJob(ctx, m.ID.ValueString())
 	if err != nil {
 		m.setUnknownAsNull()

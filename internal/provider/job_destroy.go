@@ -41,9 +41,9 @@ func (r *jobResource) Delete(ctx context.Context, req resource.DeleteRequest, re
 		Purge:     state.PurgeOnDestroy.ValueBool(),
 		Wait:      r.waitConfig(ctx, api, deleteTimeout),
 	}
-	// The refresh Terraform ran moments ago, in this same command, is the
-	// live read: reading again would only cost a request per job.
-	if refreshedAt, ok := readRefreshStamp(ctx, req.Private); ok && clk.Now().Sub(refreshedAt) < freshRefresh && !state.Status.IsNull() {
+	// The status in the state is the known one: job states only move
+	// forward, and the cancel's own answer corrects a stale one.
+	if !state.Status.IsNull() {
 		settings.Known = &client.Job{ID: id, Status: client.ParseStatus(state.Status.ValueString())}
 	}
 	result, err := destroyJob(waitCtx, api, id, settings)
@@ -62,28 +62,34 @@ func (r *jobResource) Delete(ctx context.Context, req resource.DeleteRequest, re
 
 func destroyErrorSummary(err error) string {
 	var waitErr *waitError
-	if errors.As(err, &waitErr) {
-		if waitErr.TimedOut {
-			return "Timed out waiting for the TensorPool job to stop"
-		}
-		return "Destroy interrupted before the TensorPool job stopped"
+	switch {
+	case errors.As(err, &waitErr) && waitErr.TimedOut:
+		return "Timed out waiting for the TensorPool job to stop"
+	case errors.As(err, &waitErr), errors.Is(err, context.Canceled):
+		return "Destroy interrupted (Ctrl-C) before the TensorPool job stopped"
+	case client.IsUnreachable(err):
+		return "Could not reach the TensorPool engine"
 	}
 	return "Could not cancel the TensorPool job"
 }
 
 func destroyErrorDetail(timeout time.Duration, err error) string {
 	var waitErr *waitError
-	if errors.As(err, &waitErr) && waitErr.TimedOut {
+	switch {
+	case errors.As(err, &waitErr) && waitErr.TimedOut:
 		return fmt.Sprintf("The job was asked to cancel, but %s (timeouts.delete = %s).\n\n"+
 			"The job stays in the Terraform state, so nothing is lost. Ways out:\n"+
 			"  - run `terraform destroy` again: it keeps waiting for the same job, without canceling twice;\n"+
 			"  - raise `timeouts.delete` in the resource's `timeouts` block; Terraform reads it from the state, so run `terraform apply` first;\n"+
 			"  - set `on_destroy = \"abandon\"` (and apply) to remove the job from the state without waiting.",
 			waitErr, timeout)
-	}
-	if errors.As(err, &waitErr) {
-		return fmt.Sprintf("Terraform was stopped while waiting: %s. The job stays in the state and the engine may still be canceling it; "+
-			"run `terraform destroy` again to finish.", waitErr)
+	case errors.As(err, &waitErr), errors.Is(err, context.Canceled):
+		return fmt.Sprintf("Terraform was stopped (Ctrl-C) during the destroy: %s. The job stays in the Terraform state and the engine "+
+			"may still be canceling it; run `terraform destroy` again to finish.", err)
+	case client.IsUnreachable(err):
+		return fmt.Sprintf("%s.\n\nThis is a configuration or network problem, not an engine outage, so the destroy did not wait for "+
+			"timeouts.delete: check the provider's `engine_url` (or TENSORPOOL_ENGINE), DNS, TLS certificates, proxies and firewalls. "+
+			"The job stays in the Terraform state and may still be running; run `terraform destroy` again once the engine can be reached.", err)
 	}
 	return fmt.Sprintf("%s.\n\nThe job stays in the Terraform state. Fix the cause and run `terraform destroy` again, or set "+
 		"`on_destroy = \"abandon\"` to remove it from the state without canceling.", err)
@@ -104,8 +110,10 @@ type destroySettings struct {
 	OnDestroy string
 	Purge     bool
 	Wait      waitConfig
-	// Known is the job as read moments ago (Terraform's refresh in the same
-	// command); nil means destroyJob reads it live first.
+	// Known is the job as the Terraform state has it: job states only move
+	// forward, and the cancel's own answer (200, 202, 400 then a read, 404)
+	// corrects a stale one. nil (no status in the state) means destroyJob
+	// reads it live first.
 	Known *client.Job
 }
 
@@ -117,9 +125,9 @@ type destroyResult struct {
 	Warnings []string
 }
 
-// destroyJob stops a job for `terraform destroy`: a live read, then cancel
-// and a bounded wait for a terminal status. It is idempotent, so running
-// destroy again after a timeout simply continues.
+// destroyJob stops a job for `terraform destroy`: from its known status (or
+// a live read), cancel and a bounded wait for a terminal status. It is
+// idempotent, so running destroy again after a timeout simply continues.
 func destroyJob(ctx context.Context, api jobAPI, id string, s destroySettings) (*destroyResult, error) {
 	job := s.Known
 	if job == nil {
@@ -158,7 +166,11 @@ func destroyJob(ctx context.Context, api jobAPI, id string, s destroySettings) (
 	}
 	// Right after a cancel the status is known (canceling): wait before the
 	// first look. A job found canceling may have finished since: look now.
-	final, err := waitForTerminal(ctx, api, id, job, !justCanceled, s.Wait)
+	final, err := waitForTerminal(ctx, api, id, job, !justCanceled, untilStopped, s.Wait)
+	var waitErr *waitError
+	if err != nil && !errors.As(err, &waitErr) {
+		return nil, fmt.Errorf("reading job %s while it stops: %w", id, err)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -186,8 +198,8 @@ func requestCancel(ctx context.Context, api jobAPI, id string, wait waitConfig, 
 		return true, nil
 	case client.IsBadRequest(err):
 		// Not cancelable: most likely it ended between our read and the
-		// cancel. Look again rather than guess.
-		job, readErr := api.GetJob(ctx, id)
+		// cancel. Look again rather than guess, as patiently as any read.
+		job, readErr := untilSettled(ctx, wait, func(ctx context.Context) (*client.Job, error) { return api.GetJob(ctx, id) })
 		if client.IsNotFound(readErr) {
 			result.Action, result.FinalStatus = destroyGone, ""
 			return true, nil

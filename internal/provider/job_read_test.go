@@ -23,14 +23,14 @@ import (
 	"github.com/tensorpool/terraform-provider-tensorpool/internal/sim"
 )
 
-// rewritingEngine serves the simulator, except that the `job_info` of
-// GET /job/info answers passes through rewrite first: an engine that spells
+// rewritingEngine serves the simulator, except that the body of GET
+// /job/info answers passes through rewrite first: an engine that spells
 // things its own way, or sends JSON nulls (as FastAPI does), without
 // teaching the simulator to lie.
 type rewritingEngine struct {
 	*httptest.Server
 	mu      sync.Mutex
-	rewrite func(info map[string]any)
+	rewrite func(body map[string]any)
 }
 
 func newRewritingEngine(t *testing.T, engine http.Handler) *rewritingEngine {
@@ -51,9 +51,7 @@ func newRewritingEngine(t *testing.T, engine http.Handler) *rewritingEngine {
 			copyResponse(w, rec, rec.Body.Bytes())
 			return
 		}
-		if info, ok := body["job_info"].(map[string]any); ok {
-			rewrite(info)
-		}
+		rewrite(body)
 		out, err := json.Marshal(body)
 		if err != nil {
 			t.Error(err)
@@ -64,10 +62,18 @@ func newRewritingEngine(t *testing.T, engine http.Handler) *rewritingEngine {
 	return re
 }
 
-func (re *rewritingEngine) set(rewrite func(info map[string]any)) {
+func (re *rewritingEngine) set(rewrite func(body map[string]any)) {
 	re.mu.Lock()
 	defer re.mu.Unlock()
 	re.rewrite = rewrite
+}
+
+// jobInfo is the body's job_info object (an empty one when it has none).
+func jobInfo(body map[string]any) map[string]any {
+	if info, ok := body["job_info"].(map[string]any); ok {
+		return info
+	}
+	return map[string]any{}
 }
 
 func copyResponse(w http.ResponseWriter, rec *httptest.ResponseRecorder, body []byte) {
@@ -95,7 +101,7 @@ func TestAccJob_readKeepsTheConfiguredClusterID(t *testing.T) {
 			{Config: config},
 			{
 				PreConfig: func() {
-					proxy.set(func(info map[string]any) { info["cluster_id"] = strings.ToUpper(accCluster) })
+					proxy.set(func(body map[string]any) { jobInfo(body)["cluster_id"] = strings.ToUpper(accCluster) })
 				},
 				Config: config,
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
@@ -117,9 +123,10 @@ func TestAccJob_readKeepsTheConfiguredClusterID(t *testing.T) {
 func TestAccJob_nullFieldsAreNull(t *testing.T) {
 	env := newAccEnv(t, sim.Options{CancelLatency: 100 * time.Millisecond})
 	proxy := newRewritingEngine(t, env.engine())
-	proxy.set(func(info map[string]any) {
+	proxy.set(func(body map[string]any) {
+		body["message"] = nil // the pre-rendered text, which stands in for a missing job message
 		for _, k := range []string{"message", "instance_type", "created_at", "updated_at", "exit_code", "cluster_id"} {
-			info[k] = nil
+			jobInfo(body)[k] = nil
 		}
 	})
 	env.run(t, resource.TestCase{

@@ -247,11 +247,10 @@ func providerDataFrom(raw any, diags *diag.Diagnostics) *providerData {
 
 func (r *jobResource) waitConfig(ctx context.Context, api *client.Client, timeout time.Duration) waitConfig {
 	return waitConfig{
-		Policy:       r.data.opts.PollPolicy,
-		StreamPolicy: r.data.opts.StreamPollPolicy,
-		Clock:        r.data.opts.Clock,
-		Timeout:      timeout,
-		Listen:       streamWakeups(api, &r.data.streams, r.data.opts.Clock),
+		Policy:  r.data.opts.PollPolicy,
+		Clock:   r.data.opts.Clock,
+		Timeout: timeout,
+		Listen:  streamWakeups(api, &r.data.streams, r.data.opts.Clock),
 		Logf: func(format string, args ...any) {
 			tflog.Debug(ctx, fmt.Sprintf(format, args...))
 		},
@@ -276,6 +275,8 @@ func (r *jobResource) Read(ctx context.Context, req resource.ReadRequest, resp *
 		resp.Diagnostics.AddWarning("TensorPool job no longer exists",
 			fmt.Sprintf("Job %s was not found in the engine (deleted outside Terraform), so it is removed from the state. "+
 				"The next apply submits a new job.", id))
+		// The framework wants an identity even for a removed resource.
+		setJobIdentity(ctx, resp.Identity, state.ID, &resp.Diagnostics)
 		resp.State.RemoveResource(ctx)
 		return
 	}
@@ -291,6 +292,7 @@ func (r *jobResource) Read(ctx context.Context, req resource.ReadRequest, resp *
 		state.ClusterID = types.StringValue(*job.ClusterID)
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+	setJobIdentity(ctx, resp.Identity, state.ID, &resp.Diagnostics)
 }
 
 // Update changes only settings that do not touch the running job
@@ -313,16 +315,23 @@ func (r *jobResource) Update(ctx context.Context, req resource.UpdateRequest, re
 		plan.setFromJob(job)
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	setJobIdentity(ctx, resp.Identity, plan.ID, &resp.Diagnostics)
 	// The configured inputs are now the job's: later changes replace it.
 	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateAdopt, nil)...)
 }
 
 func (r *jobResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	if err := client.ValidateJobID(req.ID); err != nil {
-		resp.Diagnostics.AddError("Invalid job id to import", err.Error()+". Import with `terraform import tensorpool_job.NAME <job id>`.")
+	id := importedJobID(ctx, req, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
 		return
 	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
+	if err := client.ValidateJobID(id); err != nil {
+		resp.Diagnostics.AddError("Invalid job id to import", err.Error()+". Import with `terraform import tensorpool_job.NAME <job id>`, "+
+			"or an import block with `id = \"<job id>\"` or `identity = { id = \"<job id>\" }`.")
+		return
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), id)...)
+	setJobIdentity(ctx, resp.Identity, types.StringValue(id), &resp.Diagnostics)
 	// Provider-side settings take their defaults; the job's inputs stay null
 	// and are adopted from the configuration at the next apply.
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("on_destroy"), onDestroyCancel)...)

@@ -19,9 +19,11 @@ type jobAPI interface {
 	DeleteJob(ctx context.Context, id string) (string, error)
 }
 
-// waitConfig bounds a wait: by Timeout on Clock, and by the context.
+// waitConfig bounds a wait: by Timeout on Clock, and by the context's
+// deadline when that comes sooner.
 type waitConfig struct {
-	// Policy paces the polls when no status stream is open.
+	// Policy paces the polls, with or without a status stream: a stream
+	// only adds wake-ups, so a silent one never slows the wait down.
 	Policy  backoff.Policy
 	Clock   clock.Clock
 	Timeout time.Duration
@@ -30,15 +32,21 @@ type waitConfig struct {
 	// the stream ends; it only wakes the poll up: the status itself always
 	// comes from GetJob.
 	Listen func(ctx context.Context, id string) (<-chan struct{}, error)
-	// StreamPolicy paces the safety-net polls while the stream is open.
-	StreamPolicy backoff.Policy
 	// Logf receives why a stream could not be used (optional).
 	Logf func(format string, args ...any)
 }
 
+// What a wait is for, as its messages say: "the wait for job … to stop".
+const (
+	untilStopped  = "stop"   // destroy: the cancel has taken effect
+	untilFinished = "finish" // wait_for_completion: the job has ended
+)
+
 // waitError is a wait for a terminal status that ended without one.
 type waitError struct {
-	JobID      string
+	JobID string
+	// Until is what the job was awaited to do: untilStopped or untilFinished.
+	Until      string
 	LastStatus client.Status
 	Waited     time.Duration
 	TimedOut   bool
@@ -56,7 +64,7 @@ func (e *waitError) Error() string {
 	if e.TimedOut {
 		verb = "timed out"
 	}
-	msg := fmt.Sprintf("the wait for job %s to stop %s after %s; its last status was %q", e.JobID, verb, e.Waited.Round(time.Second), status)
+	msg := fmt.Sprintf("the wait for job %s to %s %s after %s; its last status was %q", e.JobID, e.Until, verb, e.Waited.Round(time.Second), status)
 	if e.Cause != nil {
 		msg += fmt.Sprintf(" (last error: %v)", e.Cause)
 	}
@@ -66,27 +74,30 @@ func (e *waitError) Error() string {
 func (e *waitError) Unwrap() error { return e.Cause }
 
 // waitForTerminal polls GetJob until the job is terminal or gone. It returns
-// the last job seen (nil when the job disappeared). Errors the client already
-// retried for (rate limits, 5xx, network) do not end the wait: the next poll
-// tries again, and the deadline still bounds it. Any other error does.
+// the last job seen (nil when the job disappeared). Engine outages (rate
+// limits, 5xx, timeouts) do not end the wait: the next poll tries again,
+// after the engine's Retry-After, and the deadline still bounds it. Any
+// other error does, an unreachable engine included.
 //
 // With checkFirst false the first poll waits one interval: the caller has
-// just learned the status (for example from the cancel's answer).
-func waitForTerminal(ctx context.Context, api jobAPI, id string, last *client.Job, checkFirst bool, cfg waitConfig) (*client.Job, error) {
+// just learned the status (for example from the cancel's answer). until
+// (untilStopped or untilFinished) names the wait in its errors.
+//
+// The status stream is opened in the background once a read has found the
+// job still running: polling never waits for the handshake, and a job that
+// has stopped by the first look costs no handshake at all.
+func waitForTerminal(ctx context.Context, api jobAPI, id string, last *client.Job, checkFirst bool, until string, cfg waitConfig) (*client.Job, error) {
+	stream := &statusStream{listen: cfg.Listen, wake: make(chan struct{}, 1)}
 	// The stream lives only as long as this wait.
-	ctx, stopStream := context.WithCancel(ctx)
-	defer stopStream()
-	poll := backoff.Poll{Clock: cfg.Clock, Policy: cfg.Policy, Timeout: cfg.Timeout, WaitFirst: !checkFirst}
-	if cfg.Listen != nil {
-		wake, err := cfg.Listen(ctx, id)
-		switch {
-		case err == nil:
-			fallback := cfg.Policy
-			poll.Wake, poll.Policy, poll.AfterWake = wake, cfg.StreamPolicy, &fallback
-		case cfg.Logf != nil:
+	streamCtx, stopStream := context.WithCancel(ctx)
+	defer func() {
+		stopStream()
+		if err := stream.join(); err != nil && cfg.Logf != nil {
 			cfg.Logf("polling job %s without its status stream: %v", id, err)
 		}
-	}
+	}()
+	clk := clock.OrReal(cfg.Clock)
+	poll := backoff.Poll{Clock: clk, Policy: cfg.Policy, Timeout: cfg.Timeout, WaitFirst: !checkFirst, Wake: stream.wake}
 	var lastErr error
 	err := poll.Run(ctx, func(ctx context.Context) (bool, time.Duration, error) {
 		job, err := api.GetJob(ctx, id)
@@ -98,16 +109,18 @@ func waitForTerminal(ctx context.Context, api jobAPI, id string, last *client.Jo
 			// The deadline or Ctrl-C cut this read short: that is the
 			// wait's end, not the engine's fault, and Run reports it.
 			return false, 0, nil //nolint:nilerr // the poll reports the context's end itself
-
-		case err != nil && client.IsOutage(err):
+		case client.IsOutage(err):
 			lastErr = err
-			return false, 0, nil
+			return false, client.RetryAfter(err, clk.Now()), nil
 		case err != nil:
 			return false, 0, err
 		}
-		lastErr = nil
-		last = job
-		return job.Status.IsTerminal(), job.RetryAfter, nil
+		lastErr, last = nil, job
+		if job.Status.IsTerminal() {
+			return true, 0, nil
+		}
+		stream.open(streamCtx, id)
+		return false, job.RetryAfter, nil
 	})
 	if err == nil {
 		return last, nil
@@ -118,25 +131,28 @@ func waitForTerminal(ctx context.Context, api jobAPI, id string, last *client.Jo
 	}
 	var timeout *backoff.TimeoutError
 	if errors.As(err, &timeout) {
-		return last, &waitError{JobID: id, LastStatus: lastStatus, Waited: timeout.Waited, TimedOut: true, Cause: lastErr}
+		return last, &waitError{JobID: id, Until: until, LastStatus: lastStatus, Waited: timeout.Waited, TimedOut: true, Cause: lastErr}
 	}
 	var interrupted *backoff.InterruptedError
 	if errors.As(err, &interrupted) {
-		return last, &waitError{JobID: id, LastStatus: lastStatus, Waited: interrupted.Waited, Cause: interrupted.Err}
+		return last, &waitError{JobID: id, Until: until, LastStatus: lastStatus, Waited: interrupted.Waited, Cause: interrupted.Err}
 	}
 	return last, err
 }
 
-// untilSettled calls fn until it returns something other than a transient
-// engine error (a rate limit, a 5xx or a network error that outlasted the
-// client's own retries), waiting between tries on the wait's schedule and
-// honouring Retry-After, never past the wait's deadline or the context. A
-// destroy in a rate-limit storm thus keeps trying within timeouts.delete
-// instead of failing at the first exhausted request.
+// untilSettled calls fn until it returns something other than an engine
+// outage (a rate limit, a 5xx or a timeout that outlasted the client's own
+// retries), waiting between tries on the wait's schedule and honouring
+// Retry-After, never past the wait's deadline or the context. A destroy in
+// a rate-limit storm thus keeps trying within timeouts.delete instead of
+// failing at the first exhausted request, while an engine that cannot be
+// reached at all (client.IsUnreachable: a configuration problem) ends it at
+// once.
 func untilSettled[T any](ctx context.Context, cfg waitConfig, fn func(context.Context) (T, error)) (T, error) {
 	var result T
 	var lastErr, engineErr error
-	poll := backoff.Poll{Clock: cfg.Clock, Policy: cfg.Policy, Timeout: cfg.Timeout}
+	clk := clock.OrReal(cfg.Clock)
+	poll := backoff.Poll{Clock: clk, Policy: cfg.Policy, Timeout: cfg.Timeout}
 	err := poll.Run(ctx, func(ctx context.Context) (bool, time.Duration, error) {
 		res, err := fn(ctx)
 		if err != nil && ctx.Err() != nil {
@@ -147,7 +163,7 @@ func untilSettled[T any](ctx context.Context, cfg waitConfig, fn func(context.Co
 		result, lastErr = res, err
 		if err != nil && client.IsOutage(err) {
 			engineErr = err
-			return false, client.RetryAfter(err, cfg.Clock.Now()), nil
+			return false, client.RetryAfter(err, clk.Now()), nil
 		}
 		return true, 0, nil
 	})

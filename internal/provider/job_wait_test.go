@@ -4,24 +4,26 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/tensorpool/terraform-provider-tensorpool/internal/backoff"
 	"github.com/tensorpool/terraform-provider-tensorpool/internal/client"
 	"github.com/tensorpool/terraform-provider-tensorpool/internal/clock"
 )
 
 // scriptedAPI answers GetJob from a list of statuses (the last one repeats)
 // and records every call. A status "404" answers not found; "503" a server
-// error that outlasted the client's retries.
+// error and "429" a rate limit that outlasted the client's retries;
+// "refused" the error of an engine that refuses connections.
 type scriptedAPI struct {
 	mu        sync.Mutex
 	statuses  []string
 	cancel    func() (*client.CancelResult, error)
 	deleteErr error
+	refused   error
 	calls     []string
 }
 
@@ -38,6 +40,10 @@ func (s *scriptedAPI) GetJob(_ context.Context, id string) (*client.Job, error) 
 		return nil, &client.APIError{StatusCode: 404, Message: "Job not found"}
 	case "503":
 		return nil, &client.APIError{StatusCode: 503, Message: "Service unavailable"}
+	case "429":
+		return nil, &client.APIError{StatusCode: 429, Message: "Rate limit exceeded", RetryAfter: "1"}
+	case "refused":
+		return nil, s.refused
 	case "401":
 		return nil, &client.APIError{StatusCode: 401, Message: "bad key"}
 	}
@@ -104,7 +110,7 @@ func TestDestroyDecisionTable(t *testing.T) {
 		wantFinal client.Status
 		wantErr   string
 		wantWarn  string
-		// known is the status of a refresh moments ago ("" = none).
+		// known is the status in the Terraform state ("" = none).
 		known string
 	}{
 		{name: "gone before destroy", statuses: []string{"404"}, cancel: noCancel, wantCalls: "get", want: destroyGone},
@@ -126,12 +132,13 @@ func TestDestroyDecisionTable(t *testing.T) {
 		{name: "401 while waiting ends it", statuses: []string{"running", "401"}, cancel: accepted(client.StatusCanceling), wantCalls: "get,cancel,get", wantErr: "bad key"},
 		{name: "unknown status is waited on", statuses: []string{"running", "Draining", "Draining", "canceled"}, cancel: accepted(client.StatusCanceling), wantCalls: "get,cancel,get,get,get", want: destroyCanceled, wantFinal: "canceled"},
 		{name: "read fails first", statuses: []string{"401"}, cancel: noCancel, wantCalls: "get", wantErr: "reading job"},
-		{name: "fresh refresh says running: cancel without reading", known: "running", statuses: []string{"canceled"}, cancel: accepted(client.StatusCanceling), wantCalls: "cancel,get", want: destroyCanceled, wantFinal: "canceled"},
-		{name: "fresh refresh says completed: nothing to do", known: "completed", statuses: []string{"completed"}, cancel: noCancel, wantCalls: "", want: destroyTerminal, wantFinal: "completed"},
-		{name: "fresh refresh is stale by a moment: the cancel's 400 settles it", known: "running", statuses: []string{"error"}, cancel: cancelErr(400, "not cancelable"), wantCalls: "cancel,get", want: destroyTerminal, wantFinal: "error"},
+		{name: "state says running: cancel without reading", known: "running", statuses: []string{"canceled"}, cancel: accepted(client.StatusCanceling), wantCalls: "cancel,get", want: destroyCanceled, wantFinal: "canceled"},
+		{name: "state says completed: nothing to do", known: "completed", statuses: []string{"completed"}, cancel: noCancel, wantCalls: "", want: destroyTerminal, wantFinal: "completed"},
+		{name: "state is stale: the cancel's 400 and a read settle it", known: "running", statuses: []string{"error"}, cancel: cancelErr(400, "not cancelable"), wantCalls: "cancel,get", want: destroyTerminal, wantFinal: "error"},
 		{name: "engine refuses a second cancel of a canceling job: wait", known: "running", statuses: []string{"canceling", "canceled"}, cancel: cancelErr(400, "already canceling"), wantCalls: "cancel,get,get", want: destroyCanceled, wantFinal: "canceled"},
-		{name: "fresh refresh says canceling: only wait", known: "canceling", statuses: []string{"canceled"}, cancel: noCancel, wantCalls: "get", want: destroyCanceled, wantFinal: "canceled"},
+		{name: "state says canceling: only wait", known: "canceling", statuses: []string{"canceled"}, cancel: noCancel, wantCalls: "get", want: destroyCanceled, wantFinal: "canceled"},
 		{name: "rate-limited live read is tried again", statuses: []string{"503", "503", "running", "canceled"}, cancel: accepted(client.StatusCanceling), wantCalls: "get,get,get,cancel,get", want: destroyCanceled, wantFinal: "canceled"},
+		{name: "state is stale and the read after the cancel's 400 is rate-limited: read again", known: "running", statuses: []string{"429", "503", "completed"}, cancel: cancelErr(400, "not cancelable"), wantCalls: "cancel,get,get,get", want: destroyTerminal, wantFinal: "completed"},
 		{name: "failing cancel is tried again", statuses: []string{"running", "canceled"}, cancel: flaky(2, accepted(client.StatusCanceling)), wantCalls: "get,cancel,cancel,cancel,get", want: destroyCanceled, wantFinal: "canceled"},
 	}
 	for _, tc := range cases {
@@ -206,11 +213,120 @@ func TestDestroyTimeoutNamesStatusAndTime(t *testing.T) {
 	}
 }
 
-func TestDestroyGivesUpOnAnEngineThatKeepsFailingAtTheDeadline(t *testing.T) {
-	api := &scriptedAPI{statuses: []string{"503"}, cancel: noCancel}
-	_, err := destroyJob(context.Background(), api, "job-1", destroySettings{OnDestroy: onDestroyCancel, Wait: instantWait(t, time.Minute)})
-	if err == nil || !strings.Contains(err.Error(), "Service unavailable") || !strings.Contains(err.Error(), "still failing") {
-		t.Fatalf("err = %v", err)
+// connectionRefused is the error the real client returns for an engine
+// that refuses connections (a port that was just closed), so that the
+// provider is tested against the client's own classification.
+func connectionRefused(t *testing.T) error {
+	t.Helper()
+	ln, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	if err := ln.Close(); err != nil {
+		t.Fatal(err)
+	}
+	api, err := client.New(client.Config{BaseURL: "http://" + addr, APIKey: accKey, MaxRetries: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = api.GetJob(context.Background(), "job-1")
+	if !client.IsUnreachable(err) || client.IsOutage(err) {
+		t.Fatalf("a refused connection must be unreachable and not an outage: %v", err)
+	}
+	return err
+}
+
+// An engine that cannot be reached is a configuration or network problem:
+// the destroy fails at once, saying so, instead of waiting for
+// timeouts.delete.
+func TestDestroyFailsFastWhenTheEngineRefusesConnections(t *testing.T) {
+	refused := connectionRefused(t)
+	cases := []struct {
+		name, known string
+		statuses    []string
+		cancel      func() (*client.CancelResult, error)
+		wantCalls   string
+		// polls is how many poll intervals may pass before the failure.
+		polls int
+	}{
+		{name: "the read before the cancel", statuses: []string{"refused"}, cancel: noCancel, wantCalls: "get"},
+		{name: "the cancel", known: "running", statuses: []string{"running"},
+			cancel: func() (*client.CancelResult, error) { return nil, refused }, wantCalls: "cancel"},
+		{name: "a read while waiting", known: "running", statuses: []string{"refused"}, cancel: accepted(client.StatusCanceling), wantCalls: "cancel,get", polls: 1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			api := &scriptedAPI{statuses: tc.statuses, cancel: tc.cancel, refused: refused}
+			wait := instantWait(t, 20*time.Minute)
+			settings := destroySettings{OnDestroy: onDestroyCancel, Wait: wait}
+			if tc.known != "" {
+				settings.Known = &client.Job{ID: "job-1", Status: client.Status(tc.known)}
+			}
+			start := wait.Clock.Now()
+			_, err := destroyJob(context.Background(), api, "job-1", settings)
+			if got := strings.Join(api.calls, ","); got != tc.wantCalls {
+				t.Errorf("calls = %s, want %s", got, tc.wantCalls)
+			}
+			if waited := wait.Clock.Now().Sub(start); waited > time.Duration(tc.polls)*wait.Policy.Max {
+				t.Errorf("waited %v before failing, want at most %d poll interval(s)", waited, tc.polls)
+			}
+			if err == nil || !strings.Contains(err.Error(), "could not reach") || !strings.Contains(err.Error(), "connection refused") {
+				t.Fatalf("err = %v, want the client's \"could not reach … connection refused\"", err)
+			}
+			if summary := destroyErrorSummary(err); !strings.Contains(summary, "Could not reach") {
+				t.Errorf("summary = %q", summary)
+			}
+			detail := destroyErrorDetail(20*time.Minute, err)
+			for _, want := range []string{"configuration or network problem", "stays in the Terraform state", "engine_url"} {
+				if !strings.Contains(detail, want) {
+					t.Errorf("detail lacks %q:\n%s", want, detail)
+				}
+			}
+		})
+	}
+}
+
+// An engine that is busy or briefly down (429, 5xx) is ridden out, at every
+// step of a destroy, until the deadline.
+func TestDestroyRidesOutAnOutageUntilTheDeadline(t *testing.T) {
+	outage := map[string]error{
+		"429": &client.APIError{StatusCode: 429, Message: "Rate limit exceeded", RetryAfter: "1"},
+		"503": &client.APIError{StatusCode: 503, Message: "Service unavailable"},
+	}
+	for code, answer := range outage {
+		cases := []struct {
+			name, known string
+			statuses    []string
+			cancel      func() (*client.CancelResult, error)
+			wantErr     string
+		}{
+			{name: "the read before the cancel", statuses: []string{code}, cancel: noCancel, wantErr: "still failing"},
+			{name: "the cancel", known: "running", statuses: []string{"running"},
+				cancel: func() (*client.CancelResult, error) { return nil, answer }, wantErr: "still failing"},
+			{name: "the reads while waiting", known: "running", statuses: []string{code}, cancel: accepted(client.StatusCanceling), wantErr: "timed out"},
+		}
+		for _, tc := range cases {
+			t.Run(code+" on "+tc.name, func(t *testing.T) {
+				api := &scriptedAPI{statuses: tc.statuses, cancel: tc.cancel}
+				wait := instantWait(t, time.Minute)
+				settings := destroySettings{OnDestroy: onDestroyCancel, Wait: wait}
+				if tc.known != "" {
+					settings.Known = &client.Job{ID: "job-1", Status: client.Status(tc.known)}
+				}
+				start := wait.Clock.Now()
+				_, err := destroyJob(context.Background(), api, "job-1", settings)
+				if err == nil || !strings.Contains(err.Error(), answer.Error()) || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want the engine's answer and %q", err, tc.wantErr)
+				}
+				if waited := wait.Clock.Now().Sub(start); waited != time.Minute {
+					t.Errorf("gave up after %v, want the whole minute", waited)
+				}
+				if n := len(api.calls); n < 5 {
+					t.Errorf("%d calls in a minute of outage: it was not ridden out", n)
+				}
+			})
+		}
 	}
 }
 
@@ -284,68 +400,305 @@ func (s *streamAPI) set(status client.Status) {
 	s.status = status
 }
 
+// scriptedStream is a Listen function whose stream the test controls: each
+// call is announced on opened, and the stream is the channel the test sends
+// on or closes.
+type scriptedStream struct {
+	opened chan struct{}
+	events chan struct{}
+}
+
+func newScriptedStream() *scriptedStream {
+	return &scriptedStream{opened: make(chan struct{}, 1), events: make(chan struct{}, 1)}
+}
+
+// listen forwards the test's events, and ends the stream (closes it) when
+// the test closes events or the wait ends, as a real stream does.
+func (s *scriptedStream) listen(ctx context.Context, _ string) (<-chan struct{}, error) {
+	s.opened <- struct{}{}
+	out := make(chan struct{})
+	go func() {
+		defer close(out)
+		for {
+			select {
+			case _, open := <-s.events:
+				if !open {
+					return
+				}
+				select {
+				case out <- struct{}{}:
+				case <-ctx.Done():
+					return
+				}
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out, nil
+}
+
+// waitForTimers returns once the fake clock holds n pending timers, or fails
+// the test after a while (real time: a safety net, not a synchronisation).
+func waitForTimers(t *testing.T, fake *clock.Fake, n int) {
+	t.Helper()
+	giveUp := time.After(10 * time.Second)
+	for {
+		created := fake.TimerCreated()
+		if fake.Pending() >= n {
+			return
+		}
+		select {
+		case <-created:
+		case <-giveUp:
+			t.Fatalf("%d timers pending, want %d", fake.Pending(), n)
+		}
+	}
+}
+
 func TestWaitWakesOnTheStreamAndOnlyThenReads(t *testing.T) {
 	fake := clock.NewFake(time.Unix(0, 0))
-	api := &streamAPI{status: client.StatusCanceling}
-	wake := make(chan struct{}, 1)
-	cfg := waitConfig{
-		Policy:       DefaultPollPolicy,
-		StreamPolicy: backoff.Policy{Initial: time.Hour, Max: time.Hour},
-		Clock:        fake,
-		Timeout:      2 * time.Hour,
-		Listen:       func(context.Context, string) (<-chan struct{}, error) { return wake, nil },
-	}
+	api := &streamAPI{status: client.StatusRunning}
+	stream := newScriptedStream()
+	cfg := waitConfig{Policy: DefaultPollPolicy, Clock: fake, Timeout: 2 * time.Hour, Listen: stream.listen}
 	created := fake.TimerCreated()
 	done := make(chan error, 1)
 	go func() {
-		_, err := waitForTerminal(context.Background(), api, "job-1", nil, false, cfg)
+		_, err := waitForTerminal(context.Background(), api, "job-1", nil, true, untilFinished, cfg)
 		done <- err
 	}()
-	<-created // waiting, without having read: the cancel just said canceling
-	api.set(client.StatusCanceled)
-	wake <- struct{}{}
+	<-stream.opened // the first read found the job running: the stream opens
+	<-created       // and the poll waits meanwhile
+	api.set(client.StatusCompleted)
+	stream.events <- struct{}{}
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if api.gets != 1 || fake.Now() != time.Unix(0, 0) {
-		t.Errorf("gets = %d at %v: want one read, at once, on the wake-up", api.gets, fake.Now())
+	if api.gets != 2 || fake.Now() != time.Unix(0, 0) {
+		t.Errorf("gets = %d at %v: want the first read, then one at once on the wake-up", api.gets, fake.Now())
+	}
+}
+
+func TestWaitOpensNoStreamForAJobThatHasStopped(t *testing.T) {
+	api := &streamAPI{status: client.StatusCanceled}
+	cfg := instantWait(t, time.Hour)
+	stream := newScriptedStream()
+	cfg.Listen = stream.listen
+	if _, err := waitForTerminal(context.Background(), api, "job-1", nil, false, untilStopped, cfg); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-stream.opened:
+		t.Error("a stream was opened for a job whose first read found it stopped")
+	default:
 	}
 }
 
 func TestWaitFallsBackToPollingWhenTheStreamEnds(t *testing.T) {
 	// The job is canceled from the 4th read on.
 	api := &streamAPI{status: client.StatusCanceling, canceledAfter: 4}
-	wake := make(chan struct{})
-	close(wake) // the stream ended without a terminal state
-	cfg := instantWait(t, time.Hour)
-	cfg.StreamPolicy = backoff.Policy{Initial: time.Hour, Max: time.Hour}
-	cfg.Listen = func(context.Context, string) (<-chan struct{}, error) { return wake, nil }
-	fake, ok := cfg.Clock.(*clock.Fake)
-	if !ok {
-		t.Fatalf("instantWait must use a fake clock, got %T", cfg.Clock)
+	fake := clock.NewFake(time.Unix(0, 0))
+	stream := newScriptedStream()
+	cfg := waitConfig{Policy: DefaultPollPolicy, Clock: fake, Timeout: time.Hour, Listen: stream.listen}
+	created := fake.TimerCreated()
+	done := make(chan error, 1)
+	go func() {
+		_, err := waitForTerminal(context.Background(), api, "job-1", nil, true, untilStopped, cfg)
+		done <- err
+	}()
+	<-stream.opened
+	<-created
+	// The stream ends without a terminal state: one read at once (it may
+	// have missed the end), then polling on the one schedule.
+	created = fake.TimerCreated()
+	close(stream.events)
+	<-created
+	if api.gets != 2 || fake.Now() != time.Unix(0, 0) {
+		t.Fatalf("gets = %d at %v: the stream's end must cause one read at once", api.gets, fake.Now())
 	}
-	if _, err := waitForTerminal(context.Background(), api, "job-1", nil, false, cfg); err != nil {
+	stop := make(chan struct{})
+	defer close(stop)
+	go fake.RunTimers(stop)
+	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	// Reads at 0s (on the stream's end), then on the fallback schedule: 1s,
-	// +1.5s, +2.25s (less jitter). Never an hour.
+	// Reads 3 and 4 come one poll interval apart each (less jitter).
 	p := DefaultPollPolicy
-	want := p.Initial + time.Duration(float64(p.Initial)*p.Multiplier) + time.Duration(float64(p.Initial)*p.Multiplier*p.Multiplier)
-	if waited := fake.Now().Sub(time.Unix(0, 0)); waited > want || waited < time.Duration(float64(want)*(1-p.Jitter)) {
-		t.Errorf("waited %v, want about %v: the hour-long stream schedule must give way to polling", waited, want)
+	if waited := fake.Now().Sub(time.Unix(0, 0)); waited > 2*p.Max || waited < time.Duration(2*float64(p.Max)*(1-p.Jitter)) {
+		t.Errorf("waited %v after the stream ended, want two poll intervals", waited)
+	}
+	if api.gets != 4 {
+		t.Errorf("gets = %d, want 4", api.gets)
 	}
 }
 
 func TestWaitPollsWhenTheStreamIsUnavailable(t *testing.T) {
-	api := &streamAPI{status: client.StatusCanceled}
+	api := &streamAPI{status: client.StatusCanceling, canceledAfter: 3}
 	cfg := instantWait(t, time.Hour)
-	var logged string
-	cfg.Logf = func(format string, args ...any) { logged = fmt.Sprintf(format, args...) }
+	var logged []string
+	cfg.Logf = func(format string, args ...any) { logged = append(logged, fmt.Sprintf(format, args...)) }
 	cfg.Listen = func(context.Context, string) (<-chan struct{}, error) { return nil, client.ErrListenUnavailable }
-	if _, err := waitForTerminal(context.Background(), api, "job-1", nil, true, cfg); err != nil {
+	if _, err := waitForTerminal(context.Background(), api, "job-1", nil, true, untilStopped, cfg); err != nil {
 		t.Fatal(err)
 	}
-	if api.gets != 1 || !strings.Contains(logged, "unavailable") {
-		t.Errorf("gets=%d logged=%q", api.gets, logged)
+	if api.gets != 3 {
+		t.Errorf("gets = %d, want 3: the wait polls on without the stream", api.gets)
+	}
+	if len(logged) != 1 || !strings.Contains(logged[0], "unavailable") {
+		t.Errorf("logged %q, want why the stream could not be used", logged)
+	}
+}
+
+// The silent stream does not slow the polls: with a stream open that never
+// says anything, the wait reads on the same schedule as without one.
+func TestWaitPollsOnOneScheduleWithOrWithoutAStream(t *testing.T) {
+	stopsAt := func(listen func(context.Context, string) (<-chan struct{}, error)) time.Duration {
+		api := &streamAPI{status: client.StatusCanceling, canceledAfter: 6}
+		cfg := instantWait(t, time.Hour)
+		cfg.Policy.Jitter = 0
+		cfg.Listen = listen
+		if _, err := waitForTerminal(context.Background(), api, "job-1", nil, true, untilStopped, cfg); err != nil {
+			t.Fatal(err)
+		}
+		return cfg.Clock.Now().Sub(time.Unix(0, 0))
+	}
+	withStream := stopsAt(func(ctx context.Context, _ string) (<-chan struct{}, error) {
+		silent := make(chan struct{}) // open, and says nothing until the wait ends
+		go func() { <-ctx.Done(); close(silent) }()
+		return silent, nil
+	})
+	without := stopsAt(nil)
+	if withStream != without || without != 5*DefaultPollPolicy.Max {
+		t.Errorf("the stop was seen after %v with a silent stream and %v without one; want both after five polls of %v",
+			withStream, without, DefaultPollPolicy.Max)
+	}
+}
+
+// A wait bounded by the context's deadline (the create's or the destroy's
+// timeout) ends by it, even when the engine asks for a longer pause.
+func TestWaitEndsByTheContextDeadline(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	defer cancel()
+	deadline, _ := ctx.Deadline()
+	api := &scriptedAPI{statuses: []string{"running", "429"}, cancel: noCancel}
+	cfg := waitConfig{Policy: DefaultPollPolicy, Clock: clock.Real{}, Timeout: time.Hour}
+	_, err := waitForTerminal(ctx, api, "job-1", nil, true, untilFinished, cfg)
+	var waitErr *waitError
+	if !errors.As(err, &waitErr) || !waitErr.TimedOut {
+		t.Fatalf("want a timed-out waitError, got %v", err)
+	}
+	if late := time.Since(deadline); late > 0 {
+		t.Errorf("the wait ended %v after the context's deadline", late)
+	}
+	if waitErr.Waited > 1500*time.Millisecond || waitErr.Waited < time.Second {
+		t.Errorf("reported waited %v, want the time it did wait, about the 1.5s it had", waitErr.Waited)
+	}
+	if !strings.Contains(err.Error(), "to finish timed out") {
+		t.Errorf("message %q", err)
+	}
+	if got := strings.Join(api.calls, ","); got != "get,get" {
+		t.Errorf("calls = %s, want the first read and a final one before the deadline", got)
+	}
+}
+
+func TestWaitErrorsSayWhatWasAwaitedAndWhatHappened(t *testing.T) {
+	finish := &waitError{JobID: "job-1", Until: untilFinished, LastStatus: client.StatusRunning, Waited: 3 * time.Second, Cause: context.Canceled}
+	summary, detail := completionError("job-1", time.Hour, nil, finish)
+	for _, want := range []string{"interrupted", "Ctrl-C", "to finish was interrupted", "untaint"} {
+		if !strings.Contains(summary+detail, want) {
+			t.Errorf("an interrupted wait_for_completion lacks %q:\n%s\n%s", want, summary, detail)
+		}
+	}
+	for _, unwanted := range []string{"in time", "to stop"} {
+		if strings.Contains(summary+detail, unwanted) {
+			t.Errorf("an interrupted wait_for_completion says %q:\n%s\n%s", unwanted, summary, detail)
+		}
+	}
+	finish.TimedOut, finish.Cause = true, nil
+	summary, detail = completionError("job-1", time.Hour, nil, finish)
+	for _, want := range []string{"did not finish in time", "to finish timed out after 3s", "timeouts.create = 1h0m0s"} {
+		if !strings.Contains(summary+detail, want) {
+			t.Errorf("a timed-out wait_for_completion lacks %q:\n%s\n%s", want, summary, detail)
+		}
+	}
+	stop := &waitError{JobID: "job-1", Until: untilStopped, Cause: context.Canceled}
+	if summary, detail := destroyErrorSummary(stop), destroyErrorDetail(time.Hour, stop); !strings.Contains(summary, "interrupted (Ctrl-C)") ||
+		!strings.Contains(detail, "to stop was interrupted") || strings.Contains(summary+detail, "in time") {
+		t.Errorf("an interrupted destroy says:\n%s\n%s", summary, detail)
+	}
+}
+
+// stopsAtAPI is a job that is canceling until the clock reaches stop, and
+// canceled from then on; it counts the reads.
+type stopsAtAPI struct {
+	clock clock.Clock
+	stop  time.Time
+	mu    sync.Mutex
+	reads int
+}
+
+func (a *stopsAtAPI) GetJob(_ context.Context, id string) (*client.Job, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.reads++
+	if a.clock.Now().Before(a.stop) {
+		return &client.Job{ID: id, Status: client.StatusCanceling}, nil
+	}
+	return &client.Job{ID: id, Status: client.StatusCanceled}, nil
+}
+
+func (a *stopsAtAPI) CancelJob(context.Context, string) (*client.CancelResult, error) {
+	return &client.CancelResult{Outcome: client.CancelAccepted, Status: client.StatusCanceling}, nil
+}
+
+func (a *stopsAtAPI) DeleteJob(context.Context, string) (string, error) { return "", nil }
+
+// The budget of DefaultPollPolicy, over every cancel duration from 0.1 s to a
+// minute (on the fake clock, jitter included): a destroy sends no more
+// requests than the official CLI's cancel and 2-second polls, with a stream
+// (a handshake, then a wake-up at the stop) and without one (a refused
+// handshake), and without a stream it notices the stop within 5 s.
+func TestDestroyOnTheDefaultScheduleCostsNoMoreThanTheCLI(t *testing.T) {
+	for _, stream := range []bool{true, false} {
+		for w := 100 * time.Millisecond; w <= time.Minute; w += 100 * time.Millisecond {
+			cfg := instantWait(t, time.Hour)
+			fake, ok := cfg.Clock.(*clock.Fake)
+			if !ok {
+				t.Fatalf("instantWait must use a fake clock, got %T", cfg.Clock)
+			}
+			start := fake.Now()
+			api := &stopsAtAPI{clock: fake, stop: start.Add(w)}
+			handshakes := 0
+			cfg.Listen = func(ctx context.Context, _ string) (<-chan struct{}, error) {
+				handshakes++ // one wait: no other goroutine calls it
+				if !stream {
+					return nil, client.ErrListenUnavailable
+				}
+				events := make(chan struct{}, 1)
+				stopped := fake.NewTimer(api.stop.Sub(fake.Now()))
+				go func() {
+					defer close(events)
+					defer stopped.Stop()
+					select {
+					case <-stopped.C():
+						events <- struct{}{}
+					case <-ctx.Done():
+					}
+				}()
+				return events, nil
+			}
+			known := &client.Job{ID: "job-1", Status: client.StatusRunning}
+			if _, err := destroyJob(context.Background(), api, "job-1", destroySettings{OnDestroy: onDestroyCancel, Wait: cfg, Known: known}); err != nil {
+				t.Fatal(err)
+			}
+			sent := 1 + api.reads + handshakes
+			cli := 1 + int((w+2*time.Second-1)/(2*time.Second))
+			if sent > cli {
+				t.Errorf("stream %v, cancel of %v: %d requests (%d reads, %d handshakes), the CLI's %d", stream, w, sent, api.reads, handshakes, cli)
+			}
+			if noticed := fake.Now().Sub(api.stop); !stream && noticed > 5*time.Second {
+				t.Errorf("cancel of %v: the stop was noticed %v later", w, noticed)
+			}
+		}
 	}
 }

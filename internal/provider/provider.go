@@ -32,26 +32,36 @@ const (
 	EnvEngineURL = "TENSORPOOL_ENGINE"
 )
 
-// DefaultPollPolicy is how destroy and wait_for_completion poll a job when
-// its status stream is not available: the first look comes after a second
-// (a fast cancellation is noticed at once), then the interval doubles to a
-// 4.5 s cap, so that a cancellation is noticed within 5 s while a long wait
-// costs about half the requests of the official CLI's every-2-s polling.
-// The engine's Retry-After is honoured up to 30 s.
-var DefaultPollPolicy = backoff.Policy{Initial: time.Second, Max: 4500 * time.Millisecond, Multiplier: 2, Jitter: 0.1, MaxHint: 30 * time.Second}
-
-// DefaultStreamPollPolicy paces the safety-net polls while the job's status
-// stream is open: the stream wakes the wait the moment the job stops, so
-// polls only guard against a stream that goes silent.
-var DefaultStreamPollPolicy = backoff.Policy{Initial: 15 * time.Second, Max: 30 * time.Second, Multiplier: 1.5, Jitter: 0.1, MaxHint: 30 * time.Second}
+// DefaultPollPolicy is how destroy and wait_for_completion poll a job, with
+// or without its status stream (the stream only wakes a wait early), and how
+// every patient read paces its tries through an engine outage. Two promises
+// set it:
+//
+//   - without a stream, a stop is noticed within 5 s: no interval, the first
+//     one included, is longer than Max;
+//   - a destroy sends no more requests than the official CLI over the same
+//     wait W from the cancel to the stop: the cancel, then a GET /job/info
+//     every 2 s, 1 + ceil(W/2 s) in all. After the same cancel the provider
+//     reads at t1 < t2 < … until it sees the stop, and opens the stream (one
+//     handshake) after the first read that finds the job still running. A
+//     job stopped by t1 costs one read: never more than ceil(W/2 s) ≥ 1. A
+//     job still running at k ≥ 1 reads costs them, the handshake and one more
+//     read (the stream's wake-up, or the poll that sees the stop): k+2. Those
+//     k reads came before W, each interval at least Initial×(1−Jitter), so
+//     with that at least two CLI intervals (4 s), W > 4k s and
+//     ceil(W/2 s) ≥ 2k+1 ≥ k+2.
+//
+// Hence a flat schedule between 4 s/(1−Jitter) and 5 s: a shorter first
+// interval, or a ramp up from one, breaks the second promise; a longer one
+// the first. The engine's Retry-After is honoured up to MaxHint.
+var DefaultPollPolicy = backoff.Policy{Initial: 4500 * time.Millisecond, Max: 4500 * time.Millisecond, Multiplier: 1, Jitter: 0.1, MaxHint: 30 * time.Second}
 
 // Options are the knobs tests turn; production uses the zero value.
 type Options struct {
-	PollPolicy       backoff.Policy
-	StreamPollPolicy backoff.Policy
-	RetryPolicy      backoff.Policy
-	Clock            clock.Clock
-	CommandRunner    client.CommandRunner
+	PollPolicy    backoff.Policy
+	RetryPolicy   backoff.Policy
+	Clock         clock.Clock
+	CommandRunner client.CommandRunner
 }
 
 // TensorPoolProvider is the provider implementation.
@@ -66,9 +76,6 @@ var _ provider.Provider = (*TensorPoolProvider)(nil)
 func New(version string, opts Options) func() provider.Provider {
 	if opts.PollPolicy == (backoff.Policy{}) {
 		opts.PollPolicy = DefaultPollPolicy
-	}
-	if opts.StreamPollPolicy == (backoff.Policy{}) {
-		opts.StreamPollPolicy = DefaultStreamPollPolicy
 	}
 	opts.Clock = clock.OrReal(opts.Clock)
 	return func() provider.Provider {

@@ -1,0 +1,201 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/clock"
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/sim"
+)
+
+// Request budgets, counted by the engine as requests arrive, through the
+// real Terraform CLI.
+
+// A plan reads each job once, and sends nothing else.
+func TestAccJob_planRequestBudget(t *testing.T) {
+	const jobs = 5
+	env := newAccEnv(t, sim.Options{})
+	config := env.jobConfig(fmt.Sprintf("  count = %d", jobs))
+	env.run(t, resource.TestCase{
+		Steps: []resource.TestStep{
+			{Config: config},
+			{
+				PreConfig: env.engine().ResetStats,
+				Config:    config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					planCheck(func() error {
+						perJob := map[string]int{"GET /job/info": 1}
+						if got, want := env.engine().Stats(), map[string]int{"GET /job/info": jobs}; !maps.Equal(got, want) {
+							return fmt.Errorf("a plan over %d jobs sent %v, want %v", jobs, got, want)
+						}
+						for _, job := range env.engine().Jobs() {
+							if got := env.engine().RequestsFor(job.JobID); !maps.Equal(got, perJob) {
+								return fmt.Errorf("the plan sent %v for job %s, want %v", got, job.JobID, perJob)
+							}
+						}
+						return nil
+					}),
+					plancheck.ExpectEmptyPlan(),
+				}},
+			},
+		},
+	})
+}
+
+// A destroy of a running job sends no more requests than the official CLI
+// would over the same wait: its cancel, then a GET /job/info every 2 s until
+// the job is terminal. The wait is measured on the engine, from the moment
+// it handled the cancel to the job's terminal_at, for a cancel shorter than
+// the first poll and for longer ones, with and without the status stream.
+// Without the stream, the stop is noticed within 5 s.
+func TestAccJob_destroyRequestBudget(t *testing.T) {
+	for _, stream := range []bool{true, false} {
+		for _, latency := range []struct {
+			name         string
+			base, jitter time.Duration
+		}{
+			{name: "short cancel", base: 2 * time.Second},
+			{name: "long cancel", base: 5 * time.Second, jitter: 6 * time.Second},
+		} {
+			name := latency.name + " without stream"
+			if stream {
+				name = latency.name + " with stream"
+			}
+			t.Run(name, func(t *testing.T) {
+				engineClock := &clock.Offset{}
+				var mu sync.Mutex
+				var canceledAt time.Time
+				env := newAccEnv(t, sim.Options{
+					Clock: engineClock, CancelLatency: latency.base, CancelLatencyJitter: latency.jitter,
+					Faults: sim.Faults{ListenUnavailable: !stream},
+					// The engine's own request log says when it handled the cancel.
+					Logf: func(_ string, args ...any) {
+						if len(args) > 1 && args[0] == "POST" && strings.HasPrefix(fmt.Sprint(args[1]), "/job/cancel/") {
+							mu.Lock()
+							canceledAt = engineClock.Now()
+							mu.Unlock()
+						}
+					},
+				})
+				applies := &applyLog{now: engineClock.Now, stats: env.engine().Stats}
+				var id string
+				env.run(t, resource.TestCase{
+					// The production poll schedule: the budget is its promise.
+					ProtoV6ProviderFactories: observedFactories(Options{RetryPolicy: testRetryPolicy}, applies),
+					Steps:                    []resource.TestStep{{Config: env.jobConfig(), Check: captureID(&id)}},
+					CheckDestroy: func(*terraform.State) error {
+						// The final destroy runs with -refresh=false: every
+						// request since its apply began is the destroy's.
+						destroy := applies.last()
+						sent := diff(env.engine().Stats(), destroy.statsAtStart)
+						job, ok := env.engine().Job(id)
+						if !ok || job.TerminalAt == nil {
+							return fmt.Errorf("job %s is not terminal after the destroy", id)
+						}
+						mu.Lock()
+						wait := job.TerminalAt.Sub(canceledAt)
+						mu.Unlock()
+						cli := 1 + int((wait+2*time.Second-1)/(2*time.Second)) // the cancel and ceil(wait/2s) reads
+						total := 0
+						for _, n := range sent {
+							total += n
+						}
+						noticed := destroy.end.Sub(*job.TerminalAt)
+						t.Logf("cancel took %v; the destroy sent %d requests %v (the CLI: %d) and returned %v after the stop",
+							wait.Round(time.Millisecond), total, sent, cli, noticed.Round(time.Millisecond))
+						if total > cli {
+							return fmt.Errorf("the destroy sent %d requests %v over a %v cancel, more than the official CLI's %d",
+								total, sent, wait.Round(time.Millisecond), cli)
+						}
+						if !stream && noticed > 5*time.Second {
+							return fmt.Errorf("without a stream the destroy returned %v after the job stopped, want within 5s", noticed)
+						}
+						return nil
+					},
+				})
+			})
+		}
+	}
+}
+
+// applyLog records, on the engine's clock, when each ApplyResourceChange
+// began and ended, with the engine's request counts when it began.
+type applyLog struct {
+	now     func() time.Time
+	stats   func() map[string]int
+	mu      sync.Mutex
+	applies []applyRecord
+}
+
+type applyRecord struct {
+	start, end   time.Time
+	statsAtStart map[string]int
+}
+
+func (l *applyLog) last() applyRecord {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.applies) == 0 {
+		return applyRecord{}
+	}
+	return l.applies[len(l.applies)-1]
+}
+
+// observedFactories are provider factories with opts whose servers record
+// every ApplyResourceChange in log.
+func observedFactories(opts Options, log *applyLog) map[string]func() (tfprotov6.ProviderServer, error) {
+	inner := providerserver.NewProtocol6WithError(New("test", opts)())
+	return map[string]func() (tfprotov6.ProviderServer, error){
+		"tensorpool": func() (tfprotov6.ProviderServer, error) {
+			server, err := inner()
+			if err != nil {
+				return nil, err
+			}
+			return observedServer{ProviderServer: server, log: log}, nil
+		},
+	}
+}
+
+type observedServer struct {
+	tfprotov6.ProviderServer
+	log *applyLog
+}
+
+func (s observedServer) ApplyResourceChange(ctx context.Context, req *tfprotov6.ApplyResourceChangeRequest) (*tfprotov6.ApplyResourceChangeResponse, error) {
+	rec := applyRecord{start: s.log.now(), statsAtStart: s.log.stats()}
+	resp, err := s.ProviderServer.ApplyResourceChange(ctx, req)
+	rec.end = s.log.now()
+	s.log.mu.Lock()
+	s.log.applies = append(s.log.applies, rec)
+	s.log.mu.Unlock()
+	return resp, err
+}
+
+// diff is after − before, per key, without zeros.
+func diff(after, before map[string]int) map[string]int {
+	out := map[string]int{}
+	for k, n := range after {
+		if d := n - before[k]; d != 0 {
+			out[k] = d
+		}
+	}
+	return out
+}
+
+// planCheck turns a function into a plancheck.PlanCheck.
+type planCheck func() error
+
+func (f planCheck) CheckPlan(_ context.Context, _ plancheck.CheckPlanRequest, resp *plancheck.CheckPlanResponse) {
+	resp.Error = f()
+}
