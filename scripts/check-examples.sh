@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # Checks that every example is `terraform fmt` clean and passes
 # `terraform validate` against the provider built from this tree (through a
-# dev override: no registry, no network).
+# dev override: no registry, no network), with the oldest supported
+# Terraform (TERRAFORM) and the newest (TERRAFORM_LATEST). Examples of
+# features that only newer Terraform has are validated with the newest only.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 terraform_bin=${TERRAFORM:-$root/.tools/bin/terraform}
+terraform_latest=${TERRAFORM_LATEST:?set TERRAFORM_LATEST to the newest Terraform CLI}
+# Actions need Terraform 1.14, import by identity 1.12.
+newest_only=(examples/actions/tensorpool_job_cancel examples/resources/tensorpool_job/import-identity)
 work=$(mktemp -d "${TMPDIR:-/tmp}/tensorpool-examples.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
@@ -25,14 +30,19 @@ CFG
 "$terraform_bin" fmt -recursive -check -diff "$root/examples"
 failed=0
 while IFS= read -r dir; do
-  copy="$work/$(echo "${dir#"$root"/}" | tr / _)"
-  cp -R "$dir" "$copy"
-  if out=$(cd "$copy" && "$terraform_bin" validate -no-color 2>&1); then
-    echo "ok   ${dir#"$root"/}"
-  else
-    echo "FAIL ${dir#"$root"/}"
-    echo "$out"
-    failed=1
-  fi
+  rel=${dir#"$root"/}
+  clis=("$terraform_latest")
+  [[ " ${newest_only[*]} " == *" $rel "* ]] || clis+=("$terraform_bin")
+  for cli in "${clis[@]}"; do
+    copy="$work/$(echo "$rel" | tr / _)-$(basename "$cli")"
+    cp -R "$dir" "$copy"
+    if out=$(cd "$copy" && "$cli" validate -no-color 2>&1); then
+      echo "ok   $rel ($(basename "$cli"))"
+    else
+      echo "FAIL $rel ($(basename "$cli"))"
+      echo "$out"
+      failed=1
+    fi
+  done
 done < <(find "$root/examples" -name '*.tf' -exec dirname {} \; | sort -u)
 exit "$failed"

@@ -84,7 +84,7 @@ func (r *jobResource) Create(ctx context.Context, req resource.CreateRequest, re
 	// Save the job first: whatever happens during the wait, it is in the state.
 	plan.setUnknownAsNull()
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
-	job, err := waitForTerminal(createCtx, api, jobID, nil, true, untilFinished, r.waitConfig(ctx, api, createTimeout))
+	job, err := waitForTerminal(createCtx, api, jobID, nil, true, untilFinished, newWaitConfig(ctx, r.data, api, createTimeout))
 	if job != nil {
 		plan.setFromJob(job)
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)

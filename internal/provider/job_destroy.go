@@ -39,7 +39,7 @@ func (r *jobResource) Delete(ctx context.Context, req resource.DeleteRequest, re
 	settings := destroySettings{
 		OnDestroy: onDestroy,
 		Purge:     state.PurgeOnDestroy.ValueBool(),
-		Wait:      r.waitConfig(ctx, api, deleteTimeout),
+		Wait:      newWaitConfig(ctx, r.data, api, deleteTimeout),
 	}
 	// The status in the state is the known one: job states only move
 	// forward, and the cancel's own answer corrects a stale one.

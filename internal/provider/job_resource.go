@@ -23,7 +23,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/tensorpool/terraform-provider-tensorpool/internal/client"
 	"github.com/tensorpool/terraform-provider-tensorpool/internal/tpconfig"
@@ -243,18 +242,6 @@ func providerDataFrom(raw any, diags *diag.Diagnostics) *providerData {
 		diags.AddError("Unexpected provider data", fmt.Sprintf("expected *providerData, got %T; this is a bug in the provider", raw))
 	}
 	return data
-}
-
-func (r *jobResource) waitConfig(ctx context.Context, api *client.Client, timeout time.Duration) waitConfig {
-	return waitConfig{
-		Policy:  r.data.opts.PollPolicy,
-		Clock:   r.data.opts.Clock,
-		Timeout: timeout,
-		Listen:  streamWakeups(api, &r.data.streams, r.data.opts.Clock),
-		Logf: func(format string, args ...any) {
-			tflog.Debug(ctx, fmt.Sprintf(format, args...))
-		},
-	}
 }
 
 func (r *jobResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
 	"github.com/tensorpool/terraform-provider-tensorpool/internal/backoff"
 	"github.com/tensorpool/terraform-provider-tensorpool/internal/client"
 	"github.com/tensorpool/terraform-provider-tensorpool/internal/clock"
@@ -34,6 +36,23 @@ type waitConfig struct {
 	Listen func(ctx context.Context, id string) (<-chan struct{}, error)
 	// Logf receives why a stream could not be used (optional).
 	Logf func(format string, args ...any)
+	// Progress, when set, receives each non-terminal job the wait reads,
+	// with the time waited so far (the cancel action reports it).
+	Progress func(job *client.Job, waited time.Duration)
+}
+
+// newWaitConfig is the wait of an operation of this provider: the poll
+// schedule, the status stream and the logs.
+func newWaitConfig(ctx context.Context, data *providerData, api *client.Client, timeout time.Duration) waitConfig {
+	return waitConfig{
+		Policy:  data.opts.PollPolicy,
+		Clock:   data.opts.Clock,
+		Timeout: timeout,
+		Listen:  streamWakeups(api, &data.streams, data.opts.Clock),
+		Logf: func(format string, args ...any) {
+			tflog.Debug(ctx, fmt.Sprintf(format, args...))
+		},
+	}
 }
 
 // What a wait is for, as its messages say: "the wait for job … to stop".
@@ -97,6 +116,7 @@ func waitForTerminal(ctx context.Context, api jobAPI, id string, last *client.Jo
 		}
 	}()
 	clk := clock.OrReal(cfg.Clock)
+	start := clk.Now()
 	poll := backoff.Poll{Clock: clk, Policy: cfg.Policy, Timeout: cfg.Timeout, WaitFirst: !checkFirst, Wake: stream.wake}
 	var lastErr error
 	err := poll.Run(ctx, func(ctx context.Context) (bool, time.Duration, error) {
@@ -118,6 +138,9 @@ func waitForTerminal(ctx context.Context, api jobAPI, id string, last *client.Jo
 		lastErr, last = nil, job
 		if job.Status.IsTerminal() {
 			return true, 0, nil
+		}
+		if cfg.Progress != nil {
+			cfg.Progress(job, clk.Now().Sub(start))
 		}
 		stream.open(streamCtx, id)
 		return false, job.RetryAfter, nil

@@ -10,6 +10,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/float64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework/action"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -70,7 +71,10 @@ type TensorPoolProvider struct {
 	opts    Options
 }
 
-var _ provider.Provider = (*TensorPoolProvider)(nil)
+var (
+	_ provider.Provider            = (*TensorPoolProvider)(nil)
+	_ provider.ProviderWithActions = (*TensorPoolProvider)(nil)
+)
 
 // New returns a constructor for the provider, as providerserver expects.
 func New(version string, opts Options) func() provider.Provider {
@@ -117,15 +121,20 @@ func (p *TensorPoolProvider) Schema(_ context.Context, _ provider.SchemaRequest,
 				Validators: []validator.String{engineURLValidator{}},
 			},
 			"max_retries": schema.Int64Attribute{
-				MarkdownDescription: "How many times an idempotent request (reading, canceling or deleting a job) is retried after " +
+				MarkdownDescription: "How many times one idempotent request (reading, canceling or deleting a job) is retried after " +
 					"a rate limit (429), a server error (5xx) or a network error, with exponential backoff that honours `Retry-After` " +
-					"up to 30 seconds per wait. Default `4`; `0` disables retries. Job submission is never retried, because a retry would start a second job.",
+					"up to 30 seconds per wait. Default `4`; `0` disables retries. An engine that cannot be reached at all " +
+					"(connection refused, unknown host, TLS error) is retried only for the first 3 seconds. Beyond these retries, " +
+					"refreshes and destroys keep trying through rate limits and server errors until `timeouts.read` and " +
+					"`timeouts.delete`. Job submission is never retried, because a retry would start a second job.",
 				Optional:   true,
 				Validators: []validator.Int64{int64validator.Between(0, 20)},
 			},
 			"rate_limit": schema.Float64Attribute{
 				MarkdownDescription: "Maximum requests per second this provider sends to the engine, across all resources. " +
-					"Unset or `0` means no client-side limit. Set it for plans over many jobs if the engine answers 429.",
+					"Unset or `0` means no fixed ceiling. Either way the provider adapts to the engine: after a 429 it pauses every " +
+					"request for the `Retry-After` the engine gave, halves its request rate, and then raises it again gradually " +
+					"while the engine accepts requests (never above `rate_limit` when set).",
 				Optional:   true,
 				Validators: []validator.Float64{float64validator.AtLeast(0)},
 			},
@@ -195,7 +204,7 @@ func (p *TensorPoolProvider) Configure(ctx context.Context, req provider.Configu
 		configErr := diag.NewErrorDiagnostic("Invalid TensorPool engine URL",
 			err.Error()+" (the value came from the "+EnvEngineURL+" environment variable). Fix or unset "+EnvEngineURL+".")
 		data := &providerData{opts: p.opts, configErr: &configErr}
-		resp.ResourceData, resp.DataSourceData = data, data
+		resp.ResourceData, resp.DataSourceData, resp.ActionData = data, data, data
 		return
 	}
 	if err != nil {
@@ -208,6 +217,7 @@ func (p *TensorPoolProvider) Configure(ctx context.Context, req provider.Configu
 	data := &providerData{client: c, apiKey: apiKey, opts: p.opts}
 	resp.ResourceData = data
 	resp.DataSourceData = data
+	resp.ActionData = data
 }
 
 // Resources lists the provider's resources.
@@ -227,4 +237,9 @@ func settingOrEnv(v types.String, env string) (value string, fromEnv bool) {
 		return s, false
 	}
 	return strings.TrimSpace(os.Getenv(env)), true
+}
+
+// Actions lists the provider's actions (Terraform 1.14 and later).
+func (p *TensorPoolProvider) Actions(_ context.Context) []func() action.Action {
+	return []func() action.Action{NewJobCancelAction}
 }

@@ -295,3 +295,38 @@ func (w *Workspace) StateIDs(ctx context.Context, resourceType string) ([]string
 	}
 	return ids, nil
 }
+
+// CLIVersion is the harness's CLI and its version.
+type CLIVersion struct {
+	OpenTofu bool
+	Major    int
+	Minor    int
+	Patch    int
+}
+
+// AtLeastTerraform reports whether the CLI is Terraform (not OpenTofu) major.minor or
+// later: features such as actions and resource identity exist only there.
+func (v CLIVersion) AtLeastTerraform(major, minor int) bool {
+	return !v.OpenTofu && (v.Major > major || (v.Major == major && v.Minor >= minor))
+}
+
+// Version asks the CLI for its version (`version -json`).
+func (h *Harness) Version(ctx context.Context) (CLIVersion, error) {
+	out, err := exec.CommandContext(ctx, h.Terraform, "version", "-json").Output() //nolint:gosec // G204: the harness's own CLI binary
+	if err != nil {
+		return CLIVersion{}, fmt.Errorf("%s version -json: %w", h.Terraform, err)
+	}
+	var doc struct {
+		Version string `json:"terraform_version"`
+	}
+	if err := json.Unmarshal(out, &doc); err != nil {
+		return CLIVersion{}, fmt.Errorf("parsing %s version -json: %w", h.Terraform, err)
+	}
+	var v CLIVersion
+	if _, err := fmt.Sscanf(doc.Version, "%d.%d.%d", &v.Major, &v.Minor, &v.Patch); err != nil {
+		return CLIVersion{}, fmt.Errorf("parsing version %q: %w", doc.Version, err)
+	}
+	human, _ := exec.CommandContext(ctx, h.Terraform, "version").Output() //nolint:gosec // G204: as above
+	v.OpenTofu = strings.Contains(string(human), "OpenTofu")
+	return v, nil
+}
