@@ -133,7 +133,9 @@ func (e *accEnv) run(t *testing.T, tc resource.TestCase) {
 	}
 	extra := tc.CheckDestroy
 	tc.CheckDestroy = func(s *terraform.State) error {
-		if err := e.engine().CheckDestroyed(accOwner, e.abandoned...); err != nil {
+		// Called once the final destroy has returned: no job may still run,
+		// and none may have stopped only after that moment.
+		if err := e.engine().CheckDestroyedBy(accOwner, e.clock.Now(), e.abandoned...); err != nil {
 			return err
 		}
 		if extra != nil {
