@@ -25,7 +25,7 @@ func (r *jobResource) Create(ctx context.Context, req resource.CreateRequest, re
 	}
 	createTimeout, diags := plan.Timeouts.Create(ctx, defaultCreateTimeout)
 	resp.Diagnostics.Append(diags...)
-	dir, err := sourceDir(plan.SourceDir)
+	dir, err := sourceDir(plan.SourceDir.StringValue)
 	if err != nil {
 		resp.Diagnostics.AddAttributeError(path.Root("source_dir"), "Invalid source directory", err.Error())
 	}
@@ -76,7 +76,8 @@ func (r *jobResource) Create(ctx context.Context, req resource.CreateRequest, re
 	setJobIdentity(ctx, resp.Identity, plan.ID, &resp.Diagnostics)
 	tflog.Info(ctx, "TensorPool job submitted", map[string]any{"job_id": jobID})
 
-	if !plan.WaitForCompletion.ValueBool() {
+	goal := plan.waitGoal()
+	if goal == waitForAccepted {
 		r.refreshInto(createCtx, api, &plan, &resp.Diagnostics)
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 		return
@@ -84,28 +85,36 @@ func (r *jobResource) Create(ctx context.Context, req resource.CreateRequest, re
 	// Save the job first: whatever happens during the wait, it is in the state.
 	plan.setUnknownAsNull()
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
-	job, err := waitForTerminal(createCtx, api, jobID, nil, true, untilFinished, newWaitConfig(ctx, r.data, api, createTimeout))
+	until, reached := untilFinished, client.Status.IsTerminal
+	if goal == waitForRunning {
+		until, reached = untilRunning, func(s client.Status) bool { return s.Is(client.StatusRunning) || s.IsTerminal() }
+	}
+	job, err := waitForStatus(createCtx, api, jobID, nil, true, until, reached, newWaitConfig(ctx, r.data, api, createTimeout))
 	if job != nil {
 		plan.setFromJob(job)
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 	}
-	if summary, detail := completionError(jobID, createTimeout, job, err); summary != "" {
+	if summary, detail := completionError(jobID, goal, createTimeout, job, err); summary != "" {
 		resp.Diagnostics.AddError(summary, detail)
 	}
 }
 
-// completionError is the error of a wait_for_completion that did not see
-// the job complete ("" when it did), worded for what happened: a timeout,
-// an interrupt, a failed read, or the job's own end.
-func completionError(jobID string, timeout time.Duration, job *client.Job, err error) (summary, detail string) {
+// completionError is the error of a create that did not see the job reach
+// its goal (wait_for: running or completed; "" when it did), worded for what
+// happened: a timeout, an interrupt, a failed read, or the job's own end.
+func completionError(jobID, goal string, timeout time.Duration, job *client.Job, err error) (summary, detail string) {
 	const keptTainted = "It is saved in the state, marked tainted, and keeps running: the next apply cancels it and submits a new job; " +
 		"run `terraform untaint` on this resource to keep it instead."
 	var waitErr *waitError
 	switch {
 	case errors.As(err, &waitErr) && waitErr.TimedOut:
-		return "TensorPool job did not finish in time",
+		what := "finish"
+		if goal == waitForRunning {
+			what = "start running"
+		}
+		return "TensorPool job did not " + what + " in time",
 			fmt.Sprintf("Job %s was submitted, but %s (timeouts.create = %s). %s Raise `timeouts.create`, or set "+
-				"`wait_for_completion = false` to return as soon as the job is accepted.", jobID, waitErr, timeout, keptTainted)
+				"`wait_for = \"accepted\"` to return as soon as the job is accepted.", jobID, waitErr, timeout, keptTainted)
 	case errors.As(err, &waitErr):
 		return "Wait for the TensorPool job interrupted",
 			fmt.Sprintf("Job %s was submitted, but Terraform was stopped (Ctrl-C) while waiting: %s. %s", jobID, waitErr, keptTainted)
@@ -114,6 +123,8 @@ func completionError(jobID string, timeout time.Duration, job *client.Job, err e
 			fmt.Sprintf("Job %s was submitted and saved in the state, but reading its status failed: %s", jobID, err)
 	case job == nil:
 		return "TensorPool job disappeared", fmt.Sprintf("Job %s was deleted from the engine while Terraform waited for it to finish.", jobID)
+	case goal == waitForRunning && !job.Status.IsTerminal():
+		return "", "" // running
 	case !job.Status.Is(client.StatusCompleted):
 		return "TensorPool job did not complete",
 			fmt.Sprintf("Job %s ended with status %q%s%s. It stays in the state, marked tainted, so the next apply submits it again.",

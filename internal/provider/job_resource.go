@@ -32,6 +32,11 @@ const (
 	onDestroyCancel  = "cancel"
 	onDestroyAbandon = "abandon"
 
+	// What create waits for (wait_for).
+	waitForAccepted  = "accepted"
+	waitForRunning   = "running"
+	waitForCompleted = "completed"
+
 	defaultCreateTimeout = 60 * time.Minute
 	defaultDeleteTimeout = 20 * time.Minute
 	// defaultReadTimeout bounds a refresh that rides out rate limits and
@@ -57,9 +62,10 @@ type jobResource struct {
 type jobResourceModel struct {
 	ID                types.String   `tfsdk:"id"`
 	ClusterID         types.String   `tfsdk:"cluster_id"`
-	Config            types.String   `tfsdk:"config"`
-	SourceDir         types.String   `tfsdk:"source_dir"`
+	Config            jobConfigValue `tfsdk:"config"`
+	SourceDir         sourceDirValue `tfsdk:"source_dir"`
 	TeardownCluster   types.Bool     `tfsdk:"teardown_cluster"`
+	WaitFor           types.String   `tfsdk:"wait_for"`
 	WaitForCompletion types.Bool     `tfsdk:"wait_for_completion"`
 	OnDestroy         types.String   `tfsdk:"on_destroy"`
 	PurgeOnDestroy    types.Bool     `tfsdk:"purge_on_destroy"`
@@ -91,8 +97,9 @@ func (r *jobResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp
 				"engine. Checked at plan time. Terraform's own files (" + markdownList(tpconfig.TerraformFiles) + ") are always added " +
 				"to `ignore`, so they are never uploaded. Changing it submits a new job.",
 			Required:      true,
+			CustomType:    jobConfigType{},
 			Validators:    []validator.String{jobConfigValidator{}},
-			PlanModifiers: []planmodifier.String{replaceUnlessAdopting},
+			PlanModifiers: []planmodifier.String{keepEquivalentConfig, replaceUnlessAdopting},
 		},
 		"source_dir": schema.StringAttribute{
 			MarkdownDescription: "Directory the engine's upload commands run in, that is, the directory whose files are uploaded " +
@@ -100,8 +107,9 @@ func (r *jobResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp
 				"directory Terraform runs in, which is also the default. Use a dedicated folder such as `\"${path.module}/job\"`. " +
 				"Checked at plan time when known. Changing it submits a new job.",
 			Optional:      true,
+			CustomType:    sourceDirType{},
 			Validators:    []validator.String{sourceDirValidator{}},
-			PlanModifiers: []planmodifier.String{replaceUnlessAdopting},
+			PlanModifiers: []planmodifier.String{keepEquivalentSourceDir, replaceUnlessAdopting},
 		},
 		"teardown_cluster": schema.BoolAttribute{
 			MarkdownDescription: "Whether the engine tears the cluster down when the job ends. Default `false`. Changing it submits a new job.",
@@ -112,10 +120,22 @@ func (r *jobResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp
 				boolplanmodifier.RequiresReplaceIf(replaceUnlessAdoptingBool, replaceUnlessAdoptingDescription, replaceUnlessAdoptingDescription),
 			},
 		},
+		"wait_for": schema.StringAttribute{
+			MarkdownDescription: "What creating the job waits for, within `timeouts.create`: `\"accepted\"` (the default) returns once " +
+				"the engine has accepted the job; `\"running\"` once it runs (what a pipeline that starts training and moves on wants); " +
+				"`\"completed\"` once it has finished. A job that ends `error`, `failed` or `canceled` before what was awaited fails " +
+				"the apply and stays in the state, marked tainted; the error quotes the end of the job's output. " +
+				"Changing it does not resubmit the job.",
+			Optional: true,
+			Validators: []validator.String{
+				stringvalidator.OneOf(waitForAccepted, waitForRunning, waitForCompleted),
+				stringvalidator.ConflictsWith(path.MatchRoot("wait_for_completion")),
+			},
+		},
 		"wait_for_completion": schema.BoolAttribute{
-			MarkdownDescription: "When `true`, creating the job waits until it reaches a terminal status, within `timeouts.create`; " +
-				"a job that ends `error`, `failed` or `canceled` fails the apply and stays in the state, marked tainted. " +
-				"When `false` (the default), create returns once the engine has accepted the job. Changing it does not resubmit the job.",
+			MarkdownDescription: "Deprecated: use `wait_for = \"completed\"`. When `true`, it means exactly that. Default `false`.",
+			DeprecationMessage: "Use `wait_for = \"completed\"` instead (or `wait_for = \"running\"` to return once the job runs); " +
+				"`wait_for_completion = true` means the same as `wait_for = \"completed\"` and will be removed in the next major version.",
 			Optional: true,
 			Computed: true,
 			Default:  booldefault.StaticBool(false),
@@ -199,10 +219,11 @@ func (r *jobResource) ValidateConfig(ctx context.Context, req resource.ValidateC
 // ModifyPlan reports a provider setting from the environment that cannot be
 // used at plan time, also for a plan that only creates jobs and so would not
 // call the engine before apply.
-func (r *jobResource) ModifyPlan(_ context.Context, _ resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+func (r *jobResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if r.data != nil && r.data.configErr != nil {
 		resp.Diagnostics.Append(*r.data.configErr)
 	}
+	keepStateWhenNothingChanged(ctx, req, resp)
 }
 
 func (r *jobResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
@@ -364,4 +385,16 @@ func messageText(job *client.Job) string {
 		return ""
 	}
 	return ": " + *job.Message
+}
+
+// waitGoal is what create waits for: wait_for, or the deprecated
+// wait_for_completion = true, or by default only the engine's acceptance.
+func (m jobResourceModel) waitGoal() string {
+	switch {
+	case !m.WaitFor.IsNull() && !m.WaitFor.IsUnknown():
+		return m.WaitFor.ValueString()
+	case m.WaitForCompletion.ValueBool():
+		return waitForCompleted
+	}
+	return waitForAccepted
 }

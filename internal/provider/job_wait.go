@@ -57,8 +57,9 @@ func newWaitConfig(ctx context.Context, data *providerData, api *client.Client, 
 
 // What a wait is for, as its messages say: "the wait for job … to stop".
 const (
-	untilStopped  = "stop"   // destroy: the cancel has taken effect
-	untilFinished = "finish" // wait_for_completion: the job has ended
+	untilStopped  = "stop"          // destroy: the cancel has taken effect
+	untilFinished = "finish"        // wait_for = "completed": the job has ended
+	untilRunning  = "start running" // wait_for = "running"
 )
 
 // waitError is a wait for a terminal status that ended without one.
@@ -106,6 +107,12 @@ func (e *waitError) Unwrap() error { return e.Cause }
 // job still running: polling never waits for the handshake, and a job that
 // has stopped by the first look costs no handshake at all.
 func waitForTerminal(ctx context.Context, api jobAPI, id string, last *client.Job, checkFirst bool, until string, cfg waitConfig) (*client.Job, error) {
+	return waitForStatus(ctx, api, id, last, checkFirst, until, client.Status.IsTerminal, cfg)
+}
+
+// waitForStatus is waitForTerminal for any goal: it polls until reached
+// holds for the job's status (or the job is gone).
+func waitForStatus(ctx context.Context, api jobAPI, id string, last *client.Job, checkFirst bool, until string, reached func(client.Status) bool, cfg waitConfig) (*client.Job, error) {
 	stream := &statusStream{listen: cfg.Listen, wake: make(chan struct{}, 1)}
 	// The stream lives only as long as this wait.
 	streamCtx, stopStream := context.WithCancel(ctx)
@@ -136,7 +143,7 @@ func waitForTerminal(ctx context.Context, api jobAPI, id string, last *client.Jo
 			return false, 0, err
 		}
 		lastErr, last = nil, job
-		if job.Status.IsTerminal() {
+		if reached(job.Status) {
 			return true, 0, nil
 		}
 		if cfg.Progress != nil {

@@ -603,7 +603,7 @@ func TestWaitEndsByTheContextDeadline(t *testing.T) {
 
 func TestWaitErrorsSayWhatWasAwaitedAndWhatHappened(t *testing.T) {
 	finish := &waitError{JobID: "job-1", Until: untilFinished, LastStatus: client.StatusRunning, Waited: 3 * time.Second, Cause: context.Canceled}
-	summary, detail := completionError("job-1", time.Hour, nil, finish)
+	summary, detail := completionError("job-1", waitForCompleted, time.Hour, nil, finish)
 	for _, want := range []string{"interrupted", "Ctrl-C", "to finish was interrupted", "untaint"} {
 		if !strings.Contains(summary+detail, want) {
 			t.Errorf("an interrupted wait_for_completion lacks %q:\n%s\n%s", want, summary, detail)
@@ -615,7 +615,7 @@ func TestWaitErrorsSayWhatWasAwaitedAndWhatHappened(t *testing.T) {
 		}
 	}
 	finish.TimedOut, finish.Cause = true, nil
-	summary, detail = completionError("job-1", time.Hour, nil, finish)
+	summary, detail = completionError("job-1", waitForCompleted, time.Hour, nil, finish)
 	for _, want := range []string{"did not finish in time", "to finish timed out after 3s", "timeouts.create = 1h0m0s"} {
 		if !strings.Contains(summary+detail, want) {
 			t.Errorf("a timed-out wait_for_completion lacks %q:\n%s\n%s", want, summary, detail)

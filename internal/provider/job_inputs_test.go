@@ -1,0 +1,129 @@
+package provider
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/sim"
+)
+
+// jobWith renders tensorpool_job.test with the given config text and
+// source_dir expression.
+func (e *accEnv) jobWith(configText, sourceDir string, extra ...string) string {
+	return e.providerBlock() + fmt.Sprintf(`
+resource "tensorpool_job" "test" {
+  cluster_id = %q
+  source_dir = %s
+  config     = <<-EOT
+%s
+  EOT
+%s
+}
+`, accCluster, sourceDir, configText, strings.Join(extra, "\n"))
+}
+
+// TestAccJob_cosmeticEditsDoNotReplaceTheJob: comments, layout, key order and
+// a trailing slash plan no change at all; a change of content replaces the
+// job. The engine is the judge: one job, never canceled, until the real edit.
+func TestAccJob_cosmeticEditsDoNotReplaceTheJob(t *testing.T) {
+	env := newAccEnv(t, sim.Options{CancelLatency: 100 * time.Millisecond})
+	dir := fmt.Sprintf("%q", env.srcDir)
+	original := `    commands = ["python train.py"]
+    outputs  = ["checkpoints/"]`
+	cosmetic := `    # Train the model.
+    outputs = [ "checkpoints/" ]   # kept after the job
+
+    commands = [
+      "python train.py",
+    ]`
+	var id string
+	stillTheSameJob := func(*terraform.State) error {
+		jobs := env.engine().Jobs()
+		if len(jobs) != 1 || jobs[0].JobID != id || jobs[0].Status != sim.StatusRunning {
+			return fmt.Errorf("want job %s alone and running, the engine has %+v", id, jobs)
+		}
+		return nil
+	}
+	noChange := resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}}
+	env.run(t, resource.TestCase{
+		Steps: []resource.TestStep{
+			{Config: env.jobWith(original, dir), Check: captureID(&id)},
+			{Config: env.jobWith(cosmetic, dir), ConfigPlanChecks: noChange, Check: stillTheSameJob},
+			{Config: env.jobWith(cosmetic, fmt.Sprintf("%q", env.srcDir+"/")), ConfigPlanChecks: noChange, Check: stillTheSameJob},
+			{Config: env.jobWith(cosmetic, fmt.Sprintf("%q", env.srcDir+"/./")), ConfigPlanChecks: noChange, Check: stillTheSameJob},
+			{
+				Config: env.jobWith(strings.Replace(cosmetic, "python train.py", "python train.py --epochs 2", 1), dir),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(jobAddr, plancheck.ResourceActionDestroyBeforeCreate),
+				}},
+				Check: func(*terraform.State) error {
+					if old, _ := env.engine().Job(id); old.Status != sim.StatusCanceled {
+						return fmt.Errorf("the replaced job is %s, want canceled", old.Status)
+					}
+					if n := len(env.engine().Jobs()); n != 2 {
+						return fmt.Errorf("the engine has %d jobs, want the old and the new", n)
+					}
+					return nil
+				},
+			},
+		},
+	})
+}
+
+// TestAccJob_waitForRunning: create returns once the job runs, not before
+// (still pending) and not after (it runs for an hour).
+func TestAccJob_waitForRunning(t *testing.T) {
+	env := newAccEnv(t, sim.Options{PendingDelay: 1500 * time.Millisecond, RunDuration: time.Hour, CancelLatency: 100 * time.Millisecond})
+	env.run(t, resource.TestCase{
+		Steps: []resource.TestStep{{
+			Config: env.jobConfig(`  wait_for = "running"`),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(jobAddr, tfjsonpath.New("status"), knownvalue.StringExact("running")),
+				statecheck.ExpectKnownValue(jobAddr, tfjsonpath.New("wait_for"), knownvalue.StringExact("running")),
+			},
+			Check: func(*terraform.State) error {
+				if job := env.onlyJob(); job.Status != sim.StatusRunning {
+					return fmt.Errorf("the engine says the job is %s, want running", job.Status)
+				}
+				return nil
+			},
+		}},
+	})
+}
+
+// TestAccJob_waitForCompletedAndTheDeprecatedFlag: wait_for = "completed"
+// waits for the end; wait_for_completion still works, with a deprecation
+// warning, and cannot be combined with wait_for.
+func TestAccJob_waitForCompletedAndTheDeprecatedFlag(t *testing.T) {
+	for _, setting := range []string{`  wait_for = "completed"`, `  wait_for_completion = true`} {
+		t.Run(strings.Fields(setting)[0], func(t *testing.T) {
+			env := newAccEnv(t, sim.Options{PendingDelay: 100 * time.Millisecond, RunDuration: 500 * time.Millisecond})
+			env.run(t, resource.TestCase{
+				Steps: []resource.TestStep{{
+					Config: env.jobConfig(setting),
+					ConfigStateChecks: []statecheck.StateCheck{
+						statecheck.ExpectKnownValue(jobAddr, tfjsonpath.New("status"), knownvalue.StringExact("completed")),
+					},
+				}},
+			})
+		})
+	}
+	env := newAccEnv(t, sim.Options{})
+	env.run(t, resource.TestCase{
+		Steps: []resource.TestStep{{
+			Config:      env.jobConfig(`  wait_for = "running"`, `  wait_for_completion = true`),
+			PlanOnly:    true,
+			ExpectError: regexp.MustCompile(`(?s)Invalid Attribute Combination.*wait_for_completion`),
+		}},
+	})
+}
