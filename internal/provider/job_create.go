@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -95,8 +96,40 @@ func (r *jobResource) Create(ctx context.Context, req resource.CreateRequest, re
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 	}
 	if summary, detail := completionError(jobID, goal, createTimeout, job, err); summary != "" {
+		if job != nil && (job.Status.Is(client.StatusError) || job.Status.Is(client.StatusFailed)) {
+			detail += jobOutputText(createCtx, api, jobID)
+		}
 		resp.Diagnostics.AddError(summary, detail)
 	}
+}
+
+// How much of a failed job's own output an apply error quotes, and how long
+// reading it may take (within the create's deadline).
+const (
+	outputTailLines   = 50
+	outputTailBytes   = 8 << 10
+	outputTailTimeout = 10 * time.Second
+)
+
+// jobOutputText is the end of a failed job's own output, for its error:
+// what the job printed last usually says why it failed. Reading it is best
+// effort: without it the error still has the status, exit code and message.
+func jobOutputText(ctx context.Context, api *client.Client, id string) string {
+	ctx, cancel := context.WithTimeout(ctx, outputTailTimeout)
+	defer cancel()
+	lines, err := api.OutputTail(ctx, id, outputTailLines, outputTailBytes)
+	if len(lines) == 0 {
+		if err != nil {
+			tflog.Debug(ctx, "could not read the failed job's output", map[string]any{"job_id": id, "error": err.Error()})
+		}
+		return ""
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n\nThe job's own output ended with these %d lines (from the engine's /job/listen stream; `tp job listen %s` shows it all):\n", len(lines), id)
+	for _, line := range lines {
+		b.WriteString("  | " + line + "\n")
+	}
+	return strings.TrimRight(b.String(), "\n")
 }
 
 // completionError is the error of a create that did not see the job reach

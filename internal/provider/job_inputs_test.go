@@ -127,3 +127,25 @@ func TestAccJob_waitForCompletedAndTheDeprecatedFlag(t *testing.T) {
 		}},
 	})
 }
+
+// TestAccJob_failedJobErrorQuotesTheEndOfItsOutput: a job that fails while
+// create waits for it ends the apply with the last lines of its own output
+// (at most outputTailLines), clearly marked, and the job stays in the state.
+func TestAccJob_failedJobErrorQuotesTheEndOfItsOutput(t *testing.T) {
+	env := newAccEnv(t, sim.Options{PendingDelay: 100 * time.Millisecond, RunDuration: 300 * time.Millisecond, Outcome: "error"})
+	env.run(t, resource.TestCase{
+		Steps: []resource.TestStep{
+			{
+				Config: env.jobConfig(`  wait_for = "completed"`),
+				// The traceback the simulated job printed last, after the
+				// line that says what this is; the job's first line ("$ python
+				// train.py") is more than 50 lines back and must be cut.
+				ExpectError: regexp.MustCompile(`(?s)ended with status "error" \(exit code 1\).*The job's own output ended with these 50\s+lines.*\| Traceback \(most recent call last\):.*\| RuntimeError: CUDA out of memory \(simulated\)`),
+			},
+			{
+				RefreshState:       true,
+				ExpectNonEmptyPlan: true, // tainted: the next apply replaces it
+			},
+		},
+	})
+}

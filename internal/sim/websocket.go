@@ -299,16 +299,17 @@ func (e *Engine) handleListen(w http.ResponseWriter, r *http.Request, c *call) {
 	// engine should still say goodbye with 1001.
 	peerGone := s.c.CloseRead(context.WithoutCancel(s.ctx)).Done()
 	last := ""
+	sent := 0 // output lines already streamed
 	for {
 		e.mu.Lock()
 		j, found := e.jobs[id]
 		changed := e.changed // taken with the state, so no change is missed
-		var status, cluster string
+		var status, cluster, tpConfig string
 		var next time.Time
 		hasNext := false
 		if found {
 			now := e.clock.Now()
-			status, cluster = j.status(now), j.cluster
+			status, cluster, tpConfig = j.status(now), j.cluster, j.tpConfig
 			next, hasNext = j.next(now)
 		}
 		e.mu.Unlock()
@@ -317,16 +318,27 @@ func (e *Engine) handleListen(w http.ResponseWriter, r *http.Request, c *call) {
 		case !found:
 			s.close(closePolicy, "job not found")
 			return
-		case IsTerminal(status):
-			if s.write(map[string]any{"message": "Job " + status, "status": listenResult(status)}) == nil {
-				s.close(closeAccepted, "job "+status)
-			}
-			return
-		case status != last:
+		}
+		if !IsTerminal(status) && status != last {
 			if s.write(map[string]any{"message": publicMessage(status, cluster), "status": status}) != nil {
 				return
 			}
 			last = status
+		}
+		output := jobOutput(tpConfig, status)
+		for ; sent < len(output); sent++ {
+			// [INF] Each line carries the status the job had when it printed
+			// it: running. (A terminal status here would be read as the
+			// stream's end: the job status "error" is also the final one.)
+			if s.write(map[string]any{"message": output[sent], "status": StatusRunning}) != nil {
+				return
+			}
+		}
+		if IsTerminal(status) {
+			if s.write(map[string]any{"message": "Job " + status, "status": listenResult(status)}) == nil {
+				s.close(closeAccepted, "job "+status)
+			}
+			return
 		}
 
 		var timer clock.Timer

@@ -333,7 +333,20 @@ func TestPushTimesOutASilentClient(t *testing.T) {
 }
 
 // listenNext reads one listen message.
+// listenNext returns the stream's next status message, skipping the job's
+// output lines (status messages are the engine's own "Job …" texts).
 func listenNext(t *testing.T, ctx context.Context, c *websocket.Conn) map[string]any {
+	t.Helper()
+	for {
+		m := listenRaw(t, ctx, c)
+		if msg, _ := m["message"].(string); strings.HasPrefix(msg, "Job ") {
+			return m
+		}
+	}
+}
+
+// listenRaw returns the stream's next message, whatever it is.
+func listenRaw(t *testing.T, ctx context.Context, c *websocket.Conn) map[string]any {
 	t.Helper()
 	_, data, err := c.Read(ctx)
 	if err != nil {
@@ -429,7 +442,7 @@ func TestListenWakesOnChanges(t *testing.T) {
 	if err := e.Remove(id2); err != nil {
 		t.Fatal(err)
 	}
-	_, _, err := c2.Read(ctx2)
+	_, err := readAll(ctx2, c2, nil)
 	if ce := closeOf(t, err); ce.Code != 1008 || ce.Reason != "job not found" {
 		t.Errorf("close %d %q after removal", ce.Code, ce.Reason)
 	}
@@ -464,7 +477,7 @@ func TestEngineCloseEndsListen(t *testing.T) {
 	c, ctx := dial(t, srv, "/job/listen/"+id, keyMsg(key1))
 	listenNext(t, ctx, c)
 	srv.Engine.Close()
-	_, _, err := c.Read(ctx)
+	_, err := readAll(ctx, c, nil)
 	if ce := closeOf(t, err); ce.Code != websocket.StatusGoingAway {
 		t.Errorf("close %d %q, want 1001", ce.Code, ce.Reason)
 	}
@@ -484,5 +497,27 @@ func TestListenRealClock(t *testing.T) {
 	msgs, err := readAll(ctx, c, nil)
 	if ce := closeOf(t, err); ce.Code != 1000 || len(msgs) == 0 || msgs[len(msgs)-1]["status"] != "success" {
 		t.Errorf("close %v, messages %v", ce, msgs)
+	}
+}
+
+// TestListenStreamsTheJobsOutput: [INF] the job's output lines come as
+// messages, in order, before the final message, and a client that connects
+// after the job ended gets them all again.
+func TestListenStreamsTheJobsOutput(t *testing.T) {
+	srv, fc := start(t, func(o *Options) { o.RunDuration, o.Outcome = time.Second, StatusError })
+	id := addJob(t, srv.Engine, key1)
+	fc.Advance(time.Second) // the job has failed
+	want := jobOutput("", StatusError)
+	if len(want) < 50 || want[len(want)-1] != "RuntimeError: CUDA out of memory (simulated)" {
+		t.Fatalf("the simulated output of a failing job is %d lines ending %q", len(want), want[len(want)-1])
+	}
+	c, ctx := dial(t, srv, "/job/listen/"+id, keyMsg(key1))
+	for i, line := range want {
+		if m := listenRaw(t, ctx, c); m["message"] != line || m["status"] != StatusRunning || len(m) != 2 {
+			t.Fatalf("message %d is %v, want exactly {message: %q, status: running}", i, m, line)
+		}
+	}
+	if m := listenRaw(t, ctx, c); m["message"] != "Job error" || m["status"] != "error" {
+		t.Fatalf("after the output: %v, want the final message", m)
 	}
 }
