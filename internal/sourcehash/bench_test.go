@@ -1,0 +1,33 @@
+package sourcehash
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// writeTree writes n files of size bytes each, 100 to a directory, with
+// pseudo-random content, and returns the directory.
+func writeTree(tb testing.TB, n, size int) string {
+	tb.Helper()
+	dir := tb.TempDir()
+	block := make([]byte, 1<<20+size)
+	_, _ = rand.NewChaCha8([32]byte{1}).Read(block)
+	for i := range n {
+		off := i * 4099 % (len(block) - size)
+		write(tb, dir, fmt.Sprintf("d%03d/f%05d.bin", i/100, i), string(block[off:off+size]))
+	}
+	return dir
+}
+
+func BenchmarkTree(b *testing.B) {
+	const files, size = 1000, 64 << 10
+	dir := writeTree(b, files, size)
+	b.SetBytes(files * size)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Tree(b.Context(), dir, terraformFiles); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
