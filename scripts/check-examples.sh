@@ -8,8 +8,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 terraform_bin=${TERRAFORM:-$root/.tools/bin/terraform}
 terraform_latest=${TERRAFORM_LATEST:?set TERRAFORM_LATEST to the newest Terraform CLI}
-# Actions need Terraform 1.14, import by identity 1.12.
-newest_only=(examples/actions/tensorpool_job_cancel examples/resources/tensorpool_job/import-identity)
+# Actions need Terraform 1.14, import by identity 1.12, provider functions 1.8.
+newest_only=(examples/actions/tensorpool_job_cancel examples/resources/tensorpool_job/import-identity examples/functions/tp_config)
 work=$(mktemp -d "${TMPDIR:-/tmp}/tensorpool-examples.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 

@@ -204,6 +204,7 @@ type response struct {
 type request struct {
 	method     string
 	path       string // already escaped
+	query      url.Values
 	body       []byte
 	idempotent bool
 }
@@ -298,6 +299,9 @@ func (c *Client) attempt(ctx context.Context, req request, attempt int) (*respon
 	u := *c.base
 	u.Path = strings.TrimRight(c.base.Path, "/") + req.path
 	u.RawPath = strings.TrimRight(c.base.EscapedPath(), "/") + req.path
+	if len(req.query) > 0 {
+		u.RawQuery = req.query.Encode()
+	}
 	attemptCtx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	var body io.Reader

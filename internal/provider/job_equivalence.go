@@ -188,6 +188,7 @@ func keepStateWhenNothingChanged(ctx context.Context, req resource.ModifyPlanReq
 		plan.SourceDir.Equal(state.SourceDir) && plan.TeardownCluster.Equal(state.TeardownCluster) &&
 		plan.WaitFor.Equal(state.WaitFor) && plan.WaitForCompletion.Equal(state.WaitForCompletion) &&
 		plan.OnDestroy.Equal(state.OnDestroy) && plan.PurgeOnDestroy.Equal(state.PurgeOnDestroy) &&
+		plan.OnSourceChange.Equal(state.OnSourceChange) && plan.TriggersReplace.Equal(state.TriggersReplace) &&
 		plan.Timeouts.Equal(state.Timeouts)
 	if same {
 		resp.Plan.Raw = req.State.Raw.Copy()

@@ -2,6 +2,8 @@ package provider
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -145,6 +147,101 @@ func TestAccJob_failedJobErrorQuotesTheEndOfItsOutput(t *testing.T) {
 			{
 				RefreshState:       true,
 				ExpectNonEmptyPlan: true, // tainted: the next apply replaces it
+			},
+		},
+	})
+}
+
+// TestAccJob_sourceChanges: an edit of a file the job uploads is shown as a
+// new source_hash (recorded in place) or, with on_source_change =
+// "replace", resubmits the job; an edit of an ignored file is no change; a
+// new triggers_replace value resubmits it too. The engine is the judge.
+func TestAccJob_sourceChanges(t *testing.T) {
+	env := newAccEnv(t, sim.Options{CancelLatency: 100 * time.Millisecond})
+	dir := fmt.Sprintf("%q", env.srcDir)
+	configText := `    commands = ["python train.py"]
+    ignore   = ["data/"]`
+	write := func(name, content string) func() {
+		return func() {
+			p := filepath.Join(env.srcDir, filepath.FromSlash(name))
+			if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var id, firstHash string
+	jobs := func(want int) func(*terraform.State) error {
+		return func(*terraform.State) error {
+			if n := len(env.engine().Jobs()); n != want {
+				return fmt.Errorf("the engine has %d jobs, want %d", n, want)
+			}
+			return nil
+		}
+	}
+	hashIs := func(check func(string) error) func(*terraform.State) error {
+		return func(s *terraform.State) error { return check(s.RootModule().Resources[jobAddr].Primary.Attributes["source_hash"]) }
+	}
+	env.run(t, resource.TestCase{
+		Steps: []resource.TestStep{
+			{
+				Config: env.jobWith(configText, dir),
+				Check: resource.ComposeTestCheckFunc(captureID(&id), hashIs(func(h string) error {
+					firstHash = h
+					if !strings.HasPrefix(h, "sha256:") {
+						return fmt.Errorf("source_hash %q", h)
+					}
+					return nil
+				})),
+			},
+			{
+				// An ignored file changes: nothing to plan.
+				PreConfig:        write("data/big.csv", "1,2,3"),
+				Config:           env.jobWith(configText, dir),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+			},
+			{
+				// The code changes: shown and recorded, the job keeps running.
+				PreConfig: write("train.py", "print('v2')\n"),
+				Config:    env.jobWith(configText, dir),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(jobAddr, plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue(jobAddr, tfjsonpath.New("source_hash"), knownvalue.StringRegexp(regexp.MustCompile(`^sha256:`))),
+				}},
+				Check: resource.ComposeTestCheckFunc(jobs(1), hashIs(func(h string) error {
+					if h == firstHash {
+						return fmt.Errorf("source_hash did not change")
+					}
+					return nil
+				})),
+			},
+			{
+				// With on_source_change = "replace", the next code change resubmits.
+				Config: env.jobWith(configText, dir, `  on_source_change = "replace"`),
+				Check:  jobs(1),
+			},
+			{
+				PreConfig: write("train.py", "print('v3')\n"),
+				Config:    env.jobWith(configText, dir, `  on_source_change = "replace"`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(jobAddr, plancheck.ResourceActionDestroyBeforeCreate),
+				}},
+				Check: resource.ComposeTestCheckFunc(jobs(2), func(*terraform.State) error {
+					if old, _ := env.engine().Job(id); old.Status != sim.StatusCanceled {
+						return fmt.Errorf("the first job is %s, want canceled", old.Status)
+					}
+					return nil
+				}),
+			},
+			{
+				// A free trigger value resubmits too.
+				Config: env.jobWith(configText, dir, `  on_source_change = "replace"`, `  triggers_replace = { dataset = "v2" }`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(jobAddr, plancheck.ResourceActionDestroyBeforeCreate),
+				}},
+				Check: jobs(3),
 			},
 		},
 	})

@@ -18,6 +18,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/boolplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/dynamicplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
@@ -31,6 +32,10 @@ import (
 const (
 	onDestroyCancel  = "cancel"
 	onDestroyAbandon = "abandon"
+
+	// What a plan does when the files of source_dir changed (on_source_change).
+	onSourceChangeShow    = "show"
+	onSourceChangeReplace = "replace"
 
 	// What create waits for (wait_for).
 	waitForAccepted  = "accepted"
@@ -65,6 +70,9 @@ type jobResourceModel struct {
 	Config            jobConfigValue `tfsdk:"config"`
 	SourceDir         sourceDirValue `tfsdk:"source_dir"`
 	TeardownCluster   types.Bool     `tfsdk:"teardown_cluster"`
+	SourceHash        types.String   `tfsdk:"source_hash"`
+	OnSourceChange    types.String   `tfsdk:"on_source_change"`
+	TriggersReplace   types.Dynamic  `tfsdk:"triggers_replace"`
 	WaitFor           types.String   `tfsdk:"wait_for"`
 	WaitForCompletion types.Bool     `tfsdk:"wait_for_completion"`
 	OnDestroy         types.String   `tfsdk:"on_destroy"`
@@ -119,6 +127,28 @@ func (r *jobResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp
 			PlanModifiers: []planmodifier.Bool{
 				boolplanmodifier.RequiresReplaceIf(replaceUnlessAdoptingBool, replaceUnlessAdoptingDescription, replaceUnlessAdoptingDescription),
 			},
+		},
+		"source_hash": schema.StringAttribute{
+			MarkdownDescription: "A hash of the files the job uploaded (`source_dir` minus the config's `ignore` patterns and " +
+				"Terraform's own files), recorded at submission and computed again at every plan. When the files change, the plan " +
+				"shows the new hash and, with `on_source_change = \"replace\"`, submits the job again.",
+			Computed:      true,
+			PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+		},
+		"on_source_change": schema.StringAttribute{
+			MarkdownDescription: "What a plan does when the files of `source_dir` no longer match `source_hash`: `\"show\"` (the " +
+				"default) shows the new hash as an in-place update, which only records it; `\"replace\"` submits the job again " +
+				"(the running one is canceled first). Changing it does not resubmit the job.",
+			Optional:   true,
+			Computed:   true,
+			Default:    stringdefault.StaticString(onSourceChangeShow),
+			Validators: []validator.String{stringvalidator.OneOf(onSourceChangeShow, onSourceChangeReplace)},
+		},
+		"triggers_replace": schema.DynamicAttribute{
+			MarkdownDescription: "Any value; when it changes, the job is submitted again, as with `terraform_data`'s " +
+				"`triggers_replace` (for example a dataset version or a container tag).",
+			Optional:      true,
+			PlanModifiers: []planmodifier.Dynamic{dynamicplanmodifier.RequiresReplace()},
 		},
 		"wait_for": schema.StringAttribute{
 			MarkdownDescription: "What creating the job waits for, within `timeouts.create`: `\"accepted\"` (the default) returns once " +
@@ -224,6 +254,7 @@ func (r *jobResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanReq
 		resp.Diagnostics.Append(*r.data.configErr)
 	}
 	keepStateWhenNothingChanged(ctx, req, resp)
+	planSourceChange(ctx, req, resp)
 }
 
 func (r *jobResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
@@ -322,6 +353,10 @@ func (r *jobResource) Update(ctx context.Context, req resource.UpdateRequest, re
 	} else {
 		plan.setFromJob(job)
 	}
+	if plan.SourceHash.IsUnknown() {
+		// Adopting an imported job: from now on, its files are compared with these.
+		plan.SourceHash = r.sourceHashOrNull(ctx, plan, &resp.Diagnostics)
+	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 	setJobIdentity(ctx, resp.Identity, plan.ID, &resp.Diagnostics)
 	// The configured inputs are now the job's: later changes replace it.
@@ -397,4 +432,19 @@ func (m jobResourceModel) waitGoal() string {
 		return waitForCompleted
 	}
 	return waitForAccepted
+}
+
+// sourceHashOrNull hashes the job's files now, or is null with a warning
+// when they cannot be read: the job is submitted (or kept) all the same.
+func (r *jobResource) sourceHashOrNull(ctx context.Context, m jobResourceModel, diags *diag.Diagnostics) types.String {
+	dir, err := sourceDir(m.SourceDir.StringValue)
+	if err == nil {
+		var hash string
+		if hash, err = hashSource(ctx, dir, m.Config.ValueString()); err == nil {
+			return types.StringValue(hash)
+		}
+	}
+	diags.AddAttributeWarning(path.Root("source_hash"), "Could not hash the job's files",
+		fmt.Sprintf("source_hash stays empty, so later changes to the files are not detected: %s.", err))
+	return types.StringNull()
 }

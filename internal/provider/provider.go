@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/action"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/function"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
@@ -72,8 +73,9 @@ type TensorPoolProvider struct {
 }
 
 var (
-	_ provider.Provider            = (*TensorPoolProvider)(nil)
-	_ provider.ProviderWithActions = (*TensorPoolProvider)(nil)
+	_ provider.Provider              = (*TensorPoolProvider)(nil)
+	_ provider.ProviderWithActions   = (*TensorPoolProvider)(nil)
+	_ provider.ProviderWithFunctions = (*TensorPoolProvider)(nil)
 )
 
 // New returns a constructor for the provider, as providerserver expects.
@@ -227,7 +229,7 @@ func (p *TensorPoolProvider) Resources(_ context.Context) []func() resource.Reso
 
 // DataSources lists the provider's data sources.
 func (p *TensorPoolProvider) DataSources(_ context.Context) []func() datasource.DataSource {
-	return []func() datasource.DataSource{NewJobDataSource}
+	return []func() datasource.DataSource{NewJobDataSource, NewJobOutputsDataSource}
 }
 
 // settingOrEnv returns a provider argument, or the environment variable env
@@ -242,4 +244,9 @@ func settingOrEnv(v types.String, env string) (value string, fromEnv bool) {
 // Actions lists the provider's actions (Terraform 1.14 and later).
 func (p *TensorPoolProvider) Actions(_ context.Context) []func() action.Action {
 	return []func() action.Action{NewJobCancelAction}
+}
+
+// Functions lists the provider-defined functions (Terraform 1.8 and later).
+func (p *TensorPoolProvider) Functions(_ context.Context) []func() function.Function {
+	return []func() function.Function{NewTPConfigFunction}
 }

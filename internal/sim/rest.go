@@ -270,9 +270,10 @@ func (e *Engine) handleDelete(w http.ResponseWriter, _ *http.Request, c *call) {
 // pullSystems are the accepted ?system= values. [DOC]
 var pullSystems = []string{"linux", "darwin", "windows"}
 
-// handlePull is GET /job/pull/{job_id}. [DOC] The response fields; [INF] an
-// absent system means linux, and download_map stays empty (the simulator
-// stores no outputs).
+// handlePull is GET /job/pull/{job_id}. [DOC] The response fields, an rsync
+// command for a live job and presigned URLs for a finished one; [INF] an
+// absent system means linux, and a finished job's files are those its
+// config's outputs name (see downloadMap).
 func (e *Engine) handlePull(w http.ResponseWriter, r *http.Request, c *call) {
 	q := r.URL.Query()
 	errs := idTooLong(c.jobID)
@@ -299,19 +300,23 @@ func (e *Engine) handlePull(w http.ResponseWriter, r *http.Request, c *call) {
 		e.mu.Unlock()
 		return
 	}
-	status := j.status(e.clock.Now())
+	now := e.clock.Now()
+	status := j.status(now)
 	id, cluster := j.id, j.cluster
+	files := j.downloadMap(now)
 	e.mu.Unlock()
 
-	body := map[string]any{"download_map": map[string]any{}, "command": nil, "command_show_stdout": false}
+	body := map[string]any{"download_map": files, "command": nil, "command_show_stdout": false}
 	var message string
 	switch {
 	case strings.EqualFold(status, StatusRunning):
 		// [DOC] "an rsync command for a live job".
 		body["command"] = fmt.Sprintf("rsync -avz --progress tp@%s.sim.tensorpool.local:/home/tp/%s/ ./%s/", cluster, id, id)
 		message = fmt.Sprintf("Pulling files of running job %s", id)
-	case IsTerminal(status):
+	case IsTerminal(status) && len(files) == 0:
 		message = fmt.Sprintf("No output files found for job %s", id)
+	case IsTerminal(status):
+		message = fmt.Sprintf("Found %d output files for job %s", len(files), id)
 	default:
 		message = fmt.Sprintf("Job %s is %s; its files can be pulled once it runs", id, status)
 	}
