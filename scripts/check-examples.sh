@@ -27,7 +27,7 @@ provider_installation {
 }
 CFG
 
-"$terraform_bin" fmt -recursive -check -diff "$root/examples"
+"$terraform_latest" fmt -recursive -check -diff "$root/examples"
 failed=0
 while IFS= read -r dir; do
   rel=${dir#"$root"/}

@@ -41,7 +41,7 @@ func (w *world) console(expression string) (string, error) {
 // shipped example submits the job with the rendered text and then plans no
 // change.
 func TestTPConfigFunctionInConsoleAndApply(t *testing.T) {
-	requireTerraform(t, 1, 8)
+	requireTerraform1x(t, 8)
 	w := newExampleWorld(t, sim.Options{PendingDelay: time.Hour, Clusters: []string{functionExampleCluster}}, functionExample)
 
 	out, err := w.console(`provider::tensorpool::tp_config({ commands = ["python train.py"], retries = 2, env = { MODE = "fast" } })`)

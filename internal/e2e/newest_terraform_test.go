@@ -9,9 +9,9 @@ import (
 	"github.com/tensorpool/terraform-provider-tensorpool/internal/sim"
 )
 
-// requireTerraform skips a test of a feature that only Terraform major.minor
+// requireTerraform1x skips a test of a feature that only Terraform 1.minor
 // and later have (OpenTofu has neither actions nor resource identity).
-func requireTerraform(t *testing.T, major, minor int) {
+func requireTerraform1x(t *testing.T, minor int) {
 	t.Helper()
 	if harness == nil {
 		t.Skip("TF_ACC is not set")
@@ -20,8 +20,8 @@ func requireTerraform(t *testing.T, major, minor int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !v.AtLeastTerraform(major, minor) {
-		t.Skipf("needs Terraform %d.%d or later; this CLI is %+v", major, minor, v)
+	if !v.AtLeastTerraform(1, minor) {
+		t.Skipf("needs Terraform 1.%d or later; this CLI is %+v", minor, v)
 	}
 }
 
@@ -41,7 +41,7 @@ action "tensorpool_job_cancel" "stop" {
 // TestCancelActionStopsAJobTerraformDoesNotManage: the action cancels a job
 // submitted elsewhere and returns only once the engine says it stopped.
 func TestCancelActionStopsAJobTerraformDoesNotManage(t *testing.T) {
-	requireTerraform(t, 1, 14)
+	requireTerraform1x(t, 14)
 	const latency = 3 * time.Second
 	w := startSimulator(t, sim.Options{CancelLatency: latency})
 	id, err := w.server.Engine.AddJob(w.key, cluster)
@@ -84,7 +84,7 @@ func TestCancelActionStopsAJobTerraformDoesNotManage(t *testing.T) {
 // TestCancelActionTimesOutAndSaysSo: a job that does not stop within the
 // action's timeout fails the run, naming the timeout; the job is canceling.
 func TestCancelActionTimesOutAndSaysSo(t *testing.T) {
-	requireTerraform(t, 1, 14)
+	requireTerraform1x(t, 14)
 	w := startSimulator(t, sim.Options{CancelLatency: time.Hour})
 	id, err := w.server.Engine.AddJob(w.key, cluster)
 	if err != nil {
@@ -112,7 +112,7 @@ func TestCancelActionTimesOutAndSaysSo(t *testing.T) {
 // TestCancelActionFromALifecycleTrigger: the action runs from an
 // action_trigger, as pipelines wire it.
 func TestCancelActionFromALifecycleTrigger(t *testing.T) {
-	requireTerraform(t, 1, 14)
+	requireTerraform1x(t, 14)
 	w := startSimulator(t, sim.Options{CancelLatency: time.Second})
 	id, err := w.server.Engine.AddJob(w.key, cluster)
 	if err != nil {
@@ -146,7 +146,7 @@ resource "terraform_data" "pipeline_step" {
 // TestImportByIdentity: an import block naming the job by its identity
 // (Terraform ≥ 1.12) imports it, and the identity is in the state.
 func TestImportByIdentity(t *testing.T) {
-	requireTerraform(t, 1, 12)
+	requireTerraform1x(t, 12)
 	w := newWorld(t, sim.Options{CancelLatency: 100 * time.Millisecond}, jobsConfig(0))
 	id, err := w.server.Engine.AddJob(w.key, cluster)
 	if err != nil {

@@ -182,7 +182,9 @@ func TestAccJob_sourceChanges(t *testing.T) {
 		}
 	}
 	hashIs := func(check func(string) error) func(*terraform.State) error {
-		return func(s *terraform.State) error { return check(s.RootModule().Resources[jobAddr].Primary.Attributes["source_hash"]) }
+		return func(s *terraform.State) error {
+			return check(s.RootModule().Resources[jobAddr].Primary.Attributes["source_hash"])
+		}
 	}
 	env.run(t, resource.TestCase{
 		Steps: []resource.TestStep{

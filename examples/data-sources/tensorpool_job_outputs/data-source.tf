@@ -8,7 +8,7 @@ resource "tensorpool_job" "train" {
 
   # Outputs exist once the job has finished: wait for it, so that the data
   # source below is read only after the job has completed.
-  wait_for   = "completed"
+  wait_for = "completed"
 }
 
 data "tensorpool_job_outputs" "train" {

@@ -6,8 +6,15 @@ resource "tensorpool_job" "train" {
   # uploaded, but nothing else of the working directory belongs there either.
   source_dir = "${path.module}/job"
 
-  # Return as soon as the engine accepts the job (the default), or wait for it.
-  wait_for_completion = false
+  # Return once the engine has accepted the job (the default), once it runs
+  # ("running"), or once it has finished ("completed").
+  wait_for = "accepted"
+
+  # When the files of job/ change, plans show a new source_hash ("show", the
+  # default); "replace" submits the job again. A changed triggers_replace
+  # value always does.
+  on_source_change = "show"
+  triggers_replace = { dataset = "v1" }
 
   # On destroy: cancel the job and wait until the engine says it has stopped.
   on_destroy       = "cancel"
