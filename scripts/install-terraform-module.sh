@@ -43,26 +43,10 @@ trap 'chmod -R u+w "$tmp" 2>/dev/null || true; rm -rf "$tmp"' EXIT
 export GOFLAGS="${GOFLAGS:+$GOFLAGS }-mod=mod"
 export GOWORK=off
 
-status=0
-info=$(cd "$tmp" && go mod download -json "github.com/hashicorp/terraform@v$version") || status=$?
-dir=$(printf '%s\n' "$info" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p' | head -n 1)
-if [ "$status" -ne 0 ] || [ -z "$dir" ] || [ ! -d "$dir" ]; then
-	echo "install-terraform-module.sh: could not download github.com/hashicorp/terraform@v$version:" >&2
-	printf '%s\n' "$info" >&2
-	exit 1
-fi
-
+# shellcheck source=scripts/go-module-copy.sh
+. "$(dirname "$0")/go-module-copy.sh"
 src=$tmp/terraform
-cp -r "$dir" "$src"
-chmod -R u+w "$src"
-
-need=$(sed -n 's/^go \([0-9][0-9.]*\).*$/\1/p' "$src/go.mod" | head -n 1)
-have=$(go env GOVERSION)
-have=${have#go}
-if [ -n "$need" ] && [ "$(printf '%s\n%s\n' "$need" "$have" | sort -V | tail -n 1)" != "$have" ]; then
-	echo "install-terraform-module.sh: Terraform $version needs Go $need, this toolchain is Go $have" >&2
-	exit 1
-fi
+go_module_copy github.com/hashicorp/terraform "$version" "$src"
 
 # The nine backends whose nested modules are missing from the module zip.
 dropped="azure consul cos gcs kubernetes oci oss pg s3"

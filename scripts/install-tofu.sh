@@ -37,30 +37,10 @@ trap 'chmod -R u+w "$tmp" 2>/dev/null || true; rm -rf "$tmp"' EXIT
 export GOFLAGS="${GOFLAGS:+$GOFLAGS }-mod=mod"
 export GOWORK=off
 
-# `go mod download -json` prints a JSON object whose "Dir" is the module's
-# (read-only) directory in the module cache.
-status=0
-info=$(cd "$tmp" && go mod download -json "github.com/opentofu/opentofu@v$version") || status=$?
-dir=$(printf '%s\n' "$info" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p' | head -n 1)
-if [ "$status" -ne 0 ] || [ -z "$dir" ] || [ ! -d "$dir" ]; then
-	echo "install-tofu.sh: could not download github.com/opentofu/opentofu@v$version:" >&2
-	printf '%s\n' "$info" >&2
-	exit 1
-fi
-
+# shellcheck source=scripts/go-module-copy.sh
+. "$(dirname "$0")/go-module-copy.sh"
 src=$tmp/opentofu
-cp -r "$dir" "$src"
-chmod -R u+w "$src"
-
-# Refuse, with a clear message, a go directive newer than this toolchain
-# rather than let GOTOOLCHAIN fetch another Go.
-need=$(sed -n 's/^go \([0-9][0-9.]*\).*$/\1/p' "$src/go.mod" | head -n 1)
-have=$(go env GOVERSION)
-have=${have#go}
-if [ -n "$need" ] && [ "$(printf '%s\n%s\n' "$need" "$have" | sort -V | tail -n 1)" != "$have" ]; then
-	echo "install-tofu.sh: OpenTofu $version needs Go $need, this toolchain is Go $have" >&2
-	exit 1
-fi
+go_module_copy github.com/opentofu/opentofu "$version" "$src"
 
 # The flags of OpenTofu's own release build (its .goreleaser.yaml): without
 # version.dev=no the binary calls itself "vX.Y.Z-dev".
