@@ -60,8 +60,9 @@ func TestAccJob_lifecycleFromEnvironmentOnly(t *testing.T) {
 				ResourceName:      jobAddr,
 				ImportState:       true,
 				ImportStateVerify: true,
-				// The engine does not return the inputs, and status moves on its own.
-				ImportStateVerifyIgnore: []string{"config", "source_dir", "teardown_cluster", "status", "message", "updated_at", "job_info_json"},
+				// The engine does not return the inputs (nor so the hash of the
+				// uploaded files), and status moves on its own.
+				ImportStateVerifyIgnore: []string{"config", "source_dir", "source_hash", "teardown_cluster", "status", "message", "updated_at", "job_info_json"},
 			},
 			{
 				ResourceName:       jobAddr,
