@@ -40,11 +40,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	terraform := fs.String("terraform", "", "Terraform CLI to run (default: $TF_ACC_TERRAFORM_PATH, else .tools/bin/terraform)")
 	jsonPath := fs.String("json", os.Getenv("BENCH_JSON"), "also write the report as JSON to this file (default: $BENCH_JSON)")
 	mdPath := fs.String("markdown", "", "also write the Markdown table to this file")
-	timeout := fs.Duration("timeout", 15*time.Minute, "stop the run after this long")
+	timeout := fs.Duration("timeout", 30*time.Minute, "stop the run after this long")
 	keep := fs.Bool("keep", false, "keep the scratch directory (workspaces, state, provider binary)")
 	failOnMiss := fs.Bool("fail-on-miss", false, "exit 1 when a target is not met")
 	quiet := fs.Bool("q", false, "no progress lines on stderr")
-	only := fs.String("only", "", "run only these phases, comma-separated: lag, wall, refresh (the memory figures come with refresh)")
+	only := fs.String("only", "", "run only these phases, comma-separated: lag, wall, refresh, floor (the memory figures come with refresh and floor)")
+	profile := fs.String("profile", "", "instead of the suite: profile the provider (CPU and allocations) during one plan of -profile-jobs jobs, into this directory")
+	profileJobs := fs.Int("profile-jobs", 500, "the job count of -profile")
 	var env multiFlag
 	fs.Var(&env, "env", "KEY=VALUE added to the environment of Terraform and the provider (repeatable), e.g. -env GOGC=50")
 	if err := fs.Parse(args); err != nil {
@@ -91,6 +93,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 
+	if *profile != "" {
+		if err := bench.Profile(ctx, cfg, *profileJobs, *profile); err != nil {
+			fmt.Fprintf(stderr, "tensorpool-bench: %v\n", err)
+			return 1
+		}
+		return 0
+	}
 	report, err := bench.Run(ctx, cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "tensorpool-bench: %v\n", err)

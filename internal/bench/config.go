@@ -53,18 +53,29 @@ type Config struct {
 	// (during its apply and its plan); it must be in RefreshJobs and not in
 	// WallJobs.
 	MemJobs int
-	// PlanReps is how many times each plan is timed (the median counts).
+	// PlanReps is how many times each plan is timed (the median counts),
+	// and how many rounds the plugin-floor phase runs.
 	PlanReps int
+
+	// FloorJobs are the counts of the plugin-floor plans: ours next to a
+	// bare framework provider, time_static and terraform_data.
+	// FloorApplyJobs, one of them, also has its apply and destroy timed.
+	FloorJobs      []int
+	FloorApplyJobs int
 
 	// Targets.
 	LagP95Target         time.Duration // stream available
 	FallbackLagP95Target time.Duration // stream unavailable
 	WallRatioTarget      float64       // at the largest WallJobs
-	PlanRatioTarget      float64       // at the largest RefreshJobs
-	RSSTargetMiB         float64       // at MemJobs
+	// At FloorApplyJobs: ours / the bare provider (plan, apply and destroy,
+	// wall and CPU), ours / terraform_data (plan), and the provider's peak
+	// RSS over the bare provider's.
+	FloorRatioTarget       float64
+	FloorTFDataRatioTarget float64
+	FloorRSSMarginMiB      float64
 
 	// Only, when not empty, limits the run to these phases (PhaseLag,
-	// PhaseWall, PhaseRefresh); the wall phase also measures the refreshes
+	// PhaseWall, PhaseRefresh, PhaseFloor); the wall phase also measures the refreshes
 	// and applies of its job counts.
 	Only []string
 	// Env is added to the environment of every Terraform command, and so of
@@ -82,6 +93,7 @@ const (
 	PhaseLag     = "lag"
 	PhaseWall    = "wall"
 	PhaseRefresh = "refresh"
+	PhaseFloor   = "floor"
 )
 
 func (c Config) runs(phase string) bool { return len(c.Only) == 0 || slices.Contains(c.Only, phase) }
@@ -105,11 +117,15 @@ func FullConfig() Config {
 		MemJobs:     500,
 		PlanReps:    3,
 
-		LagP95Target:         500 * time.Millisecond,
-		FallbackLagP95Target: 5 * time.Second,
-		WallRatioTarget:      1.1,
-		PlanRatioTarget:      1.5,
-		RSSTargetMiB:         64,
+		FloorJobs:      []int{100, 500},
+		FloorApplyJobs: 500,
+
+		LagP95Target:           500 * time.Millisecond,
+		FallbackLagP95Target:   5 * time.Second,
+		WallRatioTarget:        1.1,
+		FloorRatioTarget:       1.5,
+		FloorTFDataRatioTarget: 4,
+		FloorRSSMarginMiB:      16,
 	}
 }
 
@@ -127,6 +143,8 @@ func QuickConfig() Config {
 	c.ApplyJobs = []int{12, 30}
 	c.MemJobs = 30
 	c.PlanReps = 1
+	c.FloorJobs = []int{12, 30}
+	c.FloorApplyJobs = 30
 	return c
 }
 
@@ -145,8 +163,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("the lag runs' cancel-latency jitter must be ≥ 0, got %s", c.LagJitter)
 	}
 	for _, p := range c.Only {
-		if p != PhaseLag && p != PhaseWall && p != PhaseRefresh {
-			return fmt.Errorf("unknown phase %q: want %s, %s or %s", p, PhaseLag, PhaseWall, PhaseRefresh)
+		if p != PhaseLag && p != PhaseWall && p != PhaseRefresh && p != PhaseFloor {
+			return fmt.Errorf("unknown phase %q: want %s, %s, %s or %s", p, PhaseLag, PhaseWall, PhaseRefresh, PhaseFloor)
 		}
 	}
 	for _, kv := range c.Env {
@@ -159,7 +177,10 @@ func (c Config) Validate() error {
 			return fmt.Errorf("lag case %+v: latency and jobs must be > 0", lc)
 		}
 	}
-	for _, n := range slices.Concat(c.WallJobs, c.RefreshJobs, c.ApplyJobs) {
+	if len(c.FloorJobs) > 0 && !slices.Contains(c.FloorJobs, c.FloorApplyJobs) {
+		return fmt.Errorf("plugin floor: the apply count %d must be one of the plan counts %v", c.FloorApplyJobs, c.FloorJobs)
+	}
+	for _, n := range slices.Concat(c.WallJobs, c.RefreshJobs, c.ApplyJobs, c.FloorJobs) {
 		if n < 1 {
 			return fmt.Errorf("job counts must be ≥ 1, got %d", n)
 		}

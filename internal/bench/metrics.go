@@ -116,10 +116,6 @@ func BuildMetrics(r *Report, cfg Config) {
 	// Refresh: requests per job and plan time against terraform_data.
 	refreshes := slices.Clone(r.Refreshes)
 	slices.SortStableFunc(refreshes, func(a, b RefreshResult) int { return cmp.Compare(a.Jobs, b.Jobs) })
-	maxRefresh := 0
-	if len(cfg.RefreshJobs) > 0 {
-		maxRefresh = slices.Max(cfg.RefreshJobs)
-	}
 	for _, rr := range refreshes {
 		m := Metric{Group: GroupRefresh, Name: fmt.Sprintf("requests per job, N = %d", rr.Jobs), Unit: "req/job",
 			Ours: f64(rr.RequestsPerJob), Target: Exactly(1, "exactly 1, GET /job/info only"), Extra: boolPtr(rr.OnlyInfo)}
@@ -129,9 +125,6 @@ func BuildMetrics(r *Report, cfg Config) {
 		r.Add(m)
 		w := Metric{Group: GroupRefresh, Name: fmt.Sprintf("plan wall time, N = %d", rr.Jobs), Unit: "s",
 			Ours: f64(rr.MedianSeconds), Baseline: f64(rr.TFDataMedian), BaselineLabel: "terraform_data plan"}
-		if rr.Jobs == maxRefresh {
-			w.Target = RatioAtMost(cfg.PlanRatioTarget, fmt.Sprintf("≤ %.1f× terraform_data", cfg.PlanRatioTarget))
-		}
 		if rr.PlanExitCode == 2 {
 			w.Note = "the plan proposed changes (it should find none)"
 		}
@@ -164,21 +157,22 @@ func BuildMetrics(r *Report, cfg Config) {
 	}
 
 	// Memory.
-	memTarget := AtMost(cfg.RSSTargetMiB, fmt.Sprintf("≤ %.0f MiB", cfg.RSSTargetMiB))
 	for _, rr := range refreshes {
 		if rr.Jobs == cfg.MemJobs {
-			r.Add(Metric{Group: GroupMemory, Name: fmt.Sprintf("during plan, N = %d", rr.Jobs), Unit: "MiB", Ours: memValue(rr.PeakRSSMiB, rr.Processes), Target: memTarget})
+			r.Add(Metric{Group: GroupMemory, Name: fmt.Sprintf("during plan, N = %d", rr.Jobs), Unit: "MiB", Ours: memValue(rr.PeakRSSMiB, rr.Processes)})
 		}
 	}
 	for _, a := range applies {
 		if a.Jobs == cfg.MemJobs {
-			r.Add(Metric{Group: GroupMemory, Name: fmt.Sprintf("during apply, N = %d", a.Jobs), Unit: "MiB", Ours: memValue(a.PeakRSSMiB, a.Processes), Target: memTarget})
+			r.Add(Metric{Group: GroupMemory, Name: fmt.Sprintf("during apply, N = %d", a.Jobs), Unit: "MiB", Ours: memValue(a.PeakRSSMiB, a.Processes)})
 		}
 	}
 	if cfg.MemJobs > 0 {
 		r.GroupNotes[GroupMemory] = append(r.GroupNotes[GroupMemory], fmt.Sprintf(
-			"The largest VmHWM/VmRSS of any %s process below the terraform process, sampled every %s.", ProviderBinary, memInterval))
+			"The largest VmHWM/VmRSS of any %s process below the terraform process, sampled every %s. The target, "+
+				"against the bare provider, is in the plugin-floor table.", ProviderBinary, memInterval))
 	}
+	buildFloorMetrics(r, cfg)
 }
 
 // maxJitter is the largest cancel-latency jitter of the runs.

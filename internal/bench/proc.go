@@ -26,9 +26,12 @@ type MemSampler struct {
 	name     string
 	interval time.Duration
 
-	mu    sync.Mutex
-	peak  int64 // bytes
-	pids  map[int]bool
+	mu   sync.Mutex
+	peak int64 // bytes
+	pids map[int]bool
+	// ticks is the last CPU time (utime + stime, in clock ticks) seen per
+	// process.
+	ticks map[int]int64
 	stop  chan struct{}
 	done  chan struct{}
 	procs string // /proc, replaceable in tests
@@ -37,7 +40,7 @@ type MemSampler struct {
 // StartMemSampler samples every interval until Stop. Linux only: elsewhere
 // the peak stays zero.
 func StartMemSampler(root int, name string, interval time.Duration) *MemSampler {
-	s := &MemSampler{root: root, name: name, interval: interval, pids: map[int]bool{},
+	s := &MemSampler{root: root, name: name, interval: interval, pids: map[int]bool{}, ticks: map[int]int64{},
 		stop: make(chan struct{}), done: make(chan struct{}), procs: "/proc"}
 	go s.loop()
 	return s
@@ -77,11 +80,53 @@ func (s *MemSampler) sample() {
 		if err != nil {
 			continue // it exited between the listing and the read
 		}
+		stat, statErr := os.ReadFile(filepath.Join(s.procs, strconv.Itoa(pid), "stat"))
 		s.mu.Lock()
 		s.pids[pid] = true
 		s.peak = max(s.peak, hwm, rss)
+		if statErr == nil {
+			if t, ok := ParseStatCPUTicks(stat); ok {
+				s.ticks[pid] = max(s.ticks[pid], t)
+			}
+		}
 		s.mu.Unlock()
 	}
+}
+
+// CPUSeconds is the CPU time (user + system) of the matching processes, as
+// last sampled: it misses what a process used after its last sample (up to
+// one interval each). Call it after Stop.
+func (s *MemSampler) CPUSeconds() float64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var total int64
+	for _, t := range s.ticks {
+		total += t
+	}
+	return float64(total) / clockTicksPerSecond
+}
+
+// clockTicksPerSecond is Linux's USER_HZ, the unit of /proc/<pid>/stat CPU
+// times: 100 on every Linux architecture Go supports.
+const clockTicksPerSecond = 100
+
+// ParseStatCPUTicks reads utime + stime (fields 14 and 15, in clock ticks)
+// from a /proc/<pid>/stat line, counting after the command's last ')'.
+func ParseStatCPUTicks(stat []byte) (int64, bool) {
+	i := bytes.LastIndexByte(stat, ')')
+	if i < 0 {
+		return 0, false
+	}
+	fields := strings.Fields(string(stat[i+1:])) // state is field 3, so utime is index 11
+	if len(fields) < 13 {
+		return 0, false
+	}
+	utime, err1 := strconv.ParseInt(fields[11], 10, 64)
+	stime, err2 := strconv.ParseInt(fields[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, false
+	}
+	return utime + stime, true
 }
 
 // matchesName compares the process's comm with the first 15 bytes of name.

@@ -131,7 +131,10 @@ type Report struct {
 	Destroys   []DestroyResult     `json:"destroys,omitempty"`
 	Refreshes  []RefreshResult     `json:"refreshes,omitempty"`
 	Applies    []ApplyResult       `json:"applies,omitempty"`
-	Errors     []string            `json:"errors,omitempty"`
+	// Floor are the plugin-floor runs: ours next to a bare provider,
+	// time_static and terraform_data.
+	Floor  []FloorRun `json:"plugin_floor,omitempty"`
+	Errors []string   `json:"errors,omitempty"`
 }
 
 // Add appends a metric, computing its ratio and whether it meets its target.
@@ -253,6 +256,7 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	}
 	met, total := r.Score()
 	fmt.Fprintf(&b, "- Targets met: %d of %d\n", met, total)
+	writeFloorTable(&b, r.Floor)
 
 	for _, g := range r.groupOrder() {
 		fmt.Fprintf(&b, "\n### %s\n\n", g)

@@ -161,6 +161,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			s.report.Fail("refresh", err)
 		}
 	}
+	if cfg.runs(PhaseFloor) && len(cfg.FloorJobs) > 0 && ctx.Err() == nil {
+		if err := s.floorPhase(ctx); err != nil {
+			s.report.Fail("plugin floor", err)
+		}
+	}
 	if ctx.Err() != nil {
 		s.report.Fail("run", ctx.Err())
 	}
@@ -230,30 +235,6 @@ func cpuModel() string {
 
 // ----- simulator and workspaces -------------------------------------------------
 
-type simEnv struct {
-	srv    *sim.Server
-	jitter time.Duration
-}
-
-// startSim starts a simulator whose cancels take latency plus a delay drawn
-// uniformly in [0, jitter) (a random seed per simulator).
-func (s *Suite) startSim(latency, jitter time.Duration) (*simEnv, error) {
-	srv, err := sim.Start(sim.Options{
-		APIKeys:             []string{benchKey},
-		Clusters:            []string{benchCluster},
-		PendingDelay:        0,
-		CancelLatency:       latency,
-		CancelLatencyJitter: jitter,
-		InfoRetryAfter:      s.cfg.InfoRetryAfter,
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &simEnv{srv: srv, jitter: jitter}, nil
-}
-
-func (e *simEnv) engine() *sim.Engine { return e.srv.Engine }
-
 // JobsConfig is the configuration of n jobs, all alike.
 func JobsConfig(n int, cluster, sourceDir string) string {
 	return fmt.Sprintf(`terraform {
@@ -292,7 +273,7 @@ func (s *Suite) jobsWorkspace(name string, n int, env *simEnv) (*tfharness.Works
 	if err != nil {
 		return nil, err
 	}
-	w.Env = append(slices.Clone(s.cfg.Env), "TENSORPOOL_KEY="+benchKey, "TENSORPOOL_ENGINE="+env.srv.URL)
+	w.Env = append(slices.Clone(s.cfg.Env), "TENSORPOOL_KEY="+benchKey, "TENSORPOOL_ENGINE="+env.url)
 	return w, nil
 }
 
@@ -302,11 +283,17 @@ func (s *Suite) flags(args ...string) []string {
 
 // timed runs a CLI command, optionally sampling the provider's memory.
 type timedRun struct {
-	res      tfharness.Result
-	wall     time.Duration
-	peakRSS  int64
-	procs    int
-	exitCode int
+	res  tfharness.Result
+	wall time.Duration
+	// cpu is the user + system time of terraform and of every process it
+	// waited for (the provider plugins): the kernel's rusage at exit.
+	cpu time.Duration
+	// providerCPU is the provider processes' share of cpu, as last sampled
+	// (only when sampling).
+	providerCPU float64
+	peakRSS     int64
+	procs       int
+	exitCode    int
 }
 
 func (s *Suite) run(ctx context.Context, w *tfharness.Workspace, sampleMem bool, okCodes []int, args ...string) (*timedRun, error) {
@@ -323,8 +310,12 @@ func (s *Suite) run(ctx context.Context, w *tfharness.Workspace, sampleMem bool,
 	}
 	err := cmd.Wait()
 	tr := &timedRun{wall: time.Since(start)}
+	if ps := cmd.ProcessState; ps != nil {
+		tr.cpu = ps.UserTime() + ps.SystemTime()
+	}
 	if sampler != nil {
 		tr.peakRSS, tr.procs = sampler.Stop()
+		tr.providerCPU = sampler.CPUSeconds()
 	}
 	tr.res = tfharness.Result{Stdout: stdout.String(), Stderr: stderr.String()}
 	var exitErr *exec.ExitError
@@ -432,7 +423,7 @@ func (s *Suite) destroy(ctx context.Context, name string, env *simEnv, w *tfharn
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			p := &RefPoller{BaseURL: env.srv.URL, APIKey: benchKey}
+			p := &RefPoller{BaseURL: env.url, APIKey: benchKey}
 			ref = p.Cancel(ctx, refIDs)
 		}()
 	}
@@ -509,7 +500,7 @@ func (s *Suite) lagCase(ctx context.Context, lc LagCase) error {
 		if err != nil {
 			return err
 		}
-		defer env.srv.Close()
+		defer env.Close()
 		v.env = env
 		if v.w, err = s.jobsWorkspace(fmt.Sprintf("lag-%s-%d", lc.Latency, i), lc.Jobs, env); err != nil {
 			return err
@@ -541,7 +532,7 @@ func (s *Suite) wallPhase(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	defer env.srv.Close()
+	defer env.Close()
 	type ws struct {
 		n   int
 		w   *tfharness.Workspace
@@ -599,7 +590,7 @@ func (s *Suite) refreshAlone(ctx context.Context, n int) error {
 	if err != nil {
 		return err
 	}
-	defer env.srv.Close()
+	defer env.Close()
 	w, err := s.jobsWorkspace(fmt.Sprintf("refresh-%d", n), n, env)
 	if err != nil {
 		return err
