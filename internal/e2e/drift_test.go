@@ -63,7 +63,8 @@ func TestDriftOutsideTerraformAsTheCLIPrintsIt(t *testing.T) {
 			if refreshOnly.ExitCode != 2 {
 				t.Errorf("plan -refresh-only: exit %d, want 2 (changes outside Terraform):\n%s", refreshOnly.ExitCode, refreshOnly.Output())
 			}
-			if !strings.Contains(refreshOnly.Stdout, "Objects have changed outside of Terraform") ||
+			// OpenTofu says "outside of OpenTofu".
+			if !regexp.MustCompile(`Objects have changed outside of (Terraform|OpenTofu)`).MatchString(refreshOnly.Stdout) ||
 				!statusChangeLine(before, outside).MatchString(refreshOnly.Stdout) {
 				t.Errorf("plan -refresh-only does not show status %q -> %q:\n%s", before, outside, refreshOnly.Stdout)
 			}
