@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -132,30 +131,27 @@ func (a *jobCancelAction) Invoke(ctx context.Context, req action.InvokeRequest, 
 }
 
 func cancelActionErrorSummary(err error) string {
-	var waitErr *waitError
-	switch {
-	case errors.As(err, &waitErr) && waitErr.TimedOut:
+	switch kind, _ := classifyStopFailure(err); kind {
+	case stopTimedOut:
 		return "Timed out waiting for the TensorPool job to stop"
-	case errors.As(err, &waitErr), errors.Is(err, context.Canceled):
+	case stopInterrupted:
 		return "Cancel interrupted before the TensorPool job stopped"
-	case client.IsUnreachable(err):
+	case stopUnreachable:
 		return "Could not reach the TensorPool engine"
 	}
 	return "Could not cancel the TensorPool job"
 }
 
 func cancelActionErrorDetail(timeout time.Duration, err error) string {
-	var waitErr *waitError
-	switch {
-	case errors.As(err, &waitErr) && waitErr.TimedOut:
+	switch kind, waitErr := classifyStopFailure(err); kind {
+	case stopTimedOut:
 		return fmt.Sprintf("The job was asked to cancel, but %s (timeout = %s). Invoke the action again to keep waiting: "+
 			"it does not cancel the job twice. Raise `timeout` if the engine needs longer.", waitErr, timeout)
-	case errors.As(err, &waitErr), errors.Is(err, context.Canceled):
+	case stopInterrupted:
 		return fmt.Sprintf("Terraform was stopped during the wait: %s. The engine may still be canceling the job; "+
 			"invoke the action again to wait for it.", err)
-	case client.IsUnreachable(err):
-		return fmt.Sprintf("%s.\n\nThis is a configuration or network problem: check the provider's `engine_url` "+
-			"(or TENSORPOOL_ENGINE), DNS, TLS certificates, proxies and firewalls.", err)
+	case stopUnreachable:
+		return fmt.Sprintf("%s.\n\n%s", err, unreachableAdvice("the action did not wait for its timeout"))
 	}
 	return err.Error() + "."
 }

@@ -60,39 +60,68 @@ func (r *jobResource) Delete(ctx context.Context, req resource.DeleteRequest, re
 	})
 }
 
-func destroyErrorSummary(err error) string {
+// stopFailure is why stopping a job failed, for destroy and the cancel
+// action alike: their words differ, not how they tell the cases apart.
+type stopFailure int
+
+const (
+	stopFailed      stopFailure = iota // any other error
+	stopTimedOut                       // the wait reached its timeout
+	stopInterrupted                    // Ctrl-C, or a canceled Terraform Cloud run
+	stopUnreachable                    // the engine cannot be reached as configured
+)
+
+// classifyStopFailure sorts a destroyJob error; the *waitError, when there is
+// one, says how long the wait lasted and the job's last status.
+func classifyStopFailure(err error) (stopFailure, *waitError) {
 	var waitErr *waitError
 	switch {
 	case errors.As(err, &waitErr) && waitErr.TimedOut:
-		return "Timed out waiting for the TensorPool job to stop"
+		return stopTimedOut, waitErr
 	case errors.As(err, &waitErr), errors.Is(err, context.Canceled):
-		return "Destroy interrupted (Ctrl-C) before the TensorPool job stopped"
+		return stopInterrupted, waitErr
 	case client.IsUnreachable(err):
+		return stopUnreachable, nil
+	}
+	return stopFailed, nil
+}
+
+func destroyErrorSummary(err error) string {
+	switch kind, _ := classifyStopFailure(err); kind {
+	case stopTimedOut:
+		return "Timed out waiting for the TensorPool job to stop"
+	case stopInterrupted:
+		return "Destroy interrupted (Ctrl-C) before the TensorPool job stopped"
+	case stopUnreachable:
 		return "Could not reach the TensorPool engine"
 	}
 	return "Could not cancel the TensorPool job"
 }
 
 func destroyErrorDetail(timeout time.Duration, err error) string {
-	var waitErr *waitError
-	switch {
-	case errors.As(err, &waitErr) && waitErr.TimedOut:
+	switch kind, waitErr := classifyStopFailure(err); kind {
+	case stopTimedOut:
 		return fmt.Sprintf("The job was asked to cancel, but %s (timeouts.delete = %s).\n\n"+
 			"The job stays in the Terraform state, so nothing is lost. Ways out:\n"+
 			"  - run `terraform destroy` again: it keeps waiting for the same job, without canceling twice;\n"+
 			"  - raise `timeouts.delete` in the resource's `timeouts` block; Terraform reads it from the state, so run `terraform apply` first;\n"+
 			"  - set `on_destroy = \"abandon\"` (and apply) to remove the job from the state without waiting.",
 			waitErr, timeout)
-	case errors.As(err, &waitErr), errors.Is(err, context.Canceled):
+	case stopInterrupted:
 		return fmt.Sprintf("Terraform was stopped (Ctrl-C) during the destroy: %s. The job stays in the Terraform state and the engine "+
 			"may still be canceling it; run `terraform destroy` again to finish.", err)
-	case client.IsUnreachable(err):
-		return fmt.Sprintf("%s.\n\nThis is a configuration or network problem, not an engine outage, so the destroy did not wait for "+
-			"timeouts.delete: check the provider's `engine_url` (or TENSORPOOL_ENGINE), DNS, TLS certificates, proxies and firewalls. "+
-			"The job stays in the Terraform state and may still be running; run `terraform destroy` again once the engine can be reached.", err)
+	case stopUnreachable:
+		return fmt.Sprintf("%s.\n\n%s The job stays in the Terraform state and may still be running; run `terraform destroy` again "+
+			"once the engine can be reached.", err, unreachableAdvice("the destroy did not wait for timeouts.delete"))
 	}
 	return fmt.Sprintf("%s.\n\nThe job stays in the Terraform state. Fix the cause and run `terraform destroy` again, or set "+
 		"`on_destroy = \"abandon\"` to remove it from the state without canceling.", err)
+}
+
+// unreachableAdvice says what an unreachable engine means and where to look.
+func unreachableAdvice(consequence string) string {
+	return "This is a configuration or network problem, not an engine outage, so " + consequence + ": check the provider's " +
+		"`engine_url` (or TENSORPOOL_ENGINE), DNS, TLS certificates, proxies and firewalls."
 }
 
 // destroyAction says what a destroy did, for logs and tests.
