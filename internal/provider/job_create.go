@@ -43,7 +43,7 @@ func (r *jobResource) Create(ctx context.Context, req resource.CreateRequest, re
 	createCtx, cancel := context.WithTimeout(ctx, createTimeout)
 	defer cancel()
 	// The files as they are uploaded, hashed just before.
-	plan.SourceHash = r.sourceHashOrNull(createCtx, plan, &resp.Diagnostics)
+	plan.SourceHash = sourceHashOrNull(createCtx, plan, &resp.Diagnostics)
 
 	result, err := api.PushJob(createCtx, client.PushRequest{
 		Config:          jobConfig,

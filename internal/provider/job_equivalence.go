@@ -3,8 +3,10 @@ package provider
 import (
 	"context"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"reflect"
+	"slices"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -170,27 +172,29 @@ var (
 )
 
 // keepStateWhenNothingChanged plans no change at all when every configurable
-// attribute, after keepEquivalentPrior, equals the state. Without it, the
-// framework, having seen the configuration text differ from the state,
-// would already have marked the engine-reported attributes "known after
-// apply" and planned an update that changes nothing.
-func keepStateWhenNothingChanged(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+// attribute and block, after keepEquivalentPrior, equals the state. Without
+// it, the framework, having seen the configuration text differ from the
+// state, would already have marked the engine-reported attributes "known
+// after apply" and planned an update that changes nothing. What counts as
+// configurable is read from the schema, so a new argument is compared too.
+func keepStateWhenNothingChanged(_ context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.State.Raw.IsNull() || req.Plan.Raw.IsNull() {
 		return
 	}
-	var plan, state jobResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
+	var plan, state map[string]tftypes.Value
+	if req.Plan.Raw.As(&plan) != nil || req.State.Raw.As(&state) != nil {
 		return
 	}
-	same := plan.ID.Equal(state.ID) && plan.ClusterID.Equal(state.ClusterID) && plan.Config.Equal(state.Config) &&
-		plan.SourceDir.Equal(state.SourceDir) && plan.TeardownCluster.Equal(state.TeardownCluster) &&
-		plan.WaitFor.Equal(state.WaitFor) && plan.WaitForCompletion.Equal(state.WaitForCompletion) &&
-		plan.OnDestroy.Equal(state.OnDestroy) && plan.PurgeOnDestroy.Equal(state.PurgeOnDestroy) &&
-		plan.OnSourceChange.Equal(state.OnSourceChange) && plan.TriggersReplace.Equal(state.TriggersReplace) &&
-		plan.Timeouts.Equal(state.Timeouts)
-	if same {
-		resp.Plan.Raw = req.State.Raw.Copy()
+	configurable := slices.Collect(maps.Keys(req.Plan.Schema.GetBlocks()))
+	for name, attr := range req.Plan.Schema.GetAttributes() {
+		if attr.IsRequired() || attr.IsOptional() {
+			configurable = append(configurable, name)
+		}
 	}
+	for _, name := range configurable {
+		if !plan[name].Equal(state[name]) {
+			return
+		}
+	}
+	resp.Plan.Raw = req.State.Raw.Copy()
 }

@@ -120,8 +120,7 @@ func (d *jobOutputsDataSource) Read(ctx context.Context, req datasource.ReadRequ
 		addJobNotFinishedError(&resp.Diagnostics, id, job.Status)
 		return
 	}
-	cfg := waitConfig{Policy: d.data.opts.PollPolicy, Clock: d.data.opts.Clock, Timeout: defaultReadTimeout}
-	pulled, err := untilSettled(ctx, cfg, func(ctx context.Context) (*client.PullResult, error) { return api.PullJob(ctx, id) })
+	pulled, err := readPatiently(ctx, d.data, defaultReadTimeout, func(ctx context.Context) (*client.PullResult, error) { return api.PullJob(ctx, id) })
 	if err != nil {
 		addJobOutputsReadError(&resp.Diagnostics, id, err)
 		return

@@ -355,7 +355,7 @@ func (r *jobResource) Update(ctx context.Context, req resource.UpdateRequest, re
 	}
 	if plan.SourceHash.IsUnknown() {
 		// Adopting an imported job: from now on, its files are compared with these.
-		plan.SourceHash = r.sourceHashOrNull(ctx, plan, &resp.Diagnostics)
+		plan.SourceHash = sourceHashOrNull(ctx, plan, &resp.Diagnostics)
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 	setJobIdentity(ctx, resp.Identity, plan.ID, &resp.Diagnostics)
@@ -437,13 +437,10 @@ func (m jobResourceModel) waitGoal() string {
 
 // sourceHashOrNull hashes the job's files now, or is null with a warning
 // when they cannot be read: the job is submitted (or kept) all the same.
-func (r *jobResource) sourceHashOrNull(ctx context.Context, m jobResourceModel, diags *diag.Diagnostics) types.String {
-	dir, err := sourceDir(m.SourceDir.StringValue)
+func sourceHashOrNull(ctx context.Context, m jobResourceModel, diags *diag.Diagnostics) types.String {
+	hash, err := hashSource(ctx, m)
 	if err == nil {
-		var hash string
-		if hash, err = hashSource(ctx, dir, m.Config.ValueString()); err == nil {
-			return types.StringValue(hash)
-		}
+		return types.StringValue(hash)
 	}
 	diags.AddAttributeWarning(path.Root("source_hash"), "Could not hash the job's files",
 		fmt.Sprintf("source_hash stays empty, so later changes to the files are not detected: %s.", err))

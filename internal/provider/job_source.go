@@ -16,11 +16,15 @@ import (
 // compared at every plan, so that a change in the training code can resubmit
 // the job (on_source_change = "replace") or only be shown ("show").
 
-// hashSource hashes the files a job with this config uploads from dir:
+// hashSource hashes the files the job m uploads from its source_dir:
 // everything but the config's `ignore` patterns and Terraform's own files,
 // as the engine's upload selects them.
-func hashSource(ctx context.Context, dir, config string) (string, error) {
-	cfg, err := tpconfig.Parse(config)
+func hashSource(ctx context.Context, m jobResourceModel) (string, error) {
+	dir, err := sourceDir(m.SourceDir.StringValue)
+	if err != nil {
+		return "", err
+	}
+	cfg, err := tpconfig.Parse(m.Config.ValueString())
 	if err != nil {
 		return "", err
 	}
@@ -47,29 +51,23 @@ func planSourceChange(ctx context.Context, req resource.ModifyPlanRequest, resp 
 	if !plan.Config.Equal(state.Config) || !plan.SourceDir.Equal(state.SourceDir) {
 		return // a changed input replaces the job anyway
 	}
-	dir, err := sourceDir(plan.SourceDir.StringValue)
-	if err == nil {
-		var hash string
-		if hash, err = hashSource(ctx, dir, plan.Config.ValueString()); err == nil {
-			if hash == state.SourceHash.ValueString() {
-				return
-			}
-			if plan.OnSourceChange.ValueString() == onSourceChangeReplace {
-				// Known after the new submission, which hashes what it uploads.
-				resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("source_hash"), types.StringUnknown())...)
-				resp.RequiresReplace = append(resp.RequiresReplace, path.Root("source_hash"))
-				return
-			}
-			// An update that records the new hash; what the engine reports
-			// may have moved on by then.
-			plan.SourceHash = types.StringValue(hash)
-			plan.markEngineFieldsUnknown()
-			resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
-			return
-		}
+	hash, err := hashSource(ctx, plan)
+	switch {
+	case err != nil:
+		resp.Diagnostics.AddAttributeWarning(path.Root("source_hash"), "Could not hash the job's files",
+			fmt.Sprintf("Whether the files of source_dir changed since the job was submitted is unknown: %s.", err))
+	case hash == state.SourceHash.ValueString():
+	case plan.OnSourceChange.ValueString() == onSourceChangeReplace:
+		// Known after the new submission, which hashes what it uploads.
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("source_hash"), types.StringUnknown())...)
+		resp.RequiresReplace = append(resp.RequiresReplace, path.Root("source_hash"))
+	default:
+		// An update that records the new hash; what the engine reports
+		// may have moved on by then.
+		plan.SourceHash = types.StringValue(hash)
+		plan.markEngineFieldsUnknown()
+		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 	}
-	resp.Diagnostics.AddAttributeWarning(path.Root("source_hash"), "Could not hash the job's files",
-		fmt.Sprintf("Whether the files of source_dir changed since the job was submitted is unknown: %s.", err))
 }
 
 // markEngineFieldsUnknown plans the engine-reported fields as known after
