@@ -102,6 +102,10 @@ func TestCancelActionTimesOutAndSaysSo(t *testing.T) {
 	if !says(res.Output(), "Timed out waiting for the TensorPool job to stop") || !says(res.Output(), "timeout = 3s") {
 		t.Errorf("the error does not say the wait timed out:\n%s", res.Output())
 	}
+	// While it waits, the action reports what it saw (the docs quote this line).
+	if !says(res.Stdout, "Job "+id+" is canceling; waiting for it to stop") {
+		t.Errorf("the action sent no progress while it waited:\n%s", res.Stdout)
+	}
 	if job, _ := w.server.Engine.Job(id); job.Status != sim.StatusCanceling {
 		t.Errorf("the job is %s, want canceling", job.Status)
 	}
