@@ -297,7 +297,14 @@ func (c *Client) capHint(hint time.Duration) time.Duration {
 
 func (c *Client) attempt(ctx context.Context, req request, attempt int) (*response, error) {
 	u := *c.base
-	u.Path = strings.TrimRight(c.base.Path, "/") + req.path
+	// req.path is already escaped; Path must hold its unescaped form, or
+	// url.URL would find RawPath inconsistent and escape it a second time
+	// ("%20" sent as "%2520").
+	unescaped, err := url.PathUnescape(req.path)
+	if err != nil {
+		return nil, fmt.Errorf("building request %s %s: %w", req.method, req.path, err)
+	}
+	u.Path = strings.TrimRight(c.base.Path, "/") + unescaped
 	u.RawPath = strings.TrimRight(c.base.EscapedPath(), "/") + req.path
 	if len(req.query) > 0 {
 		u.RawQuery = req.query.Encode()

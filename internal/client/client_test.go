@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -501,5 +502,18 @@ func TestLogsNeverHoldTheKey(t *testing.T) {
 		if strings.Contains(line, testKey) || strings.Contains(strings.ToLower(line), "bearer") {
 			t.Errorf("log line leaks credentials: %s", line)
 		}
+	}
+}
+
+// TestEscapedPathsAreSentEscapedOnce: a path segment the client escaped
+// reaches the engine escaped once ("%20"), not twice ("%2520"), which the
+// engine would read as another id and answer 404.
+func TestEscapedPathsAreSentEscapedOnce(t *testing.T) {
+	c, rec := newTestClient(t, jsonReply(http.StatusOK, `{}`))
+	if _, err := c.do(context.Background(), request{method: http.MethodGet, path: "/cluster/info/" + url.PathEscape("c 1%"), idempotent: true}); err != nil {
+		t.Fatal(err)
+	}
+	if got := rec.requests[0].URL.EscapedPath(); got != "/cluster/info/c%201%25" {
+		t.Errorf("the engine received %q, want /cluster/info/c%%201%%25", got)
 	}
 }

@@ -46,8 +46,12 @@ func hasStatus(err error, code int) bool {
 	return errors.As(err, &apiErr) && apiErr.StatusCode == code
 }
 
-// IsNotFound reports whether err is a 404 from the engine.
-func IsNotFound(err error) bool { return hasStatus(err, http.StatusNotFound) }
+// IsNotFound reports whether err is a 404 from the engine, or a
+// *NotFoundError (an object missing from a list).
+func IsNotFound(err error) bool {
+	var notFound *NotFoundError
+	return hasStatus(err, http.StatusNotFound) || errors.As(err, &notFound)
+}
 
 // IsUnauthorized reports whether err is a 401 (missing or invalid API key).
 func IsUnauthorized(err error) bool { return hasStatus(err, http.StatusUnauthorized) }
@@ -125,10 +129,17 @@ func (e *ThrottledError) Error() string {
 type InvalidIDError struct {
 	ID     string
 	Reason string
+	// Kind names what the id is for ("cluster", "request"…); empty means a
+	// job.
+	Kind string
 }
 
 func (e *InvalidIDError) Error() string {
-	return fmt.Sprintf("invalid job id %q: %s", e.ID, e.Reason)
+	kind := e.Kind
+	if kind == "" {
+		kind = "job"
+	}
+	return fmt.Sprintf("invalid %s id %q: %s", kind, e.ID, e.Reason)
 }
 
 // errorBody is every error shape the engine is known to use.
