@@ -10,11 +10,18 @@
 // logged to stderr (method, path, status; never headers or keys). SIGINT or
 // SIGTERM shuts it down gracefully with exit status 0.
 //
+// Clusters, storage and their async requests move on with -request-pending,
+// -cluster-provision-latency, -cluster-release-latency, -cluster-edit-latency
+// and -storage-latency; -request-retry-after is the Retry-After of request
+// polls.
+//
 // The fault flags (-rate-limit, -rate-limit-retry-after, -fail-rate,
 // -fail-next, -latency, -garble, -drop-push, -listen-unavailable,
-// -listen-hang) set the initial sim.Faults; POST /_sim/faults replaces them
-// while it runs. GET /_sim/jobs and GET /_sim/stats show the jobs and the
-// request counts.
+// -listen-hang, -capacity-shortage, -capacity-outcome, -info-message-only)
+// set the initial sim.Faults; POST /_sim/faults replaces them while it runs.
+// GET /_sim/jobs, /_sim/clusters, /_sim/storage, /_sim/attachments,
+// /_sim/ssh-keys, /_sim/requests, /_sim/billing and /_sim/stats show the
+// engine's state and the request counts.
 package main
 
 import (
@@ -74,6 +81,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	logger.Printf("listening on %s: %d user(s) user-1…user-%d, clusters %s, pending %s, run %s, outcome %s, cancel latency %s%s, info Retry-After %s",
 		srv.URL, countUnique(o.APIKeys), countUnique(o.APIKeys), strings.Join(o.Clusters, ","), o.PendingDelay,
 		runDuration(o.RunDuration), o.Outcome, o.CancelLatency, jitterText(o), o.InfoRetryAfter)
+	logger.Printf("requests: pending %s, cluster claim %s, release %s, edit %s, storage %s, request Retry-After %s",
+		o.RequestPendingLatency, o.ClusterProvisionLatency, o.ClusterReleaseLatency, o.ClusterEditLatency,
+		o.StorageLatency, o.RequestRetryAfter)
 
 	<-ctx.Done()
 	logger.Printf("shutting down")
@@ -127,6 +137,16 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	seed := fs.Int64("seed", d.Seed, "seed of the -cancel-latency-jitter draws (same seed, same draws in cancel order); 0 = random")
 	infoRetry := fs.Duration("info-retry-after", d.InfoRetryAfter, "Retry-After on /job/info for live jobs; 0 = none")
 	msgTimeout := fs.Duration("message-timeout", d.MessageTimeout, "how long a WebSocket waits for a client message")
+	reqPending := fs.Duration("request-pending", d.RequestPendingLatency, "how long an async request (cluster, storage) stays PENDING")
+	provision := fs.Duration("cluster-provision-latency", d.ClusterProvisionLatency, "how long a cluster claim stays PROCESSING")
+	release := fs.Duration("cluster-release-latency", d.ClusterReleaseLatency, "how long a cluster release stays PROCESSING")
+	clusterEdit := fs.Duration("cluster-edit-latency", d.ClusterEditLatency, "how long a cluster edit stays PROCESSING")
+	storageLatency := fs.Duration("storage-latency", d.StorageLatency,
+		"how long a storage create, destroy, attach, detach or edit stays PROCESSING")
+	reqRetry := fs.Duration("request-retry-after", d.RequestRetryAfter, "Retry-After on /request/info for unfinished requests; 0 = none")
+	shortage := fs.Duration("capacity-shortage", 0, "cluster claims wait this long for capacity (RETRYING) before -capacity-outcome")
+	capOutcome := fs.String("capacity-outcome", "", `how a claim that waited for capacity ends: "completed", "failed" or "failed-running"`)
+	messageOnly := fs.Bool("info-message-only", false, `cluster and storage info answer only {"message": ...}`)
 	rateLimit := fs.Float64("rate-limit", 0, "REST requests per second per key; 0 = unlimited")
 	rateRetry := fs.Int("rate-limit-retry-after", sim.DefaultRateLimitRetryAfter, "Retry-After seconds of a 429")
 	failRate := fs.Float64("fail-rate", 0, "fraction (0..1) of REST requests answered 500/503")
@@ -158,10 +178,17 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		Seed:                *seed,
 		InfoRetryAfter:      *infoRetry,
 		MessageTimeout:      *msgTimeout,
+
+		RequestPendingLatency:   *reqPending,
+		ClusterProvisionLatency: *provision,
+		ClusterReleaseLatency:   *release,
+		ClusterEditLatency:      *clusterEdit,
+		StorageLatency:          *storageLatency,
+		RequestRetryAfter:       *reqRetry,
 		Faults: sim.Faults{
 			RateLimit: *rateLimit, RateLimitRetryAfter: *rateRetry, FailRate: *failRate, FailNext: *failNext,
 			Latency: *latency, Garble: *garble, DropPushAfterJobID: *dropPush, ListenUnavailable: *listenUnavailable,
-			ListenHang: *listenHang,
+			ListenHang: *listenHang, CapacityShortage: *shortage, CapacityOutcome: *capOutcome, InfoMessageOnly: *messageOnly,
 		},
 	}
 	if len(o.APIKeys) == 0 {

@@ -11,6 +11,19 @@ import (
 // faults. They need no auth, are not counted in the stats and are never
 // subject to faults. They are not part of the TensorPool API. In-process
 // tests use the Engine's methods instead.
+//
+//	GET  /_sim/jobs         {"jobs": [JobSnapshot]}            Engine.Jobs
+//	GET  /_sim/clusters     {"clusters": [ClusterSnapshot]}    Engine.Clusters
+//	GET  /_sim/storage      {"storage": [StorageSnapshot]}     Engine.Storage
+//	GET  /_sim/attachments  {"attachments": [AttachmentSnapshot]} Engine.Attachments
+//	GET  /_sim/ssh-keys     {"ssh_keys": [SSHKeySnapshot]}     Engine.SSHKeys
+//	GET  /_sim/requests     {"requests": [RequestSnapshot]}    Engine.Requests
+//	GET  /_sim/billing      {"billing": [BillingEntry]}        Engine.BillingReport (?owner=user-1)
+//	GET  /_sim/stats        {"requests": {route: count}}       Engine.Stats
+//	GET  /_sim/faults       Faults                             Engine.Faults
+//	POST /_sim/faults       Faults                             Engine.SetFaults
+//
+// Durations in snapshots are integers of nanoseconds (fields ending in _ns).
 
 // handleSimJobs is GET /_sim/jobs: every job of every user, oldest first.
 func (e *Engine) handleSimJobs(w http.ResponseWriter, _ *http.Request, _ *call) {

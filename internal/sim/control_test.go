@@ -86,8 +86,8 @@ func TestSimStats(t *testing.T) {
 func TestSimFaultsRoute(t *testing.T) {
 	srv, _ := start(t, func(o *Options) { o.RateLimit = 5 })
 	m := do(t, "GET", srv.URL+"/_sim/faults", "", "").expect(t, 200, map[string]any{"rate_limit": float64(5), "latency": "0s"})
-	if len(m) != 9 {
-		t.Errorf("faults %v, want the 9 switches", m)
+	if len(m) != 12 {
+		t.Errorf("faults %v, want the 12 switches", m)
 	}
 	// A POST replaces the whole set.
 	do(t, "POST", srv.URL+"/_sim/faults", "", `{"fail_next":2,"latency":"5ms","garble":"wrong-shape","drop_push_after_job_id":true,"listen_hang":true}`).
@@ -97,9 +97,17 @@ func TestSimFaultsRoute(t *testing.T) {
 	if f != want {
 		t.Errorf("Faults() = %+v, want %+v", f, want)
 	}
-	do(t, "POST", srv.URL+"/_sim/faults", "", `{"latency":1000000}`).expect(t, 200, map[string]any{"latency": "1ms"})
+	do(t, "POST", srv.URL+"/_sim/faults", "", `{"capacity_shortage":"90s","capacity_outcome":"failed-running","info_message_only":true}`).
+		expect(t, 200, map[string]any{"capacity_shortage": "1m30s", "capacity_outcome": "failed-running", "info_message_only": true, "fail_next": float64(0)})
+	if got, want := srv.Engine.Faults(), (Faults{CapacityShortage: 90 * time.Second, CapacityOutcome: CapacityFailedRunning, InfoMessageOnly: true}); got != want {
+		t.Errorf("Faults() = %+v, want %+v", got, want)
+	}
+	do(t, "POST", srv.URL+"/_sim/faults", "", `{"latency":1000000}`).expect(t, 200, map[string]any{"latency": "1ms", "capacity_shortage": "0s"})
 
-	for _, bad := range []string{`{"fail_rate":2}`, `{"garble":"xml"}`, `{"RateLimit":3}`, `{"latency":"soon"}`, `[]`, `{"rate_limit":-1}`} {
+	for _, bad := range []string{
+		`{"fail_rate":2}`, `{"garble":"xml"}`, `{"RateLimit":3}`, `{"latency":"soon"}`, `[]`, `{"rate_limit":-1}`,
+		`{"capacity_outcome":"maybe"}`, `{"capacity_shortage":"-1s"}`, `{"capacity_shortage":"long"}`,
+	} {
 		do(t, "POST", srv.URL+"/_sim/faults", "", bad).expect(t, 400, nil)
 	}
 	if got := srv.Engine.Faults(); got.Latency != time.Millisecond || got.FailRate != 0 {

@@ -22,6 +22,23 @@
 // dropped push, a refused or hanging /job/listen handshake) switch at run
 // time with Engine.SetFaults.
 //
+// Clusters, storage volumes (and their attachments), saved SSH keys and the
+// async requests behind them (requests.go, clusters.go, storage.go,
+// sshkeys.go) follow the wire contract of issue 10: every mutation is a
+// request whose schedule (PENDING → PROCESSING → COMPLETED, or RETRYING
+// under Faults.CapacityShortage) is fixed on acceptance from the options
+// (RequestPendingLatency, ClusterProvisionLatency, ClusterReleaseLatency,
+// ClusterEditLatency, StorageLatency) and applied lazily on the engine clock
+// (settleLocked) before every request and inspection. Clusters and volumes
+// bill from their create's PROCESSING until their release completes
+// (billing.go). Tests see them through Engine.Clusters, Storage,
+// Attachments, SSHKeys, Requests and BillingReport (and the matching
+// /_sim/ routes), create and drift them with AddCluster, AddStorage,
+// AddSSHKey, Attach, Detach, ReleaseCluster, DestroyStorage, EditCluster,
+// EditStorage, SetClusterStatus, SetStorageStatus and Remove*, and check
+// the provider's promises with CheckNothingBilling, CheckNoSSHKeys and
+// CheckNoOrphanedObjects. Every id a path names counts in RequestsFor.
+//
 // The simulator models the documented engine on its own: it shares no code
 // with the provider or its client, and emits only fields the docs or the
 // official CLI name.

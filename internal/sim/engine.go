@@ -19,26 +19,36 @@ import (
 // Engine is the simulated TensorPool engine. It is an http.Handler and is
 // safe for concurrent use.
 type Engine struct {
-	opts     Options
-	clock    clock.Clock
-	users    map[string]string // API key → user name; the only place keys live
-	clusters map[string]bool
-	routes   []route
+	opts   Options
+	clock  clock.Clock
+	users  map[string]string // API key → user name; the only place keys live
+	routes []route
 
 	// ctx ends when the engine is closed, ending open WebSocket streams
 	// (hijacked connections outlive http.Server.Shutdown).
 	ctx    context.Context
 	cancel context.CancelFunc
 
-	mu       sync.Mutex
-	jobs     map[string]*job
-	seq      int
-	changed  chan struct{} // closed and replaced on every change, see notifyLocked
-	faults   Faults
-	limiters map[string]*rate.Limiter  // per user
-	stats    map[string]int            // route → requests
-	perJob   map[string]map[string]int // job id → route → requests
-	cancels  *cancelDelays             // drawn under mu
+	mu        sync.Mutex
+	jobs      map[string]*job
+	seq       int
+	changed   chan struct{} // closed and replaced on every change, see notifyLocked
+	faults    Faults
+	limiters  map[string]*rate.Limiter  // per user
+	stats     map[string]int            // route → requests
+	perObject map[string]map[string]int // job, cluster, storage, key or request id → route → requests
+	cancels   *cancelDelays             // drawn under mu
+
+	// The objects behind the /cluster, /storage, /user/ssh-key and
+	// /request routes (clusters.go, storage.go, sshkeys.go, requests.go).
+	// Their changes are scheduled as request steps and applied by
+	// settleLocked when the engine clock passes them.
+	clusters    map[string]*cluster // pre-existing (Options.Clusters) and created ones
+	storage     map[string]*storage
+	attachments map[string]*attachment // by attachmentID(storage, cluster)
+	keys        map[string]*sshKey
+	requests    map[string]*request
+	objSeq      int // creation order of the objects above
 }
 
 // New returns an engine. It panics if opts.Validate fails: options are set
@@ -49,17 +59,21 @@ func New(opts Options) *Engine {
 	}
 	opts = opts.withDefaults()
 	e := &Engine{
-		opts:     opts,
-		clock:    opts.Clock,
-		users:    map[string]string{},
-		clusters: map[string]bool{},
-		jobs:     map[string]*job{},
-		changed:  make(chan struct{}),
-		faults:   opts.Faults,
-		limiters: map[string]*rate.Limiter{},
-		stats:    map[string]int{},
-		perJob:   map[string]map[string]int{},
-		cancels:  newCancelDelays(opts),
+		opts:        opts,
+		clock:       opts.Clock,
+		users:       map[string]string{},
+		jobs:        map[string]*job{},
+		changed:     make(chan struct{}),
+		faults:      opts.Faults,
+		limiters:    map[string]*rate.Limiter{},
+		stats:       map[string]int{},
+		perObject:   map[string]map[string]int{},
+		cancels:     newCancelDelays(opts),
+		clusters:    map[string]*cluster{},
+		storage:     map[string]*storage{},
+		attachments: map[string]*attachment{},
+		keys:        map[string]*sshKey{},
+		requests:    map[string]*request{},
 	}
 	e.ctx, e.cancel = context.WithCancel(context.Background())
 	n := 0
@@ -70,7 +84,9 @@ func New(opts Options) *Engine {
 		}
 	}
 	for _, c := range opts.Clusters {
-		e.clusters[c] = true
+		if e.clusters[c] == nil {
+			e.addSharedClusterLocked(c)
+		}
 	}
 	e.routes = e.routeTable()
 	return e
@@ -115,23 +131,24 @@ func (e *Engine) createJobLocked(user, cluster string) *job {
 var ErrNotFound = errors.New("job not found")
 
 // AddJob creates a job as if apiKey had pushed it to clusterID, for tests
-// that do not need the WebSocket.
+// that do not need the WebSocket. The cluster must accept jobs, as for a
+// push (see checkPushTargetLocked).
 func (e *Engine) AddJob(apiKey, clusterID string) (string, error) {
 	user, ok := e.userForKey(apiKey)
 	if !ok {
 		return "", errors.New("unknown API key")
 	}
-	if !e.clusters[clusterID] {
-		return "", fmt.Errorf("unknown cluster %q", clusterID)
-	}
-	e.mu.Lock()
+	e.lockSettled()
 	defer e.mu.Unlock()
+	if err := e.checkPushTargetLocked(user, clusterID); err != nil {
+		return "", err
+	}
 	return e.createJobLocked(user, clusterID).id, nil
 }
 
 // Jobs returns every job of every user, oldest first.
 func (e *Engine) Jobs() []JobSnapshot {
-	e.mu.Lock()
+	e.lockSettled()
 	defer e.mu.Unlock()
 	now := e.clock.Now()
 	js := slices.Collect(maps.Values(e.jobs))
@@ -145,7 +162,7 @@ func (e *Engine) Jobs() []JobSnapshot {
 
 // Job returns one job.
 func (e *Engine) Job(id string) (JobSnapshot, bool) {
-	e.mu.Lock()
+	e.lockSettled()
 	defer e.mu.Unlock()
 	j, ok := e.jobs[id]
 	if !ok {
@@ -186,17 +203,24 @@ func (e *Engine) Remove(id string) error {
 // ----- stats -------------------------------------------------------------------
 
 // count records a request as it arrives, before anything can refuse it;
-// jobID is the {job_id} path segment, "" for routes without one.
-func (e *Engine) count(route, jobID string) {
+// id is the route's {…} path segment, "" for routes without one.
+func (e *Engine) count(route, id string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.stats[route]++
-	if jobID != "" {
-		if e.perJob[jobID] == nil {
-			e.perJob[jobID] = map[string]int{}
-		}
-		e.perJob[jobID][route]++
+	e.countForLocked(route, id)
+}
+
+// countForLocked adds one request of route to id's counts (RequestsFor).
+// Callers hold e.mu.
+func (e *Engine) countForLocked(route, id string) {
+	if id == "" {
+		return
 	}
+	if e.perObject[id] == nil {
+		e.perObject[id] = map[string]int{}
+	}
+	e.perObject[id][route]++
 }
 
 // Stats returns request counts keyed by method and route ("GET /job/info",
@@ -208,15 +232,23 @@ func (e *Engine) Stats() map[string]int {
 	return maps.Clone(e.stats)
 }
 
-// RequestsFor returns the request counts of the routes that name jobID in
-// their path ("GET /job/info", "POST /job/cancel", "DELETE /job/delete",
-// "GET /job/pull", "WS /job/listen"), keyed like Stats and counted the same
-// way: at arrival, whatever the answer (401, 403, 404, 429, 5xx included).
-// A job that got no request has an empty map.
-func (e *Engine) RequestsFor(jobID string) map[string]int {
+// RequestsFor returns the request counts of the routes that name id in
+// their path, keyed like Stats and counted the same way: at arrival,
+// whatever the answer (401, 403, 404, 429, 5xx included). id may be a job id
+// ("GET /job/info", "POST /job/cancel", "DELETE /job/delete", "GET /job/pull",
+// "WS /job/listen"), a cluster id ("GET /cluster/info", "PATCH /cluster/edit",
+// "DELETE /cluster"), a storage id ("GET /storage/info", "PATCH
+// /storage/edit", "DELETE /storage"), a key id ("DELETE
+// /user/ssh-key/remove") or a request id ("GET /request/info"). Routes that
+// name objects in their body count for them too, once accepted (answered
+// 2xx) only: "POST /cluster/create" for the new cluster, "POST
+// /storage/create" for the new volume, "POST /user/ssh-key/add" for the new
+// key, "POST /storage/attach" and "POST /storage/detach" for the volume and
+// each cluster. An id that got no request has an empty map.
+func (e *Engine) RequestsFor(id string) map[string]int {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	out := maps.Clone(e.perJob[jobID])
+	out := maps.Clone(e.perObject[id])
 	if out == nil {
 		out = map[string]int{}
 	}
@@ -228,5 +260,5 @@ func (e *Engine) ResetStats() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	clear(e.stats)
-	clear(e.perJob)
+	clear(e.perObject)
 }

@@ -31,8 +31,11 @@ type Options struct {
 	// organisation), named user-1, user-2, … in this order. Duplicates are
 	// ignored. Empty means []string{DefaultAPIKey}.
 	APIKeys []string
-	// Clusters are the known cluster ids; every user may push to every one.
-	// Empty means []string{DefaultCluster}.
+	// Clusters are pre-existing clusters, RUNNING from the start and shared
+	// by every user (like an organisation's cluster): every user may push to
+	// them, read them and release them. They have no owner, so the per-owner
+	// invariant checks ignore them, and they bill nobody. Empty means
+	// []string{DefaultCluster}.
 	Clusters []string
 	// PendingDelay is how long a new job stays pending before running.
 	PendingDelay time.Duration
@@ -59,6 +62,24 @@ type Options struct {
 	// InfoRetryAfter is sent as Retry-After (whole seconds, rounded up) on
 	// GET /job/info responses for non-terminal jobs; 0 means no header.
 	InfoRetryAfter time.Duration
+	// RequestPendingLatency is how long every async request (cluster,
+	// storage) stays PENDING before PROCESSING.
+	RequestPendingLatency time.Duration
+	// ClusterProvisionLatency is how long a CLUSTER_CLAIM stays PROCESSING
+	// before COMPLETED (the cluster RUNNING). [DOC] 1–2 minutes for real.
+	ClusterProvisionLatency time.Duration
+	// ClusterReleaseLatency is how long a CLUSTER_RELEASE stays PROCESSING
+	// before COMPLETED (the cluster DESTROYED, billing stopped).
+	ClusterReleaseLatency time.Duration
+	// ClusterEditLatency is how long a CLUSTER_EDIT stays PROCESSING; the
+	// change shows once it completes.
+	ClusterEditLatency time.Duration
+	// StorageLatency is how long STORAGE_CREATE, STORAGE_DESTROY,
+	// STORAGE_ATTACH, STORAGE_DETACH and STORAGE_EDIT stay PROCESSING.
+	StorageLatency time.Duration
+	// RequestRetryAfter is sent as Retry-After (whole seconds, rounded up) on
+	// GET /request/info answers for non-terminal requests; 0 means no header.
+	RequestRetryAfter time.Duration
 	// MessageTimeout bounds every wait for a WebSocket client message (real
 	// time, not Clock: it guards against a stuck peer, not a job schedule).
 	// Zero means DefaultMessageTimeout.
@@ -78,16 +99,25 @@ type Options struct {
 
 // DefaultOptions returns the settings of the tensorpool-sim command: the
 // default key and cluster, a 1 s pending delay, jobs that run until
-// canceled, a 3 s cancel latency and Retry-After: 2 on info polls.
+// canceled, a 3 s cancel latency and Retry-After: 2 on info polls; async
+// requests pending 0.5 s, a cluster claim 3 s, a release 2 s, an edit or a
+// storage change 1 s, and Retry-After: 2 on request polls (the CLI's
+// fallback). Real provisioning takes minutes; these keep a demo short.
 func DefaultOptions() Options {
 	return Options{
-		APIKeys:        []string{DefaultAPIKey},
-		Clusters:       []string{DefaultCluster},
-		PendingDelay:   time.Second,
-		Outcome:        DefaultOutcome,
-		CancelLatency:  3 * time.Second,
-		InfoRetryAfter: 2 * time.Second,
-		MessageTimeout: DefaultMessageTimeout,
+		APIKeys:                 []string{DefaultAPIKey},
+		Clusters:                []string{DefaultCluster},
+		PendingDelay:            time.Second,
+		Outcome:                 DefaultOutcome,
+		CancelLatency:           3 * time.Second,
+		InfoRetryAfter:          2 * time.Second,
+		RequestPendingLatency:   500 * time.Millisecond,
+		ClusterProvisionLatency: 3 * time.Second,
+		ClusterReleaseLatency:   2 * time.Second,
+		ClusterEditLatency:      time.Second,
+		StorageLatency:          time.Second,
+		RequestRetryAfter:       2 * time.Second,
+		MessageTimeout:          DefaultMessageTimeout,
 	}
 }
 
@@ -102,6 +132,9 @@ func (o Options) Validate() error {
 	for name, d := range map[string]time.Duration{
 		"pending delay": o.PendingDelay, "run duration": o.RunDuration, "cancel latency": o.CancelLatency,
 		"cancel latency jitter": o.CancelLatencyJitter, "info Retry-After": o.InfoRetryAfter, "message timeout": o.MessageTimeout,
+		"request pending latency": o.RequestPendingLatency, "cluster provision latency": o.ClusterProvisionLatency,
+		"cluster release latency": o.ClusterReleaseLatency, "cluster edit latency": o.ClusterEditLatency,
+		"storage latency": o.StorageLatency, "request Retry-After": o.RequestRetryAfter,
 	} {
 		if d < 0 {
 			errs = append(errs, fmt.Errorf("%s must not be negative, got %s", name, d))
@@ -185,6 +218,36 @@ type Faults struct {
 	// Garble corrupts 200 responses of GET /job/info: "not-json" sends
 	// <html>oops</html>, "wrong-shape" sends {"job_info":"oops","message":3}.
 	Garble string `json:"garble"`
+	// CapacityShortage makes every CLUSTER_CLAIM accepted while it is set
+	// wait for capacity: PROCESSING, then RETRYING for this long with an
+	// external_message that names the instance type and counts attempts,
+	// then CapacityOutcome. The schedule is fixed when the claim is
+	// accepted: changing the switch later does not affect it. 0 (with
+	// CapacityOutcome "" or "completed") means no shortage.
+	CapacityShortage time.Duration `json:"capacity_shortage"`
+	// CapacityOutcome is how a claim that waited for capacity ends:
+	// "completed" (or ""): PROCESSING for the provision latency, then
+	// COMPLETED and RUNNING; "failed": FAILED, the cluster FAILED, nothing
+	// running or billing; "failed-running": FAILED, but the cluster is
+	// RUNNING and billing from then on (the engine does not confirm that
+	// nothing runs). A failing outcome applies even with CapacityShortage 0.
+	CapacityOutcome string `json:"capacity_outcome"`
+	// InfoMessageOnly makes GET /cluster/info and GET /storage/info answer
+	// only {"message": ...}, as the CLI shows them [CLI]: the structured
+	// objects are [INF].
+	InfoMessageOnly bool `json:"info_message_only"`
+}
+
+// Capacity outcomes (Faults.CapacityOutcome).
+const (
+	CapacityCompleted     = "completed"
+	CapacityFailed        = "failed"
+	CapacityFailedRunning = "failed-running"
+)
+
+// capacityShort reports whether a claim accepted now waits for capacity.
+func (f Faults) capacityShort() bool {
+	return f.CapacityShortage > 0 || (f.CapacityOutcome != "" && f.CapacityOutcome != CapacityCompleted)
 }
 
 // Garble modes.
@@ -216,10 +279,19 @@ func (f Faults) Validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("garble must be \"\", %q or %q, got %q", GarbleNotJSON, GarbleWrongShape, f.Garble))
 	}
+	if f.CapacityShortage < 0 {
+		errs = append(errs, fmt.Errorf("capacity_shortage must be ≥ 0, got %s", f.CapacityShortage))
+	}
+	switch f.CapacityOutcome {
+	case "", CapacityCompleted, CapacityFailed, CapacityFailedRunning:
+	default:
+		errs = append(errs, fmt.Errorf("capacity_outcome must be \"\", %q, %q or %q, got %q",
+			CapacityCompleted, CapacityFailed, CapacityFailedRunning, f.CapacityOutcome))
+	}
 	return errors.Join(errs...)
 }
 
-// faultsJSON is Faults with latency as a duration string.
+// faultsJSON is Faults with durations as duration strings.
 type faultsJSON struct {
 	RateLimit           float64         `json:"rate_limit"`
 	RateLimitRetryAfter int             `json:"rate_limit_retry_after"`
@@ -230,21 +302,26 @@ type faultsJSON struct {
 	ListenUnavailable   bool            `json:"listen_unavailable"`
 	ListenHang          bool            `json:"listen_hang"`
 	Garble              string          `json:"garble"`
+	CapacityShortage    json.RawMessage `json:"capacity_shortage,omitempty"`
+	CapacityOutcome     string          `json:"capacity_outcome"`
+	InfoMessageOnly     bool            `json:"info_message_only"`
 }
 
-// MarshalJSON writes latency as a Go duration string.
+// MarshalJSON writes latency and capacity_shortage as Go duration strings.
 func (f Faults) MarshalJSON() ([]byte, error) {
 	lat, _ := json.Marshal(f.Latency.String())
+	shortage, _ := json.Marshal(f.CapacityShortage.String())
 	return json.Marshal(faultsJSON{
 		RateLimit: f.RateLimit, RateLimitRetryAfter: f.RateLimitRetryAfter, FailRate: f.FailRate,
 		FailNext: f.FailNext, Latency: lat, DropPushAfterJobID: f.DropPushAfterJobID,
 		ListenUnavailable: f.ListenUnavailable, ListenHang: f.ListenHang, Garble: f.Garble,
+		CapacityShortage: shortage, CapacityOutcome: f.CapacityOutcome, InfoMessageOnly: f.InfoMessageOnly,
 	})
 }
 
-// UnmarshalJSON accepts latency as a duration string or nanoseconds and
-// refuses unknown fields, so that a typo in a test does not silently switch
-// nothing on.
+// UnmarshalJSON accepts latency and capacity_shortage as duration strings
+// or nanoseconds and refuses unknown fields, so that a typo in a test does
+// not silently switch nothing on.
 func (f *Faults) UnmarshalJSON(data []byte) error {
 	var raw faultsJSON
 	dec := json.NewDecoder(bytes.NewReader(data))
@@ -256,23 +333,36 @@ func (f *Faults) UnmarshalJSON(data []byte) error {
 		RateLimit: raw.RateLimit, RateLimitRetryAfter: raw.RateLimitRetryAfter, FailRate: raw.FailRate,
 		FailNext: raw.FailNext, DropPushAfterJobID: raw.DropPushAfterJobID,
 		ListenUnavailable: raw.ListenUnavailable, ListenHang: raw.ListenHang, Garble: raw.Garble,
+		CapacityOutcome: raw.CapacityOutcome, InfoMessageOnly: raw.InfoMessageOnly,
 	}
-	if len(raw.Latency) > 0 && string(raw.Latency) != "null" {
-		var s string
-		var n int64
-		switch {
-		case json.Unmarshal(raw.Latency, &s) == nil:
-			d, err := time.ParseDuration(s)
-			if err != nil {
-				return fmt.Errorf("latency: %w", err)
-			}
-			out.Latency = d
-		case json.Unmarshal(raw.Latency, &n) == nil:
-			out.Latency = time.Duration(n)
-		default:
-			return fmt.Errorf("latency: want a duration string such as \"250ms\" or nanoseconds, got %s", raw.Latency)
-		}
+	var err error
+	if out.Latency, err = durationJSON("latency", raw.Latency); err != nil {
+		return err
+	}
+	if out.CapacityShortage, err = durationJSON("capacity_shortage", raw.CapacityShortage); err != nil {
+		return err
 	}
 	*f = out
 	return nil
+}
+
+// durationJSON reads a duration given as a Go duration string or a number
+// of nanoseconds; absent or null is 0.
+func durationJSON(name string, raw json.RawMessage) (time.Duration, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return 0, nil
+	}
+	var s string
+	var n int64
+	switch {
+	case json.Unmarshal(raw, &s) == nil:
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			return 0, fmt.Errorf("%s: %w", name, err)
+		}
+		return d, nil
+	case json.Unmarshal(raw, &n) == nil:
+		return time.Duration(n), nil
+	}
+	return 0, fmt.Errorf("%s: want a duration string such as \"250ms\" or nanoseconds, got %s", name, raw)
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -24,26 +25,48 @@ const (
 // call is what a handler gets besides the request.
 type call struct {
 	user  string // set for REST routes
-	jobID string // the {job_id} path segment, unescaped
+	id    string // the route's {…} path segment, unescaped ("" when it has none)
+	jobID string // id, for the routes whose parameter is {job_id}
 }
 
 type route struct {
 	method  string
-	pattern []string // path segments; "{job_id}" matches one non-empty segment
-	stat    string   // stats key: method + path without the id
+	pattern []string // path segments; a "{name}" segment matches one non-empty segment
+	stat    string   // stats key: method + path without the id segment
 	kind    routeKind
 	handle  func(w http.ResponseWriter, r *http.Request, c *call)
 }
 
+// isParam reports whether a pattern segment is a path parameter ("{cluster_id}").
+func isParam(seg string) bool { return strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") }
+
+// statKey is the stats key of a route: the method (or "WS") and the path
+// without its parameter segments, e.g. "DELETE /cluster" for
+// DELETE /cluster/{cluster_id}.
+func statKey(prefix, pattern string) string {
+	var kept []string
+	for _, seg := range strings.Split(pattern, "/") {
+		if !isParam(seg) {
+			kept = append(kept, seg)
+		}
+	}
+	return prefix + " " + strings.Join(kept, "/")
+}
+
 // routeTable lists every route. Sources: /healthz, /job/info, /job/cancel,
 // /job/pull [DOC]; /health, /user/info, /job/init, /job/list, /job/delete,
-// /job/push, /job/listen [CLI]; /_sim/* belong to the simulator only.
-// Requests that match no route (404/405) are not counted in the stats.
+// /job/push, /job/listen [CLI]; /cluster/create, DELETE /cluster,
+// /storage/*, /request/info [DOC]; /cluster/info, /cluster/list,
+// /cluster/edit, /storage/list, /user/ssh-key/* [CLI]; /_sim/* belong to the
+// simulator only. Requests that match no route (404/405) are not counted in
+// the stats. Literal routes come before parameter routes of the same length
+// (POST /cluster/create before DELETE /cluster/{cluster_id}); match prefers
+// the method anyway.
 func (e *Engine) routeTable() []route {
 	r := func(method, pattern string, kind routeKind, h func(http.ResponseWriter, *http.Request, *call)) route {
-		stat := method + " " + strings.TrimSuffix(pattern, "/{job_id}")
+		stat := statKey(method, pattern)
 		if kind == kindWS {
-			stat = "WS " + strings.TrimSuffix(pattern, "/{job_id}")
+			stat = statKey("WS", pattern)
 		}
 		return route{method: method, pattern: strings.Split(strings.Trim(pattern, "/"), "/"), stat: stat, kind: kind, handle: h}
 	}
@@ -59,7 +82,29 @@ func (e *Engine) routeTable() []route {
 		r(http.MethodGet, "/job/pull/{job_id}", kindREST, e.handlePull),
 		r(http.MethodGet, "/job/push", kindWS, e.handlePush),
 		r(http.MethodGet, "/job/listen/{job_id}", kindWS, e.handleListen),
+		r(http.MethodGet, "/request/info/{request_id}", kindREST, e.handleRequestInfo),
+		r(http.MethodPost, "/cluster/create", kindREST, e.handleClusterCreate),
+		r(http.MethodGet, "/cluster/list", kindREST, e.handleClusterList),
+		r(http.MethodGet, "/cluster/info/{cluster_id}", kindREST, e.handleClusterInfo),
+		r(http.MethodPatch, "/cluster/edit/{cluster_id}", kindREST, e.handleClusterEdit),
+		r(http.MethodDelete, "/cluster/{cluster_id}", kindREST, e.handleClusterRelease),
+		r(http.MethodPost, "/storage/create", kindREST, e.handleStorageCreate),
+		r(http.MethodPost, "/storage/attach", kindREST, e.handleStorageAttach),
+		r(http.MethodPost, "/storage/detach", kindREST, e.handleStorageDetach),
+		r(http.MethodGet, "/storage/list", kindREST, e.handleStorageList),
+		r(http.MethodGet, "/storage/info/{storage_id}", kindREST, e.handleStorageInfo),
+		r(http.MethodPatch, "/storage/edit/{storage_id}", kindREST, e.handleStorageEdit),
+		r(http.MethodDelete, "/storage/{storage_id}", kindREST, e.handleStorageDestroy),
+		r(http.MethodPost, "/user/ssh-key/add", kindREST, e.handleSSHKeyAdd),
+		r(http.MethodGet, "/user/ssh-key/list", kindREST, e.handleSSHKeyList),
+		r(http.MethodDelete, "/user/ssh-key/remove/{key_id}", kindREST, e.handleSSHKeyRemove),
 		r(http.MethodGet, "/_sim/jobs", kindSim, e.handleSimJobs),
+		r(http.MethodGet, "/_sim/clusters", kindSim, e.handleSimClusters),
+		r(http.MethodGet, "/_sim/storage", kindSim, e.handleSimStorage),
+		r(http.MethodGet, "/_sim/attachments", kindSim, e.handleSimAttachments),
+		r(http.MethodGet, "/_sim/ssh-keys", kindSim, e.handleSimSSHKeys),
+		r(http.MethodGet, "/_sim/requests", kindSim, e.handleSimRequests),
+		r(http.MethodGet, "/_sim/billing", kindSim, e.handleSimBilling),
 		r(http.MethodGet, "/_sim/stats", kindSim, e.handleSimStats),
 		r(http.MethodGet, "/_sim/faults", kindSim, e.handleSimFaults),
 		r(http.MethodPost, "/_sim/faults", kindSim, e.handleSimSetFaults),
@@ -91,7 +136,7 @@ func matchPattern(pattern, segs []string) (string, bool) {
 	id := ""
 	for i, p := range pattern {
 		switch {
-		case p == "{job_id}":
+		case isParam(p):
 			if segs[i] == "" {
 				return "", false
 			}
@@ -153,10 +198,16 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(rec, http.StatusNotFound, msg("Not Found"))
 		return
 	}
-	c := &call{jobID: id}
+	c := &call{id: id}
+	if slices.Contains(rt.pattern, "{job_id}") {
+		c.jobID = id
+	}
+	// Requests move on the engine clock: apply what became due before this
+	// request arrived, so that every handler, job routes included, sees it.
+	e.settle()
 	switch rt.kind {
 	case kindREST:
-		e.count(rt.stat, c.jobID)
+		e.count(rt.stat, c.id)
 		if !e.sleep(r.Context()) {
 			return
 		}
@@ -171,7 +222,7 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	case kindWS:
-		e.count(rt.stat, c.jobID)
+		e.count(rt.stat, c.id)
 		if !e.sleep(r.Context()) {
 			return
 		}

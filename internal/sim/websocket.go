@@ -200,8 +200,8 @@ func (e *Engine) handlePush(w http.ResponseWriter, r *http.Request, _ *call) {
 		s.close(closeInvalidData, "cluster_id is missing")
 		return
 	}
-	if !e.clusters[*req.ClusterID] {
-		s.close(closeInvalidData, fmt.Sprintf("unknown cluster %q", *req.ClusterID))
+	if err := e.checkPushTarget(user, *req.ClusterID); err != nil {
+		s.close(closeInvalidData, err.Error())
 		return
 	}
 
