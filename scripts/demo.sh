@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `make demo`: the provider end to end against the local engine simulator.
 # Builds the provider and the simulator, starts the simulator on a free
-# loopback port, and runs examples/quickstart through a Terraform dev
-# override (no registry access): apply, plan, record the status, destroy.
+# loopback port, and runs examples/train-on-new-cluster through a Terraform
+# dev override (no registry access): apply (SSH key, cluster, storage volume,
+# attachment, two jobs), plan (empty), destroy, and the engine's billing report.
 # Everything it starts or writes lives in one temp folder and is removed on
 # exit, also when a step fails or you press Ctrl-C.
 set -euo pipefail
@@ -30,10 +31,11 @@ step "Building the provider and the simulator"
 mkdir -p "$work/bin"
 (cd "$root" && go build -o "$work/bin/terraform-provider-tensorpool" . && go build -o "$work/bin/tensorpool-sim" ./cmd/tensorpool-sim)
 
-step "Starting the TensorPool engine simulator (jobs start after 1s; a cancel takes 3s, like a real cluster)"
+step "Starting the TensorPool engine simulator (a cluster takes 3s to come up and 2s to release; a job cancel takes 3s)"
 mkfifo "$work/sim.out"
-"$work/bin/tensorpool-sim" -listen 127.0.0.1:0 -api-key tp-local-key -cluster c-local \
-  -pending 1s -cancel-latency 3s >"$work/sim.out" 2>"$work/sim.log" &
+"$work/bin/tensorpool-sim" -listen 127.0.0.1:0 -api-key tp-local-key \
+  -pending 1s -cancel-latency 3s -cluster-provision-latency 3s -cluster-release-latency 2s -storage-latency 1s \
+  >"$work/sim.out" 2>"$work/sim.log" &
 sim_pid=$!
 exec 3<"$work/sim.out"
 if ! read -r -t 20 engine_line <&3; then
@@ -59,11 +61,14 @@ provider_installation {
 }
 CFG
 
-cp -R "$root/examples/quickstart" "$work/quickstart"
-cd "$work/quickstart"
+cp -R "$root/examples/train-on-new-cluster" "$work/stack"
+cd "$work/stack"
+# A throwaway public key: the simulator checks its shape, nothing more.
+export TF_VAR_ssh_public_key="ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAINBPb79w0+EDvGmWj6YUgq5S8GaFy++vY6XguKh7q8NM demo"
 tf() { "$terraform_bin" "$@" 2> >(grep -v -e 'Provider development overrides' -e 'dev_overrides' >&2); }
+engine() { curl -fsS "$TENSORPOOL_ENGINE/_sim/$1"; }
 
-step "terraform apply: submits a job to cluster c-local"
+step "terraform apply: an SSH key, a cluster that receives it, a storage volume attached to it, two jobs on it"
 tf apply -auto-approve -input=false -compact-warnings
 
 step "terraform plan: nothing changed, so nothing to do"
@@ -77,23 +82,24 @@ if [[ $plan_status -ne 0 ]]; then
   exit 1
 fi
 grep -E 'No changes' "$work/plan.txt"
+tf state list
 
-step "terraform apply -refresh-only: records the status the job reached by itself (pending, then running after 1s)"
-for _ in 1 2 3 4 5; do
-  tf apply -refresh-only -auto-approve -input=false -compact-warnings >/dev/null
-  status=$(echo 'tensorpool_job.quickstart.status' | tf console)
-  echo "job $(tf output -raw job_id) is $status"
-  [[ $status == '"pending"' ]] || break
-  sleep 1
-done
-
-step "terraform destroy: cancels the job and waits until the engine reports it canceled"
+step "terraform destroy: cancels the jobs and waits until they stopped, detaches the volume, releases the cluster, deletes the volume and the key"
 start_ms=$(($(date +%s%N) / 1000000))
 tf destroy -auto-approve -input=false -compact-warnings
 elapsed_ms=$(($(date +%s%N) / 1000000 - start_ms))
-printf '\ndestroy took %d.%01ds; the cancel itself takes 3s in the simulator, so that is the floor\n' \
-  $((elapsed_ms / 1000)) $((elapsed_ms % 1000 / 100))
+printf '\ndestroy took %d.%01ds\n' $((elapsed_ms / 1000)) $((elapsed_ms % 1000 / 100))
+
+step "The engine's view after the destroy"
 if command -v curl >/dev/null; then
-  echo "the engine's view: $(curl -fsS "$TENSORPOOL_ENGINE/_sim/jobs" | grep -o '"status":"[a-z]*"')"
+  echo "jobs: $(engine jobs | grep -o '"status":"[a-z]*"' | sort | uniq -c | tr -s ' ' | paste -sd, -)"
+  echo "what billed, and for how long after its destroy was requested:"
+  engine 'billing?owner=user-1' | tr '{' '\n' | grep '"object_id"' |
+    sed -E 's/.*"kind":"([a-z_]*)".*"object_id":"([^"]*)".*"billing":(true|false).*"billed_after_destroy_requested_ns":([0-9]+).*/\1 \2 \3 \4/' |
+    awk '{ printf "  %-8s %-16s still billing: %-5s billed after destroy requested: %.1fs\n", $1, $2, $3, $4 / 1e9 }'
+  if engine 'billing?owner=user-1' | grep -q '"billing":true'; then
+    echo "demo: something is still billing after the destroy" >&2
+    exit 1
+  fi
 fi
 step "Done: the simulator is stopped and $work is removed on exit"

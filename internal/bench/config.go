@@ -74,8 +74,13 @@ type Config struct {
 	FloorTFDataRatioTarget float64
 	FloorRSSMarginMiB      float64
 
+	// ClusterCases are the cluster create → destroy runs, one after the
+	// other, each on its own simulator with ClusterLatency.
+	ClusterCases   []ClusterCase
+	ClusterLatency ClusterLatencies
+
 	// Only, when not empty, limits the run to these phases (PhaseLag,
-	// PhaseWall, PhaseRefresh, PhaseFloor); the wall phase also measures the refreshes
+	// PhaseWall, PhaseRefresh, PhaseFloor, PhaseClusters); the wall phase also measures the refreshes
 	// and applies of its job counts.
 	Only []string
 	// Env is added to the environment of every Terraform command, and so of
@@ -94,6 +99,8 @@ const (
 	PhaseWall    = "wall"
 	PhaseRefresh = "refresh"
 	PhaseFloor   = "floor"
+	// PhaseClusters is the cluster create → destroy scenario.
+	PhaseClusters = "clusters"
 )
 
 func (c Config) runs(phase string) bool { return len(c.Only) == 0 || slices.Contains(c.Only, phase) }
@@ -120,6 +127,12 @@ func FullConfig() Config {
 		FloorJobs:      []int{100, 500},
 		FloorApplyJobs: 500,
 
+		ClusterCases: []ClusterCase{
+			{Clusters: 1, RetryAfter: 2 * time.Second}, {Clusters: 10, RetryAfter: 2 * time.Second},
+			{Clusters: 1}, {Clusters: 10},
+		},
+		ClusterLatency: ClusterLatencies{Pending: 500 * time.Millisecond, Provision: 3 * time.Second, Release: 2 * time.Second},
+
 		LagP95Target:           500 * time.Millisecond,
 		FallbackLagP95Target:   5 * time.Second,
 		WallRatioTarget:        1.1,
@@ -145,6 +158,7 @@ func QuickConfig() Config {
 	c.PlanReps = 1
 	c.FloorJobs = []int{12, 30}
 	c.FloorApplyJobs = 30
+	c.ClusterCases = []ClusterCase{{Clusters: 1, RetryAfter: 2 * time.Second}, {Clusters: 3}}
 	return c
 }
 
@@ -163,9 +177,12 @@ func (c Config) Validate() error {
 		return fmt.Errorf("the lag runs' cancel-latency jitter must be ≥ 0, got %s", c.LagJitter)
 	}
 	for _, p := range c.Only {
-		if p != PhaseLag && p != PhaseWall && p != PhaseRefresh && p != PhaseFloor {
-			return fmt.Errorf("unknown phase %q: want %s, %s, %s or %s", p, PhaseLag, PhaseWall, PhaseRefresh, PhaseFloor)
+		if p != PhaseLag && p != PhaseWall && p != PhaseRefresh && p != PhaseFloor && p != PhaseClusters {
+			return fmt.Errorf("unknown phase %q: want %s, %s, %s, %s or %s", p, PhaseLag, PhaseWall, PhaseRefresh, PhaseFloor, PhaseClusters)
 		}
+	}
+	if err := validateClusterCases(c.ClusterCases, c.ClusterLatency); err != nil {
+		return err
 	}
 	for _, kv := range c.Env {
 		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {

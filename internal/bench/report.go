@@ -133,8 +133,10 @@ type Report struct {
 	Applies    []ApplyResult       `json:"applies,omitempty"`
 	// Floor are the plugin-floor runs: ours next to a bare provider,
 	// time_static and terraform_data.
-	Floor  []FloorRun `json:"plugin_floor,omitempty"`
-	Errors []string   `json:"errors,omitempty"`
+	Floor []FloorRun `json:"plugin_floor,omitempty"`
+	// Clusters are the cluster create → destroy runs.
+	Clusters []ClusterResult `json:"clusters,omitempty"`
+	Errors   []string        `json:"errors,omitempty"`
 }
 
 // Add appends a metric, computing its ratio and whether it meets its target.
@@ -185,7 +187,7 @@ func FormatValue(v *float64, unit string) string {
 		default:
 			return fmt.Sprintf("%.1f s", x)
 		}
-	case "req/job":
+	case "req/job", unitReqPerCluster:
 		return fmt.Sprintf("%.2f", x)
 	case "jobs/s", "MiB":
 		return fmt.Sprintf("%.1f %s", x, unit)
@@ -300,6 +302,7 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 				FormatValue(f64(d.RequestsPerJobNoRefresh), "req/job"), escapeCell(ref))
 		}
 	}
+	writeClusterRequestTable(&b, r.Clusters)
 	if len(r.Errors) > 0 {
 		b.WriteString("\n### Errors\n\n")
 		for _, e := range r.Errors {

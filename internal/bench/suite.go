@@ -161,6 +161,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			s.report.Fail("refresh", err)
 		}
 	}
+	if cfg.runs(PhaseClusters) && len(cfg.ClusterCases) > 0 && ctx.Err() == nil {
+		if err := s.clusterPhase(ctx); err != nil {
+			s.report.Fail("cluster create → destroy", err)
+		}
+	}
 	if cfg.runs(PhaseFloor) && len(cfg.FloorJobs) > 0 && ctx.Err() == nil {
 		if err := s.floorPhase(ctx); err != nil {
 			s.report.Fail("plugin floor", err)
@@ -170,6 +175,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		s.report.Fail("run", ctx.Err())
 	}
 	s.buildMetrics()
+	buildClusterMetrics(s.report, s.cfg)
 	s.report.Machine.LoadEnd = loadAverage()
 	s.report.ElapsedSeconds = time.Since(s.start).Seconds()
 	s.logf("done")

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -163,6 +164,20 @@ func (w *world) stateIDs() []string {
 	return ids
 }
 
+// stateIDsOf is the ids in the state of every resource of the given types.
+func (w *world) stateIDsOf(types ...string) []string {
+	w.t.Helper()
+	var all []string
+	for _, typ := range types {
+		ids, err := w.ws.StateIDs(w.ctx, typ)
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		all = append(all, ids...)
+	}
+	return all
+}
+
 // checkNoOrphans and checkDestroyedBy are the provider's two promises,
 // checked from the engine's side (see sim.CheckNoOrphans, CheckDestroyedBy).
 func (w *world) checkNoOrphans() {
@@ -187,6 +202,9 @@ func (w *world) destroy(args ...string) {
 func (w *world) checkDestroyedBy(returned time.Time) {
 	w.t.Helper()
 	if err := w.server.Engine.CheckDestroyedBy(owner, returned); err != nil {
+		w.t.Error(err)
+	}
+	if err := errors.Join(w.server.Engine.CheckNothingBilling(owner), w.server.Engine.CheckNoSSHKeys(owner)); err != nil {
 		w.t.Error(err)
 	}
 	if ids := w.stateIDs(); len(ids) != 0 {

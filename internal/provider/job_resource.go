@@ -226,24 +226,7 @@ func (r *jobResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp
 // the timeouts block itself accepts any Go duration, zero and negative ones
 // included.
 func (r *jobResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
-	var t timeouts.Value
-	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("timeouts"), &t)...)
-	if resp.Diagnostics.HasError() || t.IsNull() || t.IsUnknown() {
-		return
-	}
-	for name, value := range t.Attributes() {
-		text, ok := value.(types.String)
-		if !ok || text.IsNull() || text.IsUnknown() {
-			continue
-		}
-		d, err := time.ParseDuration(text.ValueString())
-		if err != nil || d > 0 {
-			continue // unparsable durations are reported by the timeouts block itself
-		}
-		resp.Diagnostics.AddAttributeError(path.Root("timeouts").AtName(name), "Timeout must be positive",
-			fmt.Sprintf("timeouts.%s is %q; it must be a positive duration such as \"20m\" or \"90s\". "+
-				"Remove it to use the default.", name, text.ValueString()))
-	}
+	validatePositiveTimeouts(ctx, req.Config, &resp.Diagnostics)
 }
 
 // ModifyPlan reports a provider setting from the environment that cannot be
@@ -255,6 +238,7 @@ func (r *jobResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanReq
 	}
 	keepStateWhenNothingChanged(ctx, req, resp)
 	planSourceChange(ctx, req, resp)
+	warnTeardownOfManagedCluster(ctx, r.data, req, resp)
 }
 
 func (r *jobResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {

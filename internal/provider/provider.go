@@ -224,12 +224,23 @@ func (p *TensorPoolProvider) Configure(ctx context.Context, req provider.Configu
 
 // Resources lists the provider's resources.
 func (p *TensorPoolProvider) Resources(_ context.Context) []func() resource.Resource {
-	return []func() resource.Resource{NewJobResource}
+	return []func() resource.Resource{
+		NewJobResource,
+		NewClusterResource,
+		NewStorageResource,
+		NewStorageAttachmentResource,
+		NewSSHKeyResource,
+	}
 }
 
 // DataSources lists the provider's data sources.
 func (p *TensorPoolProvider) DataSources(_ context.Context) []func() datasource.DataSource {
-	return []func() datasource.DataSource{NewJobDataSource, NewJobOutputsDataSource}
+	return []func() datasource.DataSource{
+		NewJobDataSource,
+		NewJobOutputsDataSource,
+		NewClusterDataSource,
+		NewStorageDataSource,
+	}
 }
 
 // settingOrEnv returns a provider argument, or the environment variable env

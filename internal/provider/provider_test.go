@@ -1,9 +1,11 @@
 package provider
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -138,6 +140,12 @@ func (e *accEnv) run(t *testing.T, tc resource.TestCase) {
 		if err := e.engine().CheckDestroyedBy(accOwner, e.clock.Now(), e.abandoned...); err != nil {
 			return err
 		}
+		// Nothing the test created is left live or billing: clusters,
+		// storage volumes, attachments and saved keys.
+		allowed := append(slices.Clone(e.abandoned), e.outside...)
+		if err := errors.Join(e.engine().CheckNothingBilling(accOwner, allowed...), e.engine().CheckNoSSHKeys(accOwner, allowed...)); err != nil {
+			return err
+		}
 		if extra != nil {
 			return extra(s)
 		}
@@ -157,15 +165,20 @@ func (e *accEnv) run(t *testing.T, tc resource.TestCase) {
 	resource.Test(t, tc)
 }
 
-// checkNoOrphans: every running job of the user is in the state.
+// checkNoOrphans: every running job of the user, and every live cluster,
+// storage volume and attachment, is in the state.
 func (e *accEnv) checkNoOrphans(s *terraform.State) error {
-	var ids []string
+	var jobs, objects []string
 	for _, rs := range s.RootModule().Resources {
-		if rs.Type == "tensorpool_job" {
-			ids = append(ids, rs.Primary.ID)
+		switch rs.Type {
+		case "tensorpool_job":
+			jobs = append(jobs, rs.Primary.ID)
+		case "tensorpool_cluster", "tensorpool_storage", "tensorpool_storage_attachment":
+			objects = append(objects, rs.Primary.ID)
 		}
 	}
-	return e.engine().CheckNoOrphans(accOwner, ids, e.outside...)
+	return errors.Join(e.engine().CheckNoOrphans(accOwner, jobs, e.outside...),
+		e.engine().CheckNoOrphanedObjects(accOwner, objects, e.outside...))
 }
 
 // captureID stores the id of tensorpool_job.test during a step.

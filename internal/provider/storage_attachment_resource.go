@@ -1,0 +1,333 @@
+package provider
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/client"
+)
+
+const (
+	defaultAttachTimeout = 30 * time.Minute
+	defaultDetachTimeout = 30 * time.Minute
+	// attachmentIDSeparator joins the two ids of an attachment's id; engine
+	// ids never contain it.
+	attachmentIDSeparator = "/"
+)
+
+var (
+	_ resource.ResourceWithConfigure      = (*storageAttachmentResource)(nil)
+	_ resource.ResourceWithImportState    = (*storageAttachmentResource)(nil)
+	_ resource.ResourceWithValidateConfig = (*storageAttachmentResource)(nil)
+	_ resource.ResourceWithModifyPlan     = (*storageAttachmentResource)(nil)
+)
+
+// NewStorageAttachmentResource returns the tensorpool_storage_attachment resource.
+func NewStorageAttachmentResource() resource.Resource { return &storageAttachmentResource{} }
+
+type storageAttachmentResource struct {
+	data *providerData
+}
+
+type storageAttachmentModel struct {
+	ID        types.String   `tfsdk:"id"`
+	StorageID types.String   `tfsdk:"storage_id"`
+	ClusterID types.String   `tfsdk:"cluster_id"`
+	Timeouts  timeouts.Value `tfsdk:"timeouts"`
+}
+
+func (r *storageAttachmentResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_storage_attachment"
+}
+
+func (r *storageAttachmentResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Attaches a TensorPool storage volume to a cluster. **Attaching restarts every node of the cluster**; " +
+			"every plan that attaches says so in a warning. Destroying the attachment detaches the volume and waits until the " +
+			"engine reports it detached; the volume and its data are kept.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				MarkdownDescription: "`<storage_id>/<cluster_id>`.",
+				Computed:            true,
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"storage_id": schema.StringAttribute{
+				MarkdownDescription: "Id of the volume to attach, usually `tensorpool_storage.NAME.id`. Changing it detaches the " +
+					"volume and attaches the new one (which restarts the cluster's nodes again).",
+				Required:      true,
+				Validators:    []validator.String{storageIDValidator{}},
+				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			},
+			"cluster_id": schema.StringAttribute{
+				MarkdownDescription: "Id of the cluster to attach the volume to, usually `tensorpool_cluster.NAME.id`. Changing it " +
+					"detaches the volume and attaches it to the new cluster.",
+				Required:      true,
+				Validators:    []validator.String{clusterIDValidator{}},
+				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			},
+		},
+		Blocks: map[string]schema.Block{
+			"timeouts": timeouts.Block(ctx, timeouts.Opts{
+				Create: true,
+				Read:   true,
+				Delete: true,
+				CreateDescription: "Bounds the attach, until the engine reports it completed (the cluster's nodes have restarted). " +
+					fmt.Sprintf("A positive Go duration. Default `%s`.", shortDuration(defaultAttachTimeout)),
+				ReadDescription: "Bounds a refresh, which rides out rate limits (429) and engine errors (5xx) until then. " +
+					fmt.Sprintf("A positive Go duration. Default `%s`.", shortDuration(defaultReadTimeout)),
+				DeleteDescription: fmt.Sprintf("Bounds how long destroy waits for the engine to detach the volume. Default `%s`. ", shortDuration(defaultDetachTimeout)) +
+					"On timeout the destroy fails and the attachment stays in the state.",
+			}),
+		},
+	}
+}
+
+// ValidateConfig refuses timeouts of zero or less.
+func (r *storageAttachmentResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	validatePositiveTimeouts(ctx, req.Config, &resp.Diagnostics)
+}
+
+// ModifyPlan warns, in every plan that attaches (a create or a
+// replacement), that the engine restarts the cluster's nodes to do it.
+func (r *storageAttachmentResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if r.data != nil && r.data.configErr != nil {
+		resp.Diagnostics.Append(*r.data.configErr)
+	}
+	if req.Plan.Raw.IsNull() {
+		return // destroy
+	}
+	var plan storageAttachmentModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if !req.State.Raw.IsNull() {
+		var state storageAttachmentModel
+		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+		if resp.Diagnostics.HasError() || (plan.StorageID.Equal(state.StorageID) && plan.ClusterID.Equal(state.ClusterID)) {
+			return // no new attach
+		}
+	}
+	resp.Diagnostics.Append(attachRestartWarning(plan.StorageID, plan.ClusterID))
+}
+
+// attachRestartWarning names the cluster (and volume) when they are known.
+func attachRestartWarning(storageID, clusterID types.String) diag.Diagnostic {
+	cluster := "the cluster (its id is known after apply)"
+	if !clusterID.IsUnknown() && !clusterID.IsNull() {
+		cluster = "cluster " + clusterID.ValueString()
+	}
+	volume := "the storage volume"
+	if !storageID.IsUnknown() && !storageID.IsNull() {
+		volume = "storage volume " + storageID.ValueString()
+	}
+	return diag.NewAttributeWarningDiagnostic(path.Root("cluster_id"), "Attaching storage restarts every node of the cluster",
+		fmt.Sprintf("Applying this plan attaches %s to %s. The engine restarts every node of %s to mount it: whatever runs "+
+			"on the nodes, jobs included, is interrupted. Apply when the cluster is idle.", volume, cluster, cluster))
+}
+
+func (r *storageAttachmentResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	if data := providerDataFrom(req.ProviderData, &resp.Diagnostics); data != nil {
+		r.data = data
+	}
+}
+
+func (r *storageAttachmentResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan storageAttachmentModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	ctx, api := engineFor(ctx, r.data, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	createTimeout, diags := plan.Timeouts.Create(ctx, defaultAttachTimeout)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	createCtx, cancel := context.WithTimeout(ctx, createTimeout)
+	defer cancel()
+	storageID, clusterID := plan.StorageID.ValueString(), plan.ClusterID.ValueString()
+	requestIDs, err := api.AttachStorage(createCtx, storageID, []string{clusterID})
+	if err != nil {
+		resp.Diagnostics.AddError("Could not attach the TensorPool storage volume",
+			fmt.Sprintf("Attaching storage volume %s to cluster %s failed: %s.\n\nAn attach is never retried automatically; "+
+				"fix the cause (the cluster must be running) and apply again.", storageID, clusterID, err))
+		return
+	}
+	plan.ID = types.StringValue(storageID + attachmentIDSeparator + clusterID)
+	// Saved before the wait, with the attach's requests: a timeout or Ctrl-C
+	// from here on leaves the attachment in the state (tainted), and refresh
+	// and destroy know that an attach may still be under way.
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	resp.Diagnostics.Append(setPendingAttach(ctx, resp.Private, requestIDs)...)
+	tflog.Info(ctx, "TensorPool storage attach requested", map[string]any{"storage_id": storageID, "cluster_id": clusterID, "request_ids": requestIDs})
+	for _, requestID := range requestIDs {
+		if _, err := awaitRequest(createCtx, api, requestID, "attaching storage "+storageID+" to cluster "+clusterID, createTimeout); err != nil {
+			resp.Diagnostics.AddError(requestErrorSummary("attaching the TensorPool storage volume", err),
+				fmt.Sprintf("%s (timeouts.create = %s).\n\nThe attach of storage volume %s to cluster %s was requested, so the attachment "+
+					"is kept in the Terraform state, marked tainted: `terraform destroy` waits for the attach to end and detaches "+
+					"the volume, and the next `terraform apply` does the same, then attaches it again.", err, createTimeout, storageID, clusterID))
+			return
+		}
+	}
+	resp.Diagnostics.Append(setPendingAttach(ctx, resp.Private, nil)...)
+}
+
+func (r *storageAttachmentResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var state storageAttachmentModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	ctx, api := engineFor(ctx, r.data, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	readTimeout, diags := state.Timeouts.Read(ctx, defaultReadTimeout)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	storageID, clusterID := state.StorageID.ValueString(), state.ClusterID.ValueString()
+	storage, err := readPatiently(ctx, r.data, readTimeout, func(ctx context.Context) (*client.Storage, error) { return api.GetStorage(ctx, storageID) })
+	gone := ""
+	switch {
+	case client.IsNotFound(err) || (err == nil && storage.Released()):
+		gone = fmt.Sprintf("Storage volume %s %s", storageID, goneText(err, storage))
+	case err != nil:
+		resp.Diagnostics.AddError("Could not read the TensorPool storage attachment",
+			fmt.Sprintf("Reading storage volume %s failed: %s", storageID, err))
+		return
+	case storage.ClusterIDs != nil && !slices.Contains(storage.ClusterIDs, clusterID):
+		// Not attached (yet): an attach whose create timed out may still be
+		// under way, and then the attachment is kept.
+		pending, diags := r.attachInProgress(ctx, api, req.Private, resp.Private, readTimeout)
+		resp.Diagnostics.Append(diags...)
+		if pending || diags.HasError() {
+			break
+		}
+		gone = fmt.Sprintf("The engine reports storage volume %s attached to %s, not to cluster %s", storageID, clusterList(storage.ClusterIDs), clusterID)
+	}
+	// When the engine does not report the clusters (a message-only answer),
+	// the attachment is kept: nothing says it ended.
+	if gone != "" {
+		resp.Diagnostics.AddWarning("TensorPool storage attachment no longer exists",
+			gone+" (changed outside Terraform), so the attachment is removed from the state. The next apply attaches the volume "+
+				"again, which restarts every node of the cluster.")
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+func clusterList(ids []string) string {
+	if len(ids) == 0 {
+		return "no cluster"
+	}
+	return strings.Join(ids, ", ")
+}
+
+// Update only stores new timeouts: every other change replaces the attachment.
+func (r *storageAttachmentResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan storageAttachmentModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+// ImportState takes "<storage_id>/<cluster_id>".
+func (r *storageAttachmentResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	storageID, clusterID, err := parseAttachmentID(req.ID)
+	if err != nil {
+		resp.Diagnostics.AddError("Invalid storage attachment id to import", err.Error())
+		return
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("storage_id"), storageID)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("cluster_id"), clusterID)...)
+}
+
+// parseAttachmentID splits "<storage_id>/<cluster_id>".
+func parseAttachmentID(id string) (storageID, clusterID string, err error) {
+	storageID, clusterID, ok := strings.Cut(id, attachmentIDSeparator)
+	if ok {
+		if err = validateEngineID(storageID); err == nil {
+			err = validateEngineID(clusterID)
+		}
+	}
+	if !ok || err != nil {
+		return "", "", fmt.Errorf("%q is not a storage attachment id: the expected format is `<storage_id>/<cluster_id>`, "+
+			"for example `terraform import tensorpool_storage_attachment.NAME s-0123abcd/c-4567ef01`", id)
+	}
+	return storageID, clusterID, nil
+}
+
+// privatePendingAttach holds the attach's request ids while the attach may
+// still be under way (its create timed out or was interrupted).
+const privatePendingAttach = "pending_attach_requests"
+
+type privateSetter interface {
+	SetKey(ctx context.Context, key string, value []byte) diag.Diagnostics
+}
+
+// setPendingAttach records the attach's request ids, or clears them (nil).
+func setPendingAttach(ctx context.Context, private privateSetter, requestIDs []string) diag.Diagnostics {
+	if len(requestIDs) == 0 {
+		return private.SetKey(ctx, privatePendingAttach, nil)
+	}
+	value, err := json.Marshal(requestIDs)
+	if err != nil {
+		var diags diag.Diagnostics
+		diags.AddError("Could not record the attach's requests", err.Error())
+		return diags
+	}
+	return private.SetKey(ctx, privatePendingAttach, value)
+}
+
+// pendingAttach is what setPendingAttach recorded.
+func pendingAttach(ctx context.Context, private privateGetter) ([]string, diag.Diagnostics) {
+	if private == nil {
+		return nil, nil
+	}
+	value, diags := private.GetKey(ctx, privatePendingAttach)
+	if diags.HasError() || len(value) == 0 {
+		return nil, diags
+	}
+	var ids []string
+	if err := json.Unmarshal(value, &ids); err != nil {
+		diags.AddError("Could not read the attach's requests", err.Error())
+	}
+	return ids, diags
+}
+
+// attachInProgress reports whether a recorded attach request has not ended
+// yet; once all have ended, the record is cleared.
+func (r *storageAttachmentResource) attachInProgress(ctx context.Context, api *client.Client, from privateGetter, to privateSetter, timeout time.Duration) (bool, diag.Diagnostics) {
+	ids, diags := pendingAttach(ctx, from)
+	if diags.HasError() || len(ids) == 0 {
+		return false, diags
+	}
+	for _, id := range ids {
+		request, err := readPatiently(ctx, r.data, timeout, func(ctx context.Context) (*client.Request, error) { return api.GetRequest(ctx, id) })
+		if err != nil && !client.IsNotFound(err) {
+			diags.AddError("Could not read the TensorPool storage attach request", fmt.Sprintf("Reading request %s failed: %s", id, err))
+			return false, diags
+		}
+		if err == nil && !request.Status.Terminal() {
+			return true, diags
+		}
+	}
+	diags.Append(setPendingAttach(ctx, to, nil)...)
+	return false, diags
+}

@@ -1,0 +1,179 @@
+package provider
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
+)
+
+// unknownValue marks an attribute whose planned value is not known yet.
+const unknownValue = "(known after apply)"
+
+// planFor runs a resource's ModifyPlan on a prior state and a plan, each
+// given as attribute values (nil for none: a create or a destroy).
+func planFor(t *testing.T, r resource.ResourceWithModifyPlan, state, plan map[string]any) diag.Diagnostics {
+	t.Helper()
+	ctx := context.Background()
+	var sresp resource.SchemaResponse
+	r.Schema(ctx, resource.SchemaRequest{}, &sresp)
+	typ, ok := sresp.Schema.Type().TerraformType(ctx).(tftypes.Object)
+	if !ok {
+		t.Fatal("the schema is not an object")
+	}
+	req := resource.ModifyPlanRequest{
+		State: tfsdk.State{Schema: sresp.Schema, Raw: objectValue(typ, state)},
+		Plan:  tfsdk.Plan{Schema: sresp.Schema, Raw: objectValue(typ, plan)},
+	}
+	resp := resource.ModifyPlanResponse{Plan: req.Plan}
+	r.ModifyPlan(ctx, req, &resp)
+	return resp.Diagnostics
+}
+
+// objectValue is a resource object with the given attributes (the others
+// null), or a null object for nil.
+func objectValue(typ tftypes.Object, attrs map[string]any) tftypes.Value {
+	if attrs == nil {
+		return tftypes.NewValue(typ, nil)
+	}
+	values := map[string]tftypes.Value{}
+	for name, attrType := range typ.AttributeTypes {
+		value, set := attrs[name]
+		switch {
+		case !set:
+			values[name] = tftypes.NewValue(attrType, nil)
+		case value == unknownValue:
+			values[name] = tftypes.NewValue(attrType, tftypes.UnknownValue)
+		default:
+			values[name] = tftypes.NewValue(attrType, value)
+		}
+	}
+	return tftypes.NewValue(typ, values)
+}
+
+func TestStorageShrinkIsAPlanErrorOnSize(t *testing.T) {
+	r := &storageResource{}
+	state := map[string]any{"id": "s-1", "size": int64(100)}
+	for _, tc := range []struct {
+		name      string
+		size      int64
+		wantError bool
+	}{
+		{"smaller", 99, true},
+		{"same", 100, false},
+		{"grown", 200, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			diags := planFor(t, r, state, map[string]any{"id": "s-1", "size": tc.size})
+			if diags.HasError() != tc.wantError {
+				t.Fatalf("plan %d GB over a 100 GB volume: error = %v, want %v (%v)", tc.size, diags.HasError(), tc.wantError, diags)
+			}
+			if !tc.wantError {
+				return
+			}
+			d := diags.Errors()[0]
+			withPath, ok := d.(diag.DiagnosticWithPath)
+			if !ok || !withPath.Path().Equal(path.Root("size")) {
+				t.Errorf("the error is not on `size`: %v", d)
+			}
+			for _, want := range []string{"s-1", "cannot shrink", "at least 100", "new tensorpool_storage", "move the data"} {
+				if !strings.Contains(d.Summary()+" "+d.Detail(), want) {
+					t.Errorf("the error does not say %q: %s / %s", want, d.Summary(), d.Detail())
+				}
+			}
+		})
+	}
+	if diags := planFor(t, r, nil, map[string]any{"size": int64(1)}); diags.HasError() {
+		t.Errorf("a create must not be refused: %v", diags)
+	}
+	if diags := planFor(t, r, state, nil); diags.HasError() {
+		t.Errorf("a destroy must not be refused: %v", diags)
+	}
+}
+
+func TestStorageAttachmentPlanWarnsThatNodesRestart(t *testing.T) {
+	r := &storageAttachmentResource{}
+	attached := map[string]any{"id": "s-1/c-1", "storage_id": "s-1", "cluster_id": "c-1"}
+	for _, tc := range []struct {
+		name        string
+		state, plan map[string]any
+		want        []string // nil: no warning
+	}{
+		{"create", nil, map[string]any{"id": unknownValue, "storage_id": "s-1", "cluster_id": "c-1"}, []string{"restarts every node", "cluster c-1", "storage volume s-1"}},
+		{"replace with another cluster", attached, map[string]any{"id": "s-1/c-1", "storage_id": "s-1", "cluster_id": "c-2"}, []string{"restarts every node", "cluster c-2"}},
+		{"cluster created in the same apply", nil, map[string]any{"id": unknownValue, "storage_id": "s-1", "cluster_id": unknownValue}, []string{"restarts every node", "known after apply"}},
+		{"nothing changes", attached, attached, nil},
+		{"destroy", attached, nil, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			diags := planFor(t, r, tc.state, tc.plan)
+			if diags.HasError() {
+				t.Fatal(diags)
+			}
+			warnings := diags.Warnings()
+			if tc.want == nil {
+				if len(warnings) != 0 {
+					t.Fatalf("unexpected warnings: %v", warnings)
+				}
+				return
+			}
+			if len(warnings) != 1 {
+				t.Fatalf("%d warnings, want 1: %v", len(warnings), warnings)
+			}
+			text := warnings[0].Summary() + " " + warnings[0].Detail()
+			for _, want := range tc.want {
+				if !strings.Contains(text, want) {
+					t.Errorf("the warning does not say %q: %s", want, text)
+				}
+			}
+		})
+	}
+}
+
+func TestParseAttachmentID(t *testing.T) {
+	storageID, clusterID, err := parseAttachmentID("s-0123/c-4567")
+	if err != nil || storageID != "s-0123" || clusterID != "c-4567" {
+		t.Fatalf("parseAttachmentID(s-0123/c-4567) = %q, %q, %v", storageID, clusterID, err)
+	}
+	for _, bad := range []string{"", "s-0123", "s-0123/", "/c-4567", "s-0123/c-4567/x", "s 1/c-1"} {
+		_, _, err := parseAttachmentID(bad)
+		if err == nil {
+			t.Errorf("parseAttachmentID(%q) accepted it", bad)
+			continue
+		}
+		if !strings.Contains(err.Error(), "<storage_id>/<cluster_id>") {
+			t.Errorf("the error for %q does not name the expected format: %v", bad, err)
+		}
+	}
+}
+
+// TestStorageSchemasAreDescribed: the generated docs are only as good as
+// the schema text.
+func TestStorageSchemasAreDescribed(t *testing.T) {
+	ctx := context.Background()
+	for _, r := range []resource.Resource{NewStorageResource(), NewStorageAttachmentResource()} {
+		var resp resource.SchemaResponse
+		r.Schema(ctx, resource.SchemaRequest{}, &resp)
+		if resp.Schema.MarkdownDescription == "" {
+			t.Errorf("%T has no description", r)
+		}
+		for name, attr := range resp.Schema.Attributes {
+			if attr.GetMarkdownDescription() == "" {
+				t.Errorf("%T attribute %s has no description", r, name)
+			}
+		}
+	}
+	var dresp datasource.SchemaResponse
+	NewStorageDataSource().Schema(ctx, datasource.SchemaRequest{}, &dresp)
+	for name, attr := range dresp.Schema.Attributes {
+		if attr.GetMarkdownDescription() == "" {
+			t.Errorf("data source attribute %s has no description", name)
+		}
+	}
+}
