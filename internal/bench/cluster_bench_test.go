@@ -149,6 +149,34 @@ func TestClusterMetricsCompareWithTheReference(t *testing.T) {
 	}
 }
 
+// TestBuildMetricsKeepsTheClusterRows: rebuilding a report's figures (as a
+// report read back from its JSON is) yields the cluster rows once.
+func TestBuildMetricsKeepsTheClusterRows(t *testing.T) {
+	info := map[string]int{routeRequestInfo: 2}
+	phase := func(name string) ClusterPhaseResult {
+		return ClusterPhaseResult{Phase: name, Lag: Summary{N: 1, P50: 0.5, P95: 0.5}, Requests: info, RequestsPerCluster: 2,
+			Reference: &RefClusterResult{Requests: info, RequestsPerCluster: 2, Lag: Summary{N: 1, P50: 0.5, P95: 0.5}}}
+	}
+	r := &Report{Clusters: []ClusterResult{{Clusters: 1, Create: phase(ClusterPhaseCreate), Destroy: phase(ClusterPhaseDestroy)}}}
+	// Per phase: lag p50 and p95, all requests and the wait alone.
+	const want = 2 * 4
+	for build := 1; build <= 2; build++ {
+		BuildMetrics(r, FullConfig())
+		n := 0
+		for _, m := range r.Metrics {
+			if m.Group == GroupClusterLag || m.Group == GroupClusterRequests {
+				n++
+			}
+		}
+		if n != want {
+			t.Errorf("build %d: %d cluster figures, want %d", build, n, want)
+		}
+		if len(r.GroupNotes[GroupClusterLag]) == 0 || len(r.GroupNotes[GroupClusterRequests]) == 0 {
+			t.Errorf("build %d: the cluster notes are missing", build)
+		}
+	}
+}
+
 func TestClusterCaseLabelAndValidation(t *testing.T) {
 	if got := (ClusterCase{Clusters: 1}).Label(); got != "N = 1, no Retry-After" {
 		t.Errorf("label = %q", got)

@@ -33,8 +33,9 @@ func (s *Suite) buildMetrics() {
 	BuildMetrics(r, s.cfg)
 }
 
-// BuildMetrics fills r.Metrics from r.Destroys, r.Refreshes and r.Applies,
-// with the targets of cfg.
+// BuildMetrics fills r.Metrics (and r.GroupNotes) afresh from r.Destroys,
+// r.Refreshes, r.Applies, the plugin-floor runs and r.Clusters, with the
+// targets of cfg, so that a report read back from its JSON rebuilds whole.
 func BuildMetrics(r *Report, cfg Config) {
 	r.Metrics = nil
 	r.GroupNotes = map[string][]string{}
@@ -173,6 +174,7 @@ func BuildMetrics(r *Report, cfg Config) {
 				"against the bare provider, is in the plugin-floor table.", ProviderBinary, memInterval))
 	}
 	buildFloorMetrics(r, cfg)
+	buildClusterMetrics(r, cfg)
 }
 
 // maxJitter is the largest cancel-latency jitter of the runs.

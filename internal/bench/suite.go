@@ -175,7 +175,6 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		s.report.Fail("run", ctx.Err())
 	}
 	s.buildMetrics()
-	buildClusterMetrics(s.report, s.cfg)
 	s.report.Machine.LoadEnd = loadAverage()
 	s.report.ElapsedSeconds = time.Since(s.start).Seconds()
 	s.logf("done")

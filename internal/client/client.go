@@ -62,6 +62,9 @@ type Config struct {
 	// CommandRunner runs the engine's upload commands during PushJob; nil
 	// means a local shell.
 	CommandRunner CommandRunner
+	// RequestPoll spaces WaitForRequest's reads; the zero value means
+	// DefaultRequestPollSchedule.
+	RequestPoll RequestPollSchedule
 }
 
 // Logger receives request logs. Fields never include credentials.
@@ -82,6 +85,8 @@ type Client struct {
 	clock      clock.Clock
 	logger     Logger
 	runner     CommandRunner
+	// requestPoll is the schedule of WaitForRequest.
+	requestPoll RequestPollSchedule
 }
 
 // New validates cfg and returns a client. It refuses a plain-HTTP base URL
@@ -125,6 +130,10 @@ func New(cfg Config) (*Client, error) {
 	c.limiter = newAdaptiveLimiter(c.clock, cfg.RateLimit)
 	if c.runner == nil {
 		c.runner = ShellRunner{}
+	}
+	c.requestPoll = cfg.RequestPoll
+	if c.requestPoll == (RequestPollSchedule{}) {
+		c.requestPoll = DefaultRequestPollSchedule
 	}
 	return c, nil
 }

@@ -13,6 +13,8 @@ import (
 // Retry-After but at least MinRequestPollInterval, DefaultRequestPollInterval
 // when it sends none; and, unlike the CLI, never more than
 // MaxRequestPollInterval, so that a capacity wait notices completion soon.
+// Unlike the CLI, the first read comes DefaultRequestPollInterval after the
+// wait starts, not at once (see firstRequestPoll).
 const (
 	MinRequestPollInterval     = time.Second
 	DefaultRequestPollInterval = 2 * time.Second
@@ -23,13 +25,31 @@ const (
 // century is far beyond any context deadline.
 const unboundedWait = 100 * 365 * 24 * time.Hour
 
-// requestPollPolicy waits MinRequestPollInterval unless the check asks for
-// longer, and caps what it asks for at MaxRequestPollInterval.
-var requestPollPolicy = backoff.Policy{
-	Initial:    MinRequestPollInterval,
-	Max:        MinRequestPollInterval,
-	Multiplier: 1,
-	MaxHint:    MaxRequestPollInterval,
+// RequestPollSchedule is how WaitForRequest spaces its reads. The zero
+// value means DefaultRequestPollSchedule; tests run the same logic on a
+// millisecond scale.
+type RequestPollSchedule struct {
+	// First is the wait before the first read of a request just accepted.
+	First time.Duration
+	// Min is the shortest wait between reads, whatever Retry-After says.
+	Min time.Duration
+	// Default is the wait when the engine sends no Retry-After.
+	Default time.Duration
+	// Max caps every wait, a Retry-After included.
+	Max time.Duration
+}
+
+// DefaultRequestPollSchedule is the official CLI's schedule, with the
+// first read after one interval and the cap (see the constants above and
+// firstRequestPoll).
+var DefaultRequestPollSchedule = RequestPollSchedule{
+	First: firstRequestPoll, Min: MinRequestPollInterval, Default: DefaultRequestPollInterval, Max: MaxRequestPollInterval,
+}
+
+// policy waits Min unless the check asks for longer, and caps what it asks
+// for at Max.
+func (s RequestPollSchedule) policy() backoff.Policy {
+	return backoff.Policy{Initial: s.Min, Max: s.Min, Multiplier: 1, MaxHint: s.Max}
 }
 
 // RequestWaitOptions tunes WaitForRequest.
@@ -41,21 +61,38 @@ type RequestWaitOptions struct {
 	// time the status or the external message changes, before
 	// WaitForRequest returns that state.
 	OnChange func(prev, cur *Request)
+	// AcceptedEarlier says the request was accepted before this call (by
+	// an earlier run, say), so it may have ended long ago: the first read
+	// comes at once instead of after firstRequestPoll.
+	AcceptedEarlier bool
 }
 
-// nextRequestPoll is the wait the engine asked for after req, before the
-// policy applies the minimum and the cap.
-func nextRequestPoll(req *Request) time.Duration {
+// firstRequestPoll is the wait before the first read of a request the
+// engine has just accepted (its 202 carries no Retry-After): a read at once
+// never finds it finished, so it would only cost a request. It is the CLI's
+// interval without Retry-After and the engine's usual one, so on that
+// schedule our reads fall where the CLI's do (2, 4, 6 s… against its 0, 2,
+// 4, 6 s…) and notice the end no later; only with a Retry-After of 1 s can
+// a request ending in its first second be seen up to 1 s after the CLI
+// would. backoff.Poll's WaitFirst cannot serve: its first wait is the
+// policy's Initial, the 1 s minimum.
+const firstRequestPoll = DefaultRequestPollInterval
+
+// next is the wait the engine asked for after req, before the policy
+// applies the minimum and the cap.
+func (s RequestPollSchedule) next(req *Request) time.Duration {
 	if req.retryAfterSent {
 		return req.RetryAfter
 	}
-	return DefaultRequestPollInterval
+	return s.Default
 }
 
 // WaitForRequest polls the request until it is COMPLETED and returns its
-// final state. Between reads it waits as the engine asks (see the poll
-// constants), never past the deadline: the last wait is shortened so that
-// one final read runs at the deadline.
+// final state. The first read comes firstRequestPoll after the call (at once
+// with opts.AcceptedEarlier); between reads it waits as the engine asks (see
+// the poll constants); never past the deadline: the last wait is shortened
+// so that one final read runs at the deadline. The context's end or the
+// deadline cuts any wait short, the first one included.
 //
 // Engine outages (429, 5xx, timeouts, dropped connections) that outlast the
 // client's own retries do not end the wait: the next read tries again until
@@ -75,8 +112,16 @@ func (c *Client) WaitForRequest(ctx context.Context, id string, opts RequestWait
 	}
 	var last *Request
 	var outage error
-	poll := backoff.Poll{Clock: c.clock, Policy: requestPollPolicy, Timeout: timeout}
+	waitFirst := !opts.AcceptedEarlier
+	schedule := c.requestPoll
+	poll := backoff.Poll{Clock: c.clock, Policy: schedule.policy(), Timeout: timeout}
 	err := poll.Run(ctx, func(ctx context.Context) (bool, time.Duration, error) {
+		if waitFirst {
+			// No read yet: Poll waits the hint (shortened at the deadline,
+			// cut short by ctx) before the first real one.
+			waitFirst = false
+			return false, schedule.First, nil
+		}
 		cur, err := c.GetRequest(ctx, id)
 		switch {
 		case err != nil && ctx.Err() != nil:
@@ -87,7 +132,7 @@ func (c *Client) WaitForRequest(ctx context.Context, id string, opts RequestWait
 			if hint := RetryAfter(err, c.clock.Now()); hint > 0 {
 				return false, hint, nil
 			}
-			return false, DefaultRequestPollInterval, nil
+			return false, schedule.Default, nil
 		case err != nil:
 			return false, 0, fmt.Errorf("waiting for TensorPool %s (%s): %w", requestLabel(id, last), describeState(last), err)
 		}
@@ -96,7 +141,7 @@ func (c *Client) WaitForRequest(ctx context.Context, id string, opts RequestWait
 			opts.OnChange(last, cur)
 		}
 		last = cur
-		return cur.Status.Terminal(), nextRequestPoll(cur), nil
+		return cur.Status.Terminal(), schedule.next(cur), nil
 	})
 	switch {
 	case err == nil && last.Status == RequestFailed:

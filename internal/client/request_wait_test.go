@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -41,6 +42,58 @@ func requestReply(status, message, retryAfter string) func(w http.ResponseWriter
 	return jsonReply(http.StatusOK, requestInfo(status, message), "Retry-After", retryAfter)
 }
 
+// readsAfter returns when each request reached srv, measured from start.
+func readsAfter(srv *routeServer, start time.Time) []time.Duration {
+	var at []time.Duration
+	for _, r := range srv.requests() {
+		at = append(at, r.At.Sub(start))
+	}
+	return at
+}
+
+// cliNoHeaderInterval is the official CLI's wait when the engine sends no
+// Retry-After: `max(1, int(retry_after)) if retry_after else 2` [CLI].
+const cliNoHeaderInterval = 2 * time.Second
+
+func TestWaitForRequestFirstReadComesOneIntervalAfterTheCall(t *testing.T) {
+	for _, status := range []string{"PENDING", "COMPLETED"} {
+		t.Run(status, func(t *testing.T) {
+			fake := runningFakeClock(t)
+			c, srv := newRouteClient(t, Config{Clock: fake}, map[string][]func(http.ResponseWriter){
+				requestInfoPath: {requestReply(status, "", "1"), requestReply("COMPLETED", "", "")},
+			})
+			start := fake.Now()
+			if _, err := c.WaitForRequest(context.Background(), testRequestID, RequestWaitOptions{Timeout: time.Hour}); err != nil {
+				t.Fatal(err)
+			}
+			reads := readsAfter(srv, start)
+			if len(reads) == 0 || reads[0] == 0 {
+				t.Fatalf("reads at %v: a request just accepted must not be read at once (it cannot have ended)", reads)
+			}
+			// The CLI's reads fall on 0, 2, 4 s… without the header; ours
+			// must land on that grid, so that we never notice an end later.
+			if reads[0] != cliNoHeaderInterval {
+				t.Errorf("first read %v after the call, want %v", reads[0], cliNoHeaderInterval)
+			}
+		})
+	}
+}
+
+func TestWaitForRequestAcceptedEarlierReadsAtOnce(t *testing.T) {
+	fake := runningFakeClock(t)
+	c, srv := newRouteClient(t, Config{Clock: fake}, map[string][]func(http.ResponseWriter){
+		requestInfoPath: {requestReply("COMPLETED", "", "")},
+	})
+	start := fake.Now()
+	req, err := c.WaitForRequest(context.Background(), testRequestID, RequestWaitOptions{Timeout: time.Hour, AcceptedEarlier: true})
+	if err != nil || req.Status != RequestCompleted {
+		t.Fatalf("got %+v, %v", req, err)
+	}
+	if got := readsAfter(srv, start); !reflect.DeepEqual(got, []time.Duration{0}) {
+		t.Errorf("reads at %v, want one at once", got)
+	}
+}
+
 func TestWaitForRequestPollsAtTheEnginesPaceWithinBounds(t *testing.T) {
 	cases := []struct {
 		name       string
@@ -63,6 +116,7 @@ func TestWaitForRequestPollsAtTheEnginesPaceWithinBounds(t *testing.T) {
 					requestReply("COMPLETED", "", ""),
 				},
 			})
+			start := fake.Now()
 			req, err := c.WaitForRequest(context.Background(), testRequestID, RequestWaitOptions{Timeout: time.Hour})
 			if err != nil {
 				t.Fatal(err)
@@ -70,9 +124,10 @@ func TestWaitForRequestPollsAtTheEnginesPaceWithinBounds(t *testing.T) {
 			if req.Status != RequestCompleted || req.ObjectID == nil || *req.ObjectID != "c-0123456789ab" {
 				t.Errorf("final request = %+v", req)
 			}
-			want := []time.Duration{tc.want, tc.want, tc.want}
-			if got := srv.gaps(); !reflect.DeepEqual(got, want) {
-				t.Errorf("waits between reads = %v, want %v", got, want)
+			first := cliNoHeaderInterval // the 202 carried no Retry-After
+			want := []time.Duration{first, first + tc.want, first + 2*tc.want, first + 3*tc.want}
+			if got := readsAfter(srv, start); !reflect.DeepEqual(got, want) {
+				t.Errorf("reads at %v after the call, want %v", got, want)
 			}
 		})
 	}
@@ -83,7 +138,8 @@ func TestWaitForRequestTimeoutQuotesTheLastState(t *testing.T) {
 	c, srv := newRouteClient(t, Config{Clock: fake}, map[string][]func(http.ResponseWriter){
 		requestInfoPath: {requestReply("RETRYING", capacityMessage, "4")},
 	})
-	last, err := c.WaitForRequest(context.Background(), testRequestID, RequestWaitOptions{Timeout: 10 * time.Second})
+	start := fake.Now()
+	last, err := c.WaitForRequest(context.Background(), testRequestID, RequestWaitOptions{Timeout: 11 * time.Second})
 	var waitErr *RequestWaitError
 	var timeout *backoff.TimeoutError
 	if !errors.As(err, &waitErr) || !errors.As(err, &timeout) {
@@ -97,10 +153,10 @@ func TestWaitForRequestTimeoutQuotesTheLastState(t *testing.T) {
 	if last == nil || waitErr.Last != last || last.Status != RequestRetrying {
 		t.Errorf("last state = %+v, error's = %+v", last, waitErr.Last)
 	}
-	// Reads at 0, 4 and 8 s, then a final one right at the 10 s deadline.
-	want := []time.Duration{4 * time.Second, 4 * time.Second, 2 * time.Second}
-	if got := srv.gaps(); !reflect.DeepEqual(got, want) {
-		t.Errorf("waits between reads = %v, want %v (never past the deadline, a final read at it)", got, want)
+	// Reads at 2, 6 and 10 s, then a final one right at the 11 s deadline.
+	want := []time.Duration{2 * time.Second, 6 * time.Second, 10 * time.Second, 11 * time.Second}
+	if got := readsAfter(srv, start); !reflect.DeepEqual(got, want) {
+		t.Errorf("reads at %v after the call, want %v (never past the deadline, a final read at it)", got, want)
 	}
 }
 
@@ -125,33 +181,112 @@ func TestWaitForRequestFailedIsATypedError(t *testing.T) {
 }
 
 func TestWaitForRequestContextCancelIsAnInterruption(t *testing.T) {
-	fake := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	c, srv := newRouteClient(t, Config{Clock: fake}, map[string][]func(http.ResponseWriter){
-		requestInfoPath: {requestReply("PROCESSING", "", "5")},
+	cases := []struct {
+		name      string
+		waitsSeen int // timers created before the cancel: 1 = the first wait
+		wantReads int
+		wantText  string
+	}{
+		{"during the first wait", 1, 0, "no status was read"},
+		{"during a later wait", 2, 1, "PROCESSING"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			// A clock that moves only when told: the waits can end only
+			// through the context.
+			fake := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+			c, srv := newRouteClient(t, Config{Clock: fake}, map[string][]func(http.ResponseWriter){
+				requestInfoPath: {requestReply("PROCESSING", "", "5")},
+			})
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			waiting := fake.TimerCreated()
+			done := make(chan error, 1)
+			go func() {
+				// No Timeout: only the context bounds this wait.
+				_, err := c.WaitForRequest(ctx, testRequestID, RequestWaitOptions{})
+				done <- err
+			}()
+			for i := 1; i <= tc.waitsSeen; i++ {
+				select {
+				case <-waiting:
+				case <-time.After(10 * time.Second):
+					t.Fatalf("wait %d never began", i)
+				}
+				if i < tc.waitsSeen {
+					waiting = fake.TimerCreated()
+					fake.Advance(cliNoHeaderInterval) // ends the first wait: the read follows
+				}
+			}
+			cancel()
+			var err error
+			select {
+			case err = <-done:
+			case <-time.After(10 * time.Second):
+				t.Fatal("the wait did not end on cancel")
+			}
+			var waitErr *RequestWaitError
+			var interrupted *backoff.InterruptedError
+			if !errors.As(err, &waitErr) || !errors.As(err, &interrupted) || !errors.Is(err, context.Canceled) {
+				t.Fatalf("want a *RequestWaitError wrapping a *backoff.InterruptedError, got %T %v", err, err)
+			}
+			if !strings.Contains(err.Error(), tc.wantText) || !strings.Contains(err.Error(), testRequestID) {
+				t.Errorf("error does not quote the request and %q: %v", tc.wantText, err)
+			}
+			if n := len(srv.requests()); n != tc.wantReads {
+				t.Errorf("reads = %d, want %d", n, tc.wantReads)
+			}
+		})
+	}
+}
+
+func TestWaitForRequestDeadlineEndsTheFirstWait(t *testing.T) {
+	t.Run("timeout shorter than the first wait", func(t *testing.T) {
+		fake := runningFakeClock(t)
+		c, srv := newRouteClient(t, Config{Clock: fake}, map[string][]func(http.ResponseWriter){
+			requestInfoPath: {requestReply("PENDING", "", "1")},
+		})
+		start := fake.Now()
+		timeout := cliNoHeaderInterval / 4
+		_, err := c.WaitForRequest(context.Background(), testRequestID, RequestWaitOptions{Timeout: timeout})
+		var timedOut *backoff.TimeoutError
+		if !errors.As(err, &timedOut) {
+			t.Fatalf("want a *backoff.TimeoutError, got %T %v", err, err)
+		}
+		// The first wait is cut to the deadline, where the final read runs.
+		if got := readsAfter(srv, start); !reflect.DeepEqual(got, []time.Duration{timeout}) {
+			t.Errorf("reads at %v after the call, want one at the %v deadline", got, timeout)
+		}
 	})
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	waiting := fake.TimerCreated()
-	done := make(chan error, 1)
-	go func() {
-		// No Timeout: only the context bounds this wait.
-		_, err := c.WaitForRequest(ctx, testRequestID, RequestWaitOptions{})
-		done <- err
-	}()
-	<-waiting // the first read is answered and the wait has begun
-	cancel()
-	err := <-done
-	var waitErr *RequestWaitError
-	var interrupted *backoff.InterruptedError
-	if !errors.As(err, &waitErr) || !errors.As(err, &interrupted) || !errors.Is(err, context.Canceled) {
-		t.Fatalf("want a *RequestWaitError wrapping a *backoff.InterruptedError, got %T %v", err, err)
-	}
-	if !strings.Contains(err.Error(), "PROCESSING") || !strings.Contains(err.Error(), testRequestID) {
-		t.Errorf("error does not quote the last state: %v", err)
-	}
-	if n := len(srv.requests()); n != 1 {
-		t.Errorf("reads = %d, want 1", n)
-	}
+	t.Run("context deadline", func(t *testing.T) {
+		// The fake clock stands still: only the context's (real) deadline
+		// can end the first wait.
+		fake := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+		c, srv := newRouteClient(t, Config{Clock: fake}, map[string][]func(http.ResponseWriter){
+			requestInfoPath: {requestReply("PENDING", "", "1")},
+		})
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		defer cancel()
+		done := make(chan error, 1)
+		go func() {
+			_, err := c.WaitForRequest(ctx, testRequestID, RequestWaitOptions{Timeout: time.Hour})
+			done <- err
+		}()
+		var err error
+		select {
+		case err = <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the first wait outlived the context's deadline")
+		}
+		var waitErr *RequestWaitError
+		var timedOut *backoff.TimeoutError
+		if !errors.As(err, &waitErr) || !errors.As(err, &timedOut) {
+			t.Fatalf("want a *RequestWaitError wrapping a *backoff.TimeoutError, got %T %v", err, err)
+		}
+		if n := len(srv.requests()); n != 0 {
+			t.Errorf("reads = %d, want 0", n)
+		}
+	})
 }
 
 func TestWaitForRequestRidesOutOutages(t *testing.T) {
@@ -234,7 +369,7 @@ func TestWaitForRequestFatalErrorsEndAtOnce(t *testing.T) {
 		if !IsUnreachable(err) {
 			t.Fatalf("want an unreachable error, got %v", err)
 		}
-		if waited := fake.Now().Sub(start); waited > unreachableRetryWindow {
+		if waited := fake.Now().Sub(start); waited > firstRequestPoll+unreachableRetryWindow {
 			t.Errorf("waited %s on an unreachable engine", waited)
 		}
 	})
@@ -294,5 +429,24 @@ func TestWaitForRequestRefusesABadIDWithoutARequest(t *testing.T) {
 	}
 	if n := len(srv.requests()); n != 0 {
 		t.Errorf("%d requests reached the engine", n)
+	}
+}
+
+// TestWaitForRequestFollowsTheConfiguredSchedule: a client given its own
+// schedule (tests run it on a millisecond scale) waits by it: first read,
+// interval without Retry-After, and the cap on a long Retry-After.
+func TestWaitForRequestFollowsTheConfiguredSchedule(t *testing.T) {
+	fake := runningFakeClock(t)
+	schedule := RequestPollSchedule{First: 3 * time.Second, Min: time.Second, Default: 5 * time.Second, Max: 7 * time.Second}
+	c, srv := newRouteClient(t, Config{Clock: fake, RequestPoll: schedule}, map[string][]func(http.ResponseWriter){
+		requestInfoPath: {requestReply("PENDING", "", ""), requestReply("PROCESSING", "", "60"), requestReply("COMPLETED", "", "")},
+	})
+	start := fake.Now()
+	if _, err := c.WaitForRequest(context.Background(), testRequestID, RequestWaitOptions{Timeout: time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	want := []time.Duration{3 * time.Second, 8 * time.Second, 15 * time.Second}
+	if got := readsAfter(srv, start); !slices.Equal(got, want) {
+		t.Errorf("reads at %v after the call, want %v (first 3 s, then the default 5 s, then Retry-After 60 capped at 7 s)", got, want)
 	}
 }

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -230,4 +232,36 @@ func (w *world) waitFor(what string, cond func() bool) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// interrupted runs terraform with args, sends it SIGINT once ready (what
+// names the moment) holds, and returns its output, failing the test unless
+// Terraform stopped with an error.
+func (w *world) interrupted(what string, ready func() bool, args ...string) string {
+	w.t.Helper()
+	cmd := w.ws.Command(w.ctx, args...)
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		w.t.Fatal(err)
+	}
+	w.waitFor(what, ready)
+	sent := time.Now()
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		w.t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		var exitErr *exec.ExitError
+		if err == nil || !errors.As(err, &exitErr) {
+			w.t.Fatalf("an interrupted %s must fail, got %v:\n%s", args[0], err, out.String())
+		}
+	case <-time.After(2 * time.Minute): // a bound against a hang, not a speed check
+		_ = cmd.Process.Kill()
+		w.t.Fatalf("terraform did not stop after SIGINT:\n%s", out.String())
+	}
+	w.t.Logf("terraform stopped %.1fs after SIGINT", time.Since(sent).Seconds())
+	return out.String()
 }

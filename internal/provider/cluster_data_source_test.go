@@ -35,7 +35,7 @@ func TestAccClusterDataSource(t *testing.T) {
 					statecheck.ExpectKnownValue(data, tfjsonpath.New("instance_ids"), knownvalue.ListSizeExact(2)),
 					statecheck.CompareValuePairs(data, tfjsonpath.New("instance_ids"), clusterAddr, tfjsonpath.New("instance_ids"), compare.ValuesSame()),
 				},
-				Check: resource.ComposeTestCheckFunc(captureClusterID(&id), func(s *terraform.State) error {
+				Check: resource.ComposeTestCheckFunc(captureIDOf(clusterAddr, &id), func(s *terraform.State) error {
 					cl, err := env.engineCluster(id)
 					if err != nil {
 						return err

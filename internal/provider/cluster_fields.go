@@ -42,11 +42,7 @@ func (m *clusterEngineModel) setFromCluster(ctx context.Context, cluster *client
 	if cluster.InstanceIDs != nil || m.InstanceIDs.IsUnknown() {
 		m.InstanceIDs = stringList(ctx, cluster.InstanceIDs, diags)
 	}
-	if len(cluster.Raw) > 0 {
-		m.ClusterInfoJSON = types.StringValue(string(cluster.Raw))
-	} else {
-		m.ClusterInfoJSON = types.StringNull()
-	}
+	m.ClusterInfoJSON = rawJSON(cluster.Raw)
 }
 
 // setUnknownAsNull replaces what the plan left unknown with null, so that

@@ -279,16 +279,13 @@ func readCluster(ctx context.Context, data *providerData, api *client.Client, id
 }
 
 // clusterGone reports whether a read found the cluster gone for good, and
-// in what words: unknown to the engine, or released (the engine keeps
-// answering for a released cluster, with its final status).
+// in what words (readGone).
 func clusterGone(cluster *client.Cluster, err error) (bool, string) {
-	switch {
-	case client.IsNotFound(err):
-		return true, "was not found in the engine"
-	case err == nil && cluster.Released():
-		return true, fmt.Sprintf("is %s", *cluster.Status)
+	var status objectStatus
+	if err == nil {
+		status = clusterStatus(cluster)
 	}
-	return false, ""
+	return readGone(err, status)
 }
 
 // setFromCluster copies what the engine reported into the resource. Values
@@ -347,7 +344,7 @@ func (m *clusterResourceModel) setUnknownAsNull() {
 }
 
 func (r *clusterResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	if err := client.ValidateObjectID("cluster", req.ID); err != nil {
+	if err := validateEngineID(clusterKind, req.ID); err != nil {
 		resp.Diagnostics.AddError("Invalid cluster id to import", err.Error()+
 			". Import with `terraform import tensorpool_cluster.NAME <cluster id>` or an import block with `id = \"<cluster id>\"`; "+
 			"`tp cluster list` shows the ids.")

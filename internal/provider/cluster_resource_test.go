@@ -44,36 +44,15 @@ func clusterBlock(instanceType string, extra ...string) string {
 	return fmt.Sprintf("resource \"tensorpool_cluster\" \"test\" {\n  instance_type = %q\n%s\n}\n", instanceType, strings.Join(extra, "\n"))
 }
 
-// captureClusterID stores the id of tensorpool_cluster.test.
-func captureClusterID(into *string) resource.TestCheckFunc {
-	return func(s *terraform.State) error {
-		rs, ok := s.RootModule().Resources[clusterAddr]
-		if !ok {
-			return fmt.Errorf("%s not in state", clusterAddr)
-		}
-		*into = rs.Primary.ID
-		return nil
-	}
-}
-
 // engineCluster is the simulator's view of a cluster.
 func (e *accEnv) engineCluster(id string) (sim.ClusterSnapshot, error) {
 	cl, ok := e.engine().Cluster(id)
-	if !ok {
-		return cl, fmt.Errorf("the engine has no cluster %q", id)
-	}
-	return cl, nil
+	return snapshotOf(cl, ok, "cluster", id)
 }
 
 // usersClusters are the simulator's clusters of the test user.
 func (e *accEnv) usersClusters() []sim.ClusterSnapshot {
-	var out []sim.ClusterSnapshot
-	for _, cl := range e.engine().Clusters() {
-		if cl.Owner == accOwner {
-			out = append(out, cl)
-		}
-	}
-	return out
+	return ownedByTestUser(e.engine().Clusters(), func(cl sim.ClusterSnapshot) string { return cl.Owner })
 }
 
 // wrapped matches phrases in order in Terraform's output, which wraps long
@@ -111,7 +90,7 @@ func TestAccCluster_lifecycle(t *testing.T) {
 					statecheck.ExpectKnownValue(clusterAddr, tfjsonpath.New("instance_ids"), knownvalue.ListSizeExact(1)),
 					statecheck.ExpectKnownValue(clusterAddr, tfjsonpath.New("cluster_info_json"), knownvalue.StringRegexp(regexp.MustCompile(`"status":"RUNNING"`))),
 				},
-				Check: resource.ComposeTestCheckFunc(captureClusterID(&id), func(s *terraform.State) error {
+				Check: resource.ComposeTestCheckFunc(captureIDOf(clusterAddr, &id), func(s *terraform.State) error {
 					cl, err := env.engineCluster(id)
 					if err != nil {
 						return err
@@ -197,7 +176,7 @@ func TestAccCluster_lifecycle(t *testing.T) {
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(clusterAddr, plancheck.ResourceActionDestroyBeforeCreate),
 				}},
-				Check: resource.ComposeTestCheckFunc(captureClusterID(&replacedID), func(*terraform.State) error {
+				Check: resource.ComposeTestCheckFunc(captureIDOf(clusterAddr, &replacedID), func(*terraform.State) error {
 					old, err := env.engineCluster(id)
 					if err != nil {
 						return err
@@ -228,7 +207,7 @@ func TestAccCluster_driftOutsideTerraform(t *testing.T) {
 	config := env.clusterConfig("1xH100", `  name = "alpha"`)
 	env.run(t, resource.TestCase{
 		Steps: []resource.TestStep{
-			{Config: config, Check: captureClusterID(&id)},
+			{Config: config, Check: captureIDOf(clusterAddr, &id)},
 			{
 				// Renamed with the CLI: the plan renames it back, in place.
 				PreConfig: func() {
@@ -265,7 +244,7 @@ func TestAccCluster_driftOutsideTerraform(t *testing.T) {
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(clusterAddr, plancheck.ResourceActionCreate),
 				}},
-				Check: resource.ComposeTestCheckFunc(captureClusterID(&newID), func(*terraform.State) error {
+				Check: resource.ComposeTestCheckFunc(captureIDOf(clusterAddr, &newID), func(*terraform.State) error {
 					if newID == id {
 						return fmt.Errorf("no new cluster was claimed")
 					}
@@ -300,7 +279,7 @@ func TestAccCluster_capacityRetryThenSuccess(t *testing.T) {
 			ConfigStateChecks: []statecheck.StateCheck{
 				statecheck.ExpectKnownValue(clusterAddr, tfjsonpath.New("status"), knownvalue.StringExact("RUNNING")),
 			},
-			Check: resource.ComposeTestCheckFunc(captureClusterID(&id), func(*terraform.State) error {
+			Check: resource.ComposeTestCheckFunc(captureIDOf(clusterAddr, &id), func(*terraform.State) error {
 				cl, err := env.engineCluster(id)
 				if err != nil {
 					return err
@@ -365,7 +344,7 @@ func TestAccCluster_failedClaimStillRunningIsKept(t *testing.T) {
 				// Still running and billing, and in the state: the orphan check.
 				RefreshState:       true,
 				ExpectNonEmptyPlan: true,
-				Check:              captureClusterID(&id),
+				Check:              captureIDOf(clusterAddr, &id),
 			},
 			{
 				// Tainted: the plan replaces it.
@@ -403,7 +382,7 @@ func TestAccCluster_createTimeoutKeepsTheCluster(t *testing.T) {
 				Config:      env.clusterConfig("1xH100", "  timeouts {\n    create = \"2s\"\n  }"),
 				ExpectError: wrapped("Timed out waiting for the TensorPool cluster claim", "PROCESSING", "may still complete", "terraform destroy"),
 			},
-			{RefreshState: true, ExpectNonEmptyPlan: true, Check: captureClusterID(&id)},
+			{RefreshState: true, ExpectNonEmptyPlan: true, Check: captureIDOf(clusterAddr, &id)},
 			{
 				Config: env.providerBlock(),
 				Check: func(*terraform.State) error {
@@ -432,7 +411,7 @@ func TestAccCluster_deletionProtection(t *testing.T) {
 	}
 	env.run(t, resource.TestCase{
 		Steps: []resource.TestStep{
-			{Config: protected, Check: captureClusterID(&id)},
+			{Config: protected, Check: captureIDOf(clusterAddr, &id)},
 			{
 				Config:      env.providerBlock(),
 				ExpectError: wrapped("The cluster is protected from deletion", "nothing was sent to the engine", "deletion_protection = false"),
@@ -465,7 +444,7 @@ func TestAccCluster_destroyTimeoutThenDestroyAgain(t *testing.T) {
 	var id string
 	env.run(t, resource.TestCase{
 		Steps: []resource.TestStep{
-			{Config: env.clusterConfig("1xH100", "  timeouts {\n    delete = \"1s\"\n  }"), Check: captureClusterID(&id)},
+			{Config: env.clusterConfig("1xH100", "  timeouts {\n    delete = \"1s\"\n  }"), Check: captureIDOf(clusterAddr, &id)},
 			{
 				Config:      env.providerBlock(),
 				ExpectError: wrapped("Timed out waiting for the TensorPool cluster to be released", "stays in the Terraform state", "terraform destroy"),

@@ -1,57 +1,13 @@
 package provider
 
 import (
-	"context"
 	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
-	"github.com/hashicorp/terraform-plugin-framework/resource"
-	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-	"github.com/hashicorp/terraform-plugin-go/tftypes"
 )
-
-// planUnknown marks a planned attribute not known until apply.
-type planUnknown struct{}
-
-// runModifyPlan runs r's ModifyPlan on a prior state and a plan given as
-// attribute values (nil: a create, or a destroy); the others are null.
-func runModifyPlan(t *testing.T, r resource.ResourceWithModifyPlan, state, plan map[string]any) resource.ModifyPlanResponse {
-	t.Helper()
-	ctx := context.Background()
-	var sresp resource.SchemaResponse
-	r.Schema(ctx, resource.SchemaRequest{}, &sresp)
-	typ, ok := sresp.Schema.Type().TerraformType(ctx).(tftypes.Object)
-	if !ok {
-		t.Fatal("the schema is not an object")
-	}
-	object := func(attrs map[string]any) tftypes.Value {
-		if attrs == nil {
-			return tftypes.NewValue(typ, nil)
-		}
-		values := map[string]tftypes.Value{}
-		for name, attrType := range typ.AttributeTypes {
-			switch v, set := attrs[name]; {
-			case !set:
-				values[name] = tftypes.NewValue(attrType, nil)
-			case v == planUnknown{}:
-				values[name] = tftypes.NewValue(attrType, tftypes.UnknownValue)
-			default:
-				values[name] = tftypes.NewValue(attrType, v)
-			}
-		}
-		return tftypes.NewValue(typ, values)
-	}
-	req := resource.ModifyPlanRequest{
-		State: tfsdk.State{Schema: sresp.Schema, Raw: object(state)},
-		Plan:  tfsdk.Plan{Schema: sresp.Schema, Raw: object(plan)},
-	}
-	resp := resource.ModifyPlanResponse{Plan: req.Plan}
-	r.ModifyPlan(ctx, req, &resp)
-	return resp
-}
 
 // teardownWarnings are the diagnostics on teardown_cluster.
 func teardownWarnings(diags diag.Diagnostics) []diag.Diagnostic {

@@ -64,6 +64,9 @@ type Options struct {
 	RetryPolicy   backoff.Policy
 	Clock         clock.Clock
 	CommandRunner client.CommandRunner
+	// RequestPoll spaces the waits for the engine's async requests (zero:
+	// client.DefaultRequestPollSchedule).
+	RequestPoll client.RequestPollSchedule
 }
 
 // TensorPoolProvider is the provider implementation.
@@ -201,6 +204,7 @@ func (p *TensorPoolProvider) Configure(ctx context.Context, req provider.Configu
 		Clock:         p.opts.Clock,
 		Logger:        tflogLogger{},
 		CommandRunner: p.opts.CommandRunner,
+		RequestPoll:   p.opts.RequestPoll,
 	})
 	if err != nil && engineFromEnv {
 		configErr := diag.NewErrorDiagnostic("Invalid TensorPool engine URL",

@@ -20,6 +20,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/tensorpool/terraform-provider-tensorpool/internal/backoff"
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/client"
 	"github.com/tensorpool/terraform-provider-tensorpool/internal/clock"
 	"github.com/tensorpool/terraform-provider-tensorpool/internal/sim"
 )
@@ -34,6 +35,7 @@ const (
 var (
 	testPollPolicy  = backoff.Policy{Initial: 50 * time.Millisecond, Max: 300 * time.Millisecond, Multiplier: 1.5, MaxHint: 300 * time.Millisecond}
 	testRetryPolicy = backoff.Policy{Initial: 10 * time.Millisecond, Max: 100 * time.Millisecond, Multiplier: 2, MaxHint: 100 * time.Millisecond}
+	testRequestPoll = client.RequestPollSchedule{First: 20 * time.Millisecond, Min: 20 * time.Millisecond, Default: 50 * time.Millisecond, Max: 200 * time.Millisecond}
 )
 
 // accEnv is one acceptance test's world: an in-process simulator whose clock
@@ -79,6 +81,7 @@ func (e *accEnv) factories() map[string]func() (tfprotov6.ProviderServer, error)
 		"tensorpool": providerserver.NewProtocol6WithError(New("test", Options{
 			PollPolicy:  testPollPolicy,
 			RetryPolicy: testRetryPolicy,
+			RequestPoll: testRequestPoll,
 		})()),
 	}
 }
@@ -182,16 +185,7 @@ func (e *accEnv) checkNoOrphans(s *terraform.State) error {
 }
 
 // captureID stores the id of tensorpool_job.test during a step.
-func captureID(into *string) func(*terraform.State) error {
-	return func(s *terraform.State) error {
-		rs, ok := s.RootModule().Resources[jobAddr]
-		if !ok {
-			return fmt.Errorf("%s not in state", jobAddr)
-		}
-		*into = rs.Primary.ID
-		return nil
-	}
-}
+func captureID(into *string) func(*terraform.State) error { return captureIDOf(jobAddr, into) }
 
 // statusChangedOutside is a step in which someone forces the job's status
 // in the engine: the plan must change nothing (no replacement, no re-run)

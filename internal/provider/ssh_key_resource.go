@@ -135,7 +135,7 @@ func (r *sshKeyResource) Create(ctx context.Context, req resource.CreateRequest,
 	if plan.Name.IsUnknown() {
 		plan.Name = types.StringPointerValue(nonBlank(key.Name))
 	}
-	plan.KeyInfoJSON = rawJSONOrNull(key.Raw)
+	plan.KeyInfoJSON = rawJSON(key.Raw)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
@@ -189,7 +189,7 @@ func (m *sshKeyResourceModel) setFromKey(key *client.SSHKey) {
 	if name := nonBlank(key.Name); name != nil {
 		m.Name = types.StringPointerValue(name)
 	}
-	m.KeyInfoJSON = rawJSONOrNull(key.Raw)
+	m.KeyInfoJSON = rawJSON(key.Raw)
 }
 
 // Update is never called with a change: every configurable attribute
@@ -232,12 +232,4 @@ func nonBlank(s *string) *string {
 		return nil
 	}
 	return s
-}
-
-// rawJSONOrNull is the engine's raw object as a string, null when empty.
-func rawJSONOrNull(raw []byte) types.String {
-	if len(raw) == 0 {
-		return types.StringNull()
-	}
-	return types.StringValue(string(raw))
 }

@@ -157,18 +157,6 @@ func (e *accEnv) removeKeyOutside(id string) {
 	}
 }
 
-// keyIDInState reads the id of tensorpool_ssh_key.me into into.
-func keyIDInState(into *string) resource.TestCheckFunc {
-	return func(s *terraform.State) error {
-		rs, ok := s.RootModule().Resources[sshKeyAddr]
-		if !ok {
-			return fmt.Errorf("%s not in state", sshKeyAddr)
-		}
-		*into = rs.Primary.ID
-		return nil
-	}
-}
-
 // TestAccSSHKeyLifecycle: create saves the key with its name, the state
 // holds the engine's id and list entry, import (command and block) reads
 // the same key back with an empty plan, and destroy removes it.
@@ -181,7 +169,7 @@ func TestAccSSHKeyLifecycle(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				Config: config,
-				Check: resource.ComposeTestCheckFunc(keyIDInState(&id), env.checkKeysInState, func(*terraform.State) error {
+				Check: resource.ComposeTestCheckFunc(captureIDOf(sshKeyAddr, &id), env.checkKeysInState, func(*terraform.State) error {
 					saved := env.onlySSHKey()
 					if saved.KeyID != id || saved.PublicKey != key || saved.Name != "laptop" {
 						return fmt.Errorf("the engine saved %+v; the state has id %s, the configuration key %q named laptop", saved, id, key)
@@ -211,14 +199,14 @@ func TestAccSSHKeyRemovedOutside(t *testing.T) {
 	var first, second string
 	env.run(t, resource.TestCase{
 		Steps: []resource.TestStep{
-			{Config: config, Check: keyIDInState(&first)},
+			{Config: config, Check: captureIDOf(sshKeyAddr, &first)},
 			{
 				PreConfig: func() { env.removeKeyOutside(first) },
 				Config:    config,
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(sshKeyAddr, plancheck.ResourceActionCreate),
 				}},
-				Check: resource.ComposeTestCheckFunc(keyIDInState(&second), env.checkKeysInState, func(*terraform.State) error {
+				Check: resource.ComposeTestCheckFunc(captureIDOf(sshKeyAddr, &second), env.checkKeysInState, func(*terraform.State) error {
 					if saved := env.onlySSHKey(); second == first || saved.KeyID != second {
 						return fmt.Errorf("after the removal the state has key %s (first %s), the engine %s", second, first, saved.KeyID)
 					}
@@ -260,7 +248,7 @@ func TestAccSSHKeyTrailingNewline(t *testing.T) {
 				// apply is not empty.
 				// Runs of spaces are sent as one, as ssh-keygen writes them.
 				Config: provider + sshKeyBlock(fmt.Sprintf("%q", strings.Replace(key, " ", "  ", 1)+"\n")),
-				Check: resource.ComposeTestCheckFunc(keyIDInState(&id), func(*terraform.State) error {
+				Check: resource.ComposeTestCheckFunc(captureIDOf(sshKeyAddr, &id), func(*terraform.State) error {
 					mu.Lock()
 					defer mu.Unlock()
 					if len(sent) != 1 || sent[0] != key {
@@ -346,7 +334,7 @@ resource "tensorpool_ssh_key" "me" {
 	env.run(t, resource.TestCase{
 		Steps: []resource.TestStep{{
 			Config: config,
-			Check: resource.ComposeTestCheckFunc(captureClusterID(&clusterID), env.checkKeysInState, func(*terraform.State) error {
+			Check: resource.ComposeTestCheckFunc(captureIDOf(clusterAddr, &clusterID), env.checkKeysInState, func(*terraform.State) error {
 				cl, err := env.engineCluster(clusterID)
 				if err != nil {
 					return err

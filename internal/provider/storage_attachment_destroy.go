@@ -40,7 +40,7 @@ func (r *storageAttachmentResource) Delete(ctx context.Context, req resource.Del
 	pending, diags := pendingAttach(ctx, req.Private)
 	resp.Diagnostics.Append(diags...)
 	for _, attachID := range pending {
-		_, err := awaitRequest(deleteCtx, api, attachID, "attaching storage "+storageID+" to cluster "+clusterID+" (before detaching it)", deleteTimeout)
+		_, err := awaitEarlierRequest(deleteCtx, api, attachID, "attaching storage "+storageID+" to cluster "+clusterID+" (before detaching it)", deleteTimeout)
 		var failed *client.RequestFailedError
 		if err != nil && !errors.As(err, &failed) && !client.IsNotFound(err) {
 			resp.Diagnostics.AddError(requestErrorSummary("waiting for the storage attach to end before detaching", err),
@@ -86,8 +86,8 @@ func (r *storageAttachmentResource) Delete(ctx context.Context, req resource.Del
 // said so.
 func (r *storageAttachmentResource) notAttached(ctx context.Context, api *client.Client, storageID, clusterID string, refusal error) bool {
 	storage, err := readPatiently(ctx, r.data, defaultReadTimeout, func(ctx context.Context) (*client.Storage, error) { return api.GetStorage(ctx, storageID) })
-	switch {
-	case client.IsNotFound(err) || (err == nil && storage.Released()):
+	switch gone, _ := storageGone(storage, err); {
+	case gone:
 		return true
 	case err == nil && storage.ClusterIDs != nil:
 		return !slices.Contains(storage.ClusterIDs, clusterID)

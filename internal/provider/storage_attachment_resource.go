@@ -203,9 +203,9 @@ func (r *storageAttachmentResource) Read(ctx context.Context, req resource.ReadR
 	storageID, clusterID := state.StorageID.ValueString(), state.ClusterID.ValueString()
 	storage, err := readPatiently(ctx, r.data, readTimeout, func(ctx context.Context) (*client.Storage, error) { return api.GetStorage(ctx, storageID) })
 	gone := ""
-	switch {
-	case client.IsNotFound(err) || (err == nil && storage.Released()):
-		gone = fmt.Sprintf("Storage volume %s %s", storageID, goneText(err, storage))
+	switch goneNow, why := storageGone(storage, err); {
+	case goneNow:
+		gone = fmt.Sprintf("Storage volume %s %s", storageID, why)
 	case err != nil:
 		resp.Diagnostics.AddError("Could not read the TensorPool storage attachment",
 			fmt.Sprintf("Reading storage volume %s failed: %s", storageID, err))
@@ -262,8 +262,8 @@ func (r *storageAttachmentResource) ImportState(ctx context.Context, req resourc
 func parseAttachmentID(id string) (storageID, clusterID string, err error) {
 	storageID, clusterID, ok := strings.Cut(id, attachmentIDSeparator)
 	if ok {
-		if err = validateEngineID(storageID); err == nil {
-			err = validateEngineID(clusterID)
+		if err = validateEngineID(storageKind, storageID); err == nil {
+			err = validateEngineID(clusterKind, clusterID)
 		}
 	}
 	if !ok || err != nil {

@@ -60,7 +60,7 @@ func TestAccStorageAttachment_attachImportDetach(t *testing.T) {
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(attachmentAddr, plancheck.ResourceActionCreate),
 				}},
-				Check: resource.ComposeTestCheckFunc(captureStorageID(&storageID), func(s *terraform.State) error {
+				Check: resource.ComposeTestCheckFunc(captureIDOf(storageAddr, &storageID), func(s *terraform.State) error {
 					id := s.RootModule().Resources[attachmentAddr].Primary.ID
 					if want := storageID + "/" + accCluster; id != want {
 						return fmt.Errorf("attachment id %q, want %q", id, want)
@@ -130,7 +130,7 @@ func TestAccStorageAttachment_detachedOutsideProposesAttach(t *testing.T) {
 	config := env.attachmentConfig(accCluster)
 	env.run(t, resource.TestCase{
 		Steps: []resource.TestStep{
-			{Config: config, Check: captureStorageID(&storageID)},
+			{Config: config, Check: captureIDOf(storageAddr, &storageID)},
 			{
 				PreConfig: func() {
 					if err := env.engine().Detach(storageID, accCluster); err != nil {

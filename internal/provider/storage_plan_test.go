@@ -9,53 +9,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
-	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
-	"github.com/hashicorp/terraform-plugin-go/tftypes"
 )
-
-// unknownValue marks an attribute whose planned value is not known yet.
-const unknownValue = "(known after apply)"
-
-// planFor runs a resource's ModifyPlan on a prior state and a plan, each
-// given as attribute values (nil for none: a create or a destroy).
-func planFor(t *testing.T, r resource.ResourceWithModifyPlan, state, plan map[string]any) diag.Diagnostics {
-	t.Helper()
-	ctx := context.Background()
-	var sresp resource.SchemaResponse
-	r.Schema(ctx, resource.SchemaRequest{}, &sresp)
-	typ, ok := sresp.Schema.Type().TerraformType(ctx).(tftypes.Object)
-	if !ok {
-		t.Fatal("the schema is not an object")
-	}
-	req := resource.ModifyPlanRequest{
-		State: tfsdk.State{Schema: sresp.Schema, Raw: objectValue(typ, state)},
-		Plan:  tfsdk.Plan{Schema: sresp.Schema, Raw: objectValue(typ, plan)},
-	}
-	resp := resource.ModifyPlanResponse{Plan: req.Plan}
-	r.ModifyPlan(ctx, req, &resp)
-	return resp.Diagnostics
-}
-
-// objectValue is a resource object with the given attributes (the others
-// null), or a null object for nil.
-func objectValue(typ tftypes.Object, attrs map[string]any) tftypes.Value {
-	if attrs == nil {
-		return tftypes.NewValue(typ, nil)
-	}
-	values := map[string]tftypes.Value{}
-	for name, attrType := range typ.AttributeTypes {
-		value, set := attrs[name]
-		switch {
-		case !set:
-			values[name] = tftypes.NewValue(attrType, nil)
-		case value == unknownValue:
-			values[name] = tftypes.NewValue(attrType, tftypes.UnknownValue)
-		default:
-			values[name] = tftypes.NewValue(attrType, value)
-		}
-	}
-	return tftypes.NewValue(typ, values)
-}
 
 func TestStorageShrinkIsAPlanErrorOnSize(t *testing.T) {
 	r := &storageResource{}
@@ -70,7 +24,7 @@ func TestStorageShrinkIsAPlanErrorOnSize(t *testing.T) {
 		{"grown", 200, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			diags := planFor(t, r, state, map[string]any{"id": "s-1", "size": tc.size})
+			diags := runModifyPlan(t, r, state, map[string]any{"id": "s-1", "size": tc.size}).Diagnostics
 			if diags.HasError() != tc.wantError {
 				t.Fatalf("plan %d GB over a 100 GB volume: error = %v, want %v (%v)", tc.size, diags.HasError(), tc.wantError, diags)
 			}
@@ -89,10 +43,10 @@ func TestStorageShrinkIsAPlanErrorOnSize(t *testing.T) {
 			}
 		})
 	}
-	if diags := planFor(t, r, nil, map[string]any{"size": int64(1)}); diags.HasError() {
+	if diags := runModifyPlan(t, r, nil, map[string]any{"size": int64(1)}).Diagnostics; diags.HasError() {
 		t.Errorf("a create must not be refused: %v", diags)
 	}
-	if diags := planFor(t, r, state, nil); diags.HasError() {
+	if diags := runModifyPlan(t, r, state, nil).Diagnostics; diags.HasError() {
 		t.Errorf("a destroy must not be refused: %v", diags)
 	}
 }
@@ -105,14 +59,14 @@ func TestStorageAttachmentPlanWarnsThatNodesRestart(t *testing.T) {
 		state, plan map[string]any
 		want        []string // nil: no warning
 	}{
-		{"create", nil, map[string]any{"id": unknownValue, "storage_id": "s-1", "cluster_id": "c-1"}, []string{"restarts every node", "cluster c-1", "storage volume s-1"}},
+		{"create", nil, map[string]any{"id": planUnknown{}, "storage_id": "s-1", "cluster_id": "c-1"}, []string{"restarts every node", "cluster c-1", "storage volume s-1"}},
 		{"replace with another cluster", attached, map[string]any{"id": "s-1/c-1", "storage_id": "s-1", "cluster_id": "c-2"}, []string{"restarts every node", "cluster c-2"}},
-		{"cluster created in the same apply", nil, map[string]any{"id": unknownValue, "storage_id": "s-1", "cluster_id": unknownValue}, []string{"restarts every node", "known after apply"}},
+		{"cluster created in the same apply", nil, map[string]any{"id": planUnknown{}, "storage_id": "s-1", "cluster_id": planUnknown{}}, []string{"restarts every node", "known after apply"}},
 		{"nothing changes", attached, attached, nil},
 		{"destroy", attached, nil, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			diags := planFor(t, r, tc.state, tc.plan)
+			diags := runModifyPlan(t, r, tc.state, tc.plan).Diagnostics
 			if diags.HasError() {
 				t.Fatal(diags)
 			}

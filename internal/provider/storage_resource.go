@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -17,9 +16,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-	"github.com/hashicorp/terraform-plugin-log/tflog"
 
-	"github.com/tensorpool/terraform-provider-tensorpool/internal/backoff"
 	"github.com/tensorpool/terraform-provider-tensorpool/internal/client"
 )
 
@@ -181,6 +178,8 @@ func (r *storageResource) Create(ctx context.Context, req resource.CreateRequest
 	}
 	createTimeout, diags := plan.Timeouts.Create(ctx, defaultStorageCreateTimeout)
 	resp.Diagnostics.Append(diags...)
+	readTimeout, diags := plan.Timeouts.Read(ctx, defaultReadTimeout)
+	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -199,72 +198,27 @@ func (r *storageResource) Create(ctx context.Context, req resource.CreateRequest
 	}
 	id := created.StorageID
 	plan.ID = types.StringValue(id)
-	// Saved before the wait: a timeout, Ctrl-C or dropped connection from
-	// here on leaves the volume in the state (tainted), so destroy releases it.
-	plan.setUnknownAsNull()
+	result := followCreate(ctx, createCtx, r.data, api, objectCreate[*client.Storage]{
+		Kind: storageKind, ID: id, RequestID: created.RequestID, Words: storageCreateWords,
+		Save: func() diag.Diagnostics {
+			plan.setUnknownAsNull()
+			return resp.State.Set(ctx, &plan)
+		},
+		Read:    func(ctx context.Context) (*client.Storage, error) { return api.GetStorage(ctx, id) },
+		Status:  storageStatus,
+		Timeout: createTimeout, ReadTimeout: readTimeout,
+	}, &resp.State, &resp.Diagnostics)
+	if result.Removed {
+		return
+	}
+	if result.Read {
+		plan.setFromStorage(result.Object, false)
+	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
-	tflog.Info(ctx, "TensorPool storage volume created, waiting for its request", map[string]any{"storage_id": id, "request_id": created.RequestID})
-	if created.RequestID != "" {
-		if _, err := awaitRequest(createCtx, api, created.RequestID, "creating storage "+id, createTimeout); err != nil {
-			r.createFailed(ctx, api, id, createTimeout, err, resp)
-			return
-		}
-	}
-	if storage, err := api.GetStorage(createCtx, id); err != nil {
-		resp.Diagnostics.AddWarning("Could not read the new storage volume",
-			fmt.Sprintf("Storage volume %s was created, but reading it back failed: %s. The next plan or apply refreshes it.", id, err))
-	} else {
-		plan.setFromStorage(storage, false)
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
-// createFailed reports a create whose request did not complete. A FAILED
-// request whose volume the engine confirms gone leaves nothing in the state;
-// anything else keeps the volume there, tainted, for destroy to release.
-func (r *storageResource) createFailed(ctx context.Context, api *client.Client, id string, timeout time.Duration, err error, resp *resource.CreateResponse) {
-	var failed *client.RequestFailedError
-	if errors.As(err, &failed) {
-		storage, readErr := readPatiently(ctx, r.data, defaultReadTimeout, func(ctx context.Context) (*client.Storage, error) { return api.GetStorage(ctx, id) })
-		if client.IsNotFound(readErr) || (readErr == nil && storage.Released()) {
-			resp.State.RemoveResource(ctx)
-			resp.Diagnostics.AddError("TensorPool storage volume creation failed",
-				fmt.Sprintf("%s.\n\nThe engine reports that volume %s does not exist, so nothing is kept in the state and nothing bills. "+
-					"Fix the cause and apply again.", err, id))
-			return
-		}
-	}
-	resp.Diagnostics.AddError(requestErrorSummary("creating the TensorPool storage volume", err),
-		fmt.Sprintf("%s (timeouts.create = %s).\n\n%s", err, timeout, keptInStateText("storage volume", id)))
-}
-
-// keptInStateText says what happens to an object whose create did not
-// finish: it is in the state, tainted, and destroy (or apply) releases it.
-func keptInStateText(kind, id string) string {
-	return fmt.Sprintf("The engine had already created %s %s, so it is kept in the Terraform state, marked tainted: "+
-		"`terraform destroy` releases it, and the next `terraform apply` replaces it.", kind, id)
-}
-
-// requestErrorSummary names what happened to a wait for the engine: a
-// FAILED request, a timeout, an interrupt (Ctrl-C), or another error.
-func requestErrorSummary(operation string, err error) string {
-	var failed *client.RequestFailedError
-	var waitErr *client.RequestWaitError
-	if errors.As(err, &waitErr) && waitErr.Err != nil {
-		err = waitErr.Err
-	}
-	var timedOut *backoff.TimeoutError
-	var interrupted *backoff.InterruptedError
-	switch {
-	case errors.As(err, &failed):
-		return "The engine reports a FAILED request " + operation
-	case errors.As(err, &timedOut) || errors.Is(err, context.DeadlineExceeded):
-		return "Timed out " + operation
-	case errors.As(err, &interrupted) || errors.Is(err, context.Canceled):
-		return "Interrupted (Ctrl-C) while " + operation
-	}
-	return "Error " + operation
-}
+// storageCreateWords name a volume's create.
+var storageCreateWords = createWords{Verb: "create", Noun: "creation", Done: "created", RetryAdvice: "Fix the cause and apply again."}
 
 func (r *storageResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state storageResourceModel
@@ -280,10 +234,10 @@ func (r *storageResource) Read(ctx context.Context, req resource.ReadRequest, re
 	}
 	id := state.ID.ValueString()
 	storage, err := readPatiently(ctx, r.data, readTimeout, func(ctx context.Context) (*client.Storage, error) { return api.GetStorage(ctx, id) })
-	if client.IsNotFound(err) || (err == nil && storage.Released()) {
+	if gone, why := storageGone(storage, err); gone {
 		resp.Diagnostics.AddWarning("TensorPool storage volume no longer exists",
 			fmt.Sprintf("Storage volume %s %s (destroyed outside Terraform), so it is removed from the state. "+
-				"The next apply creates a new, empty volume.", id, goneText(err, storage)))
+				"The next apply creates a new, empty volume.", id, why))
 		resp.State.RemoveResource(ctx)
 		return
 	}
@@ -295,13 +249,14 @@ func (r *storageResource) Read(ctx context.Context, req resource.ReadRequest, re
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
 
-// goneText says how the engine reported an object gone: not found, or
-// present with a released status.
-func goneText(err error, storage *client.Storage) string {
-	if err != nil || storage == nil || storage.Status == nil {
-		return "was not found in the engine"
+// storageGone reports whether a read found the volume gone for good, and
+// in what words (readGone).
+func storageGone(storage *client.Storage, err error) (bool, string) {
+	var status objectStatus
+	if err == nil {
+		status = storageStatus(storage)
 	}
-	return "is " + *storage.Status + " in the engine"
+	return readGone(err, status)
 }
 
 // Update renames, protects or grows the volume in one edit. On any error
@@ -368,7 +323,7 @@ func storageEditFor(state, plan storageResourceModel) (edit client.StorageEdit, 
 }
 
 func (r *storageResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	if err := validateEngineID(req.ID); err != nil {
+	if err := validateEngineID(storageKind, req.ID); err != nil {
 		resp.Diagnostics.AddError("Invalid storage id to import", err.Error()+
 			". Import with `terraform import tensorpool_storage.NAME <storage id>` or an import block with `id = \"<storage id>\"`.")
 		return
@@ -403,43 +358,5 @@ func (m *storageResourceModel) setUnknownAsNull() {
 		if s.IsUnknown() {
 			*s = types.StringNull()
 		}
-	}
-}
-
-// rawJSON is the engine's raw object as a string, or null when there is none.
-func rawJSON(raw []byte) types.String {
-	if len(raw) == 0 {
-		return types.StringNull()
-	}
-	return types.StringValue(string(raw))
-}
-
-// validateEngineID catches ids that could never reach the engine intact:
-// empty, too long, or with characters other than letters, digits, '-', '_'
-// and '.'.
-func validateEngineID(id string) error {
-	if id == "" || len(id) > 128 || !clusterIDPattern.MatchString(id) {
-		return fmt.Errorf("%q is not a TensorPool id: it must be non-empty, at most 128 characters, and hold only letters, digits, '-', '_' and '.'", id)
-	}
-	return nil
-}
-
-// storageIDValidator checks a storage id at plan time.
-type storageIDValidator struct{}
-
-func (storageIDValidator) Description(context.Context) string {
-	return "must be a TensorPool storage id"
-}
-
-func (v storageIDValidator) MarkdownDescription(ctx context.Context) string {
-	return v.Description(ctx)
-}
-
-func (storageIDValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	if err := validateEngineID(req.ConfigValue.ValueString()); err != nil {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid storage id", err.Error()+". `tp storage list` shows your volumes.")
 	}
 }

@@ -29,36 +29,15 @@ func storageBlock(lines ...string) string {
 	return fmt.Sprintf("resource \"tensorpool_storage\" \"test\" {\n%s\n}\n", strings.Join(lines, "\n"))
 }
 
-// captureStorageID stores the id of tensorpool_storage.test.
-func captureStorageID(into *string) resource.TestCheckFunc {
-	return func(s *terraform.State) error {
-		rs, ok := s.RootModule().Resources[storageAddr]
-		if !ok {
-			return fmt.Errorf("%s not in state", storageAddr)
-		}
-		*into = rs.Primary.ID
-		return nil
-	}
-}
-
 // engineVolume is the simulator's view of a volume.
 func (e *accEnv) engineVolume(id string) (sim.StorageSnapshot, error) {
 	s, ok := e.engine().StorageVolume(id)
-	if !ok {
-		return s, fmt.Errorf("the engine has no storage volume %q", id)
-	}
-	return s, nil
+	return snapshotOf(s, ok, "storage volume", id)
 }
 
 // usersVolumes are the simulator's volumes of the test user.
 func (e *accEnv) usersVolumes() []sim.StorageSnapshot {
-	var out []sim.StorageSnapshot
-	for _, s := range e.engine().Storage() {
-		if s.Owner == accOwner {
-			out = append(out, s)
-		}
-	}
-	return out
+	return ownedByTestUser(e.engine().Storage(), func(s sim.StorageSnapshot) string { return s.Owner })
 }
 
 // sentFor counts the requests of one route that named id.
@@ -79,7 +58,7 @@ func TestAccStorage_createGrowRenameProtectImport(t *testing.T) {
 					statecheck.ExpectKnownValue(storageAddr, tfjsonpath.New("deletion_protection"), knownvalue.Bool(false)),
 					statecheck.ExpectKnownValue(storageAddr, tfjsonpath.New("storage_info_json"), knownvalue.StringRegexp(regexp.MustCompile(`"size_gb":\s*10`))),
 				},
-				Check: resource.ComposeTestCheckFunc(captureStorageID(&id), func(*terraform.State) error {
+				Check: resource.ComposeTestCheckFunc(captureIDOf(storageAddr, &id), func(*terraform.State) error {
 					s, err := env.engineVolume(id)
 					if err != nil {
 						return err
@@ -166,7 +145,7 @@ func TestAccStorage_shrinkRefusedAtPlanWithNothingSent(t *testing.T) {
 	var id string
 	env.run(t, resource.TestCase{
 		Steps: []resource.TestStep{
-			{Config: env.storageConfig(`  size = 100`), Check: captureStorageID(&id)},
+			{Config: env.storageConfig(`  size = 100`), Check: captureIDOf(storageAddr, &id)},
 			{
 				Config:      env.storageConfig(`  size = 50`),
 				ExpectError: wrapped("A storage volume cannot shrink", "100 GB", "size = 50", "cannot shrink it", "at least 100", "create a new tensorpool_storage", "move the data"),
@@ -205,7 +184,7 @@ func TestAccStorage_driftGrownOutside(t *testing.T) {
 	}
 	env.run(t, resource.TestCase{
 		Steps: []resource.TestStep{
-			{Config: env.storageConfig(`  size = 100`), Check: captureStorageID(&id)},
+			{Config: env.storageConfig(`  size = 100`), Check: captureIDOf(storageAddr, &id)},
 			{
 				// Grown outside beyond the configuration: the plan says to
 				// raise size to at least the engine's size.
@@ -246,7 +225,7 @@ func TestAccStorage_driftRenamedOutsideIsShown(t *testing.T) {
 	config := env.storageConfig(`  size = 10`, `  name = "data"`)
 	env.run(t, resource.TestCase{
 		Steps: []resource.TestStep{
-			{Config: config, Check: captureStorageID(&id)},
+			{Config: config, Check: captureIDOf(storageAddr, &id)},
 			{
 				PreConfig: func() {
 					name := "renamed"
@@ -281,7 +260,7 @@ func TestAccStorage_driftDestroyedOutsideProposesCreate(t *testing.T) {
 			config := env.storageConfig(`  size = 10`)
 			env.run(t, resource.TestCase{
 				Steps: []resource.TestStep{
-					{Config: config, Check: captureStorageID(&first)},
+					{Config: config, Check: captureIDOf(storageAddr, &first)},
 					{
 						PreConfig: func() {
 							if err := destroyOutside(env.engine(), first); err != nil {
@@ -292,7 +271,7 @@ func TestAccStorage_driftDestroyedOutsideProposesCreate(t *testing.T) {
 						ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 							plancheck.ExpectResourceAction(storageAddr, plancheck.ResourceActionCreate),
 						}},
-						Check: resource.ComposeTestCheckFunc(captureStorageID(&second), func(*terraform.State) error {
+						Check: resource.ComposeTestCheckFunc(captureIDOf(storageAddr, &second), func(*terraform.State) error {
 							if second == first {
 								return fmt.Errorf("the state still has the destroyed volume %s", first)
 							}
@@ -314,7 +293,7 @@ func TestAccStorage_deletionProtectionStopsDestroyWithNothingSent(t *testing.T) 
 	protected := env.storageConfig(`  size = 10`, `  deletion_protection = true`)
 	env.run(t, resource.TestCase{
 		Steps: []resource.TestStep{
-			{Config: protected, Check: captureStorageID(&id)},
+			{Config: protected, Check: captureIDOf(storageAddr, &id)},
 			{
 				Config:      protected,
 				Destroy:     true,
@@ -358,12 +337,12 @@ func TestAccStorage_timeoutsKeepTheVolumeInTheState(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				Config:      config,
-				ExpectError: wrapped("Timed out creating the TensorPool storage volume", "STORAGE_CREATE", "PROCESSING", "timeouts.create = 2s", "kept in the Terraform state", "terraform destroy"),
+				ExpectError: wrapped("Timed out waiting for the TensorPool storage volume creation", "STORAGE_CREATE", "PROCESSING", "timeouts.create = 2s", "kept in the Terraform state", "terraform destroy"),
 			},
 			{
 				RefreshState:       true,
 				ExpectNonEmptyPlan: true, // tainted: replaced at the next apply
-				Check: resource.ComposeTestCheckFunc(captureStorageID(&id), func(s *terraform.State) error {
+				Check: resource.ComposeTestCheckFunc(captureIDOf(storageAddr, &id), func(s *terraform.State) error {
 					if !s.RootModule().Resources[storageAddr].Primary.Tainted {
 						return fmt.Errorf("the volume whose create timed out is not tainted")
 					}
@@ -373,12 +352,12 @@ func TestAccStorage_timeoutsKeepTheVolumeInTheState(t *testing.T) {
 			{
 				Config:      config,
 				Destroy:     true,
-				ExpectError: wrapped("Timed out destroying the TensorPool storage volume", "STORAGE_DESTROY", "timeouts.delete = 2s", "stays in the Terraform state"),
+				ExpectError: wrapped("Timed out waiting for the TensorPool storage volume to be released", "STORAGE_DESTROY", "timeouts.delete = 2s", "stays in the Terraform state"),
 			},
 			{
 				Config:      config,
 				Destroy:     true,
-				ExpectError: wrapped("Timed out destroying the TensorPool storage volume", "stays in the Terraform state"),
+				ExpectError: wrapped("Timed out waiting for the TensorPool storage volume to be released", "stays in the Terraform state"),
 			},
 			{
 				PreConfig: func() {

@@ -77,10 +77,9 @@ func (clusterIDValidator) ValidateString(_ context.Context, req validator.String
 	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
 		return
 	}
-	id := req.ConfigValue.ValueString()
-	if id == "" || len(id) > 128 || !clusterIDPattern.MatchString(id) {
+	if err := validateEngineID(clusterKind, req.ConfigValue.ValueString()); err != nil {
 		resp.Diagnostics.AddAttributeError(req.Path, "Invalid cluster id",
-			fmt.Sprintf("%q is not a cluster id: it must be non-empty, at most 128 characters, and hold only letters, digits, '-', '_' and '.' (for example `c-abc123`). `tp cluster list` shows your clusters.", id))
+			err.Error()+" (for example `c-abc123`). `tp cluster list` shows your clusters.")
 	}
 }
 

@@ -1,0 +1,124 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/sim"
+)
+
+// ownClusters is the engine's clusters of the test's user (not the world's
+// shared cluster).
+func (w *world) ownClusters() []sim.ClusterSnapshot {
+	return slices.DeleteFunc(w.server.Engine.Clusters(), func(c sim.ClusterSnapshot) bool { return c.Owner != owner })
+}
+
+// TestPlanWarnsAboutTeardownOfAManagedCluster: a job with teardown_cluster =
+// true on a tensorpool_cluster of the same configuration gets a warning in
+// the CLI's plan, both before the cluster exists (its id unknown) and once
+// it does.
+func TestPlanWarnsAboutTeardownOfAManagedCluster(t *testing.T) {
+	w := newWorld(t, sim.Options{PendingDelay: time.Hour}, func(src string) string {
+		return fmt.Sprintf(`
+resource "tensorpool_cluster" "train" {
+  instance_type = "1xH100"
+}
+
+resource "tensorpool_job" "train" {
+  cluster_id       = tensorpool_cluster.train.id
+  source_dir       = %q
+  config           = "commands = [\"python train.py\"]"
+  teardown_cluster = true
+}
+`, src)
+	})
+	const warning = "teardown_cluster on a cluster Terraform manages"
+	for _, moment := range []string{"before the cluster exists", "once it exists"} {
+		res := w.mustRun("plan")
+		if !says(res.Output(), "Warning: "+warning) || !says(res.Output(), "creates it again") {
+			t.Errorf("plan %s: no teardown_cluster warning:\n%s", moment, res.Output())
+		}
+		if moment == "before the cluster exists" {
+			w.mustRun("apply", "-auto-approve")
+		}
+	}
+	w.destroy("-auto-approve")
+}
+
+// TestInterruptDuringClusterClaimKeepsTheCluster: SIGINT while apply waits
+// for a slow cluster claim stops Terraform within seconds, with the cluster
+// in the state (tainted), since the engine may still bring it up and bill
+// it; the next destroy releases it and nothing bills afterwards.
+func TestInterruptDuringClusterClaimKeepsTheCluster(t *testing.T) {
+	w := newWorld(t, sim.Options{ClusterProvisionLatency: time.Hour, RequestRetryAfter: time.Second}, func(string) string {
+		return `
+resource "tensorpool_cluster" "train" {
+  instance_type = "8xB200"
+}
+`
+	})
+	// Interrupt once the provider is waiting on the claim.
+	out := w.interrupted("the claim and a look at it", func() bool {
+		return len(w.ownClusters()) == 1 && w.server.Engine.Stats()["GET /request/info"] > 0
+	}, "apply", "-auto-approve")
+	claimed := w.ownClusters()[0]
+	if ids := w.stateIDsOf("tensorpool_cluster"); !slices.Equal(ids, []string{claimed.ClusterID}) {
+		t.Fatalf("after the interrupted apply the state holds clusters %v, want the claimed %s:\n%s", ids, claimed.ClusterID, out)
+	}
+	if !says(out, "interrupted") {
+		t.Errorf("the apply does not say it was interrupted:\n%s", out)
+	}
+	if res := w.run("plan", "-detailed-exitcode"); res.ExitCode != 2 || !says(res.Output(), "is tainted, so must be replaced") {
+		t.Errorf("plan after the interrupted claim: exit %d, want 2 with the cluster tainted:\n%s", res.ExitCode, res.Output())
+	}
+	w.destroy("-auto-approve")
+	if cl, _ := w.server.Engine.Cluster(claimed.ClusterID); cl.Billing {
+		t.Errorf("cluster %s still bills after the destroy (%s)", cl.ClusterID, cl.Status)
+	}
+}
+
+// TestCapacityRetryIsLoggedAndWaitedFor: while the engine retries a claim
+// for lack of GPU capacity, the apply waits and says why in the provider's
+// INFO log (the request's status and external_message), then succeeds.
+func TestCapacityRetryIsLoggedAndWaitedFor(t *testing.T) {
+	w := newWorld(t, sim.Options{
+		RequestRetryAfter: time.Second,
+		Faults:            sim.Faults{CapacityShortage: 4 * time.Second, CapacityOutcome: "completed"},
+	}, func(string) string {
+		return `
+resource "tensorpool_cluster" "train" {
+  instance_type = "8xB200"
+}
+`
+	})
+	logPath := filepath.Join(t.TempDir(), "tf.log")
+	w.ws.Env = append(w.ws.Env, "TF_LOG_PROVIDER=INFO", "TF_LOG_PATH="+logPath)
+	w.mustRun("apply", "-auto-approve")
+	cl := w.ownClusters()
+	if len(cl) != 1 || cl[0].Status != "RUNNING" {
+		t.Fatalf("after the apply the engine has clusters %+v, want one RUNNING", cl)
+	}
+	claim, _ := w.server.Engine.Request(cl[0].ClaimRequestID)
+	var retrying string
+	for _, step := range claim.History {
+		if step.Status == "RETRYING" {
+			retrying = step.ExternalMessage
+		}
+	}
+	if retrying == "" {
+		t.Fatalf("the claim never retried for capacity (history %+v): the test means nothing", claim.History)
+	}
+	logData, err := os.ReadFile(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(logData), "RETRYING") || !strings.Contains(string(logData), "capacity in") {
+		t.Errorf("the provider's INFO log does not show the claim retrying for capacity (%q):\n%s", retrying, logData)
+	}
+	w.destroy("-auto-approve")
+}

@@ -1,0 +1,166 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/backoff"
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/client"
+)
+
+// This file is what a create does once the engine has named the new
+// cluster or storage volume: the object goes into the state before the
+// wait for its request, so that a timeout, Ctrl-C or dropped connection
+// never orphans it (Terraform keeps it, tainted, and destroy releases it);
+// only a FAILED request AND a read confirming that nothing of the object
+// runs leave nothing in the state.
+
+// objectCreate is what the create flow needs to know of one new object.
+type objectCreate[T any] struct {
+	Kind      objectKind
+	ID        string
+	RequestID string // "" when the engine gave none
+	Words     createWords
+	// Save writes the object, as planned and with its id, to the state.
+	Save func() diag.Diagnostics
+	// Read reads the object once; Status is the resource's view of it.
+	Read   func(ctx context.Context) (T, error)
+	Status func(T) objectStatus
+	// Timeout is timeouts.create, ReadTimeout timeouts.read.
+	Timeout, ReadTimeout time.Duration
+}
+
+// createWords name a kind's create in messages.
+type createWords struct {
+	Verb, Noun, Done string // "claim", "claim", "claimed"
+	// RetryAdvice says what to do after a create that failed and left
+	// nothing ("Fix the cause and apply again.").
+	RetryAdvice string
+	// WaitAdvice, optional, ends the message of a wait that ended first.
+	WaitAdvice string
+}
+
+// createResult is how the create flow ended, for the resource to finish
+// its state: with Removed, the state is already empty; otherwise the
+// resource saves its model, filled from Object when Read.
+type createResult[T any] struct {
+	Object  T
+	Read    bool
+	Removed bool
+}
+
+// followCreate saves the object to the state, waits within createCtx (the
+// create's deadline) for its request, reads it back and reports what went
+// wrong as diagnostics.
+func followCreate[T any](ctx, createCtx context.Context, data *providerData, api *client.Client, c objectCreate[T], state *tfsdk.State, diags *diag.Diagnostics) createResult[T] {
+	diags.Append(c.Save()...)
+	tflog.Info(ctx, "TensorPool "+c.Kind.Name+" "+c.Words.Noun+" accepted", map[string]any{"kind": c.Kind.Name, "id": c.ID, "request_id": c.RequestID})
+	var last *client.Request
+	var err error
+	if c.RequestID == "" {
+		diags.AddWarning("The engine gave no request to follow",
+			fmt.Sprintf("The engine accepted %s %s without a request_id, so the provider could not wait for the %s to finish. "+
+				"The %s is in the state with the status the engine reports now.", c.Kind.Name, c.ID, c.Words.Noun, c.Kind.Name))
+	} else {
+		last, err = awaitRequest(createCtx, api, c.RequestID, "creating "+c.Kind.Name+" "+c.ID, c.Timeout)
+	}
+	var failed *client.RequestFailedError
+	switch {
+	case errors.As(err, &failed):
+		return createFailed(ctx, data, c, failed.Request, state, diags)
+	case err != nil:
+		diags.AddError(createWaitSummary(c.Kind, c.Words, err), createWaitDetail(c, last, err))
+		return createResult[T]{}
+	}
+	object, err := readPatiently(ctx, data, c.ReadTimeout, c.Read)
+	if err != nil {
+		diags.AddWarning("Could not read the new "+c.Kind.Name,
+			fmt.Sprintf("%s %s was %s, but reading it back failed: %s. The next plan or apply refreshes it.", c.Kind.Title(), c.ID, c.Words.Done, err))
+		return createResult[T]{}
+	}
+	return createResult[T]{Object: object, Read: true}
+}
+
+// createFailed handles a request the engine ended with FAILED: the object
+// leaves the state only when a read confirms that nothing of it runs (the
+// engine forgot it, or reports it released or failed); otherwise it stays,
+// tainted, so that destroy releases whatever the engine still holds.
+func createFailed[T any](ctx context.Context, data *providerData, c objectCreate[T], request *client.Request, state *tfsdk.State, diags *diag.Diagnostics) createResult[T] {
+	why := requestOutcomeText(request)
+	object, err := readPatiently(ctx, data, c.ReadTimeout, c.Read)
+	var status objectStatus
+	if err == nil {
+		status = c.Status(object)
+	}
+	if gone, words := readGone(err, status); gone {
+		state.RemoveResource(ctx)
+		diags.AddError("The TensorPool "+c.Kind.Name+" "+c.Words.Noun+" failed",
+			fmt.Sprintf("The engine could not %s %s %s: %s.\n\nThe %s %s, so nothing runs or bills, and it is not in "+
+				"the Terraform state. %s", c.Words.Verb, c.Kind.Name, c.ID, why, c.Kind.Name, words, c.Words.RetryAdvice))
+		return createResult[T]{Removed: true}
+	}
+	reported := "could not be read: " + fmt.Sprint(err)
+	if err == nil {
+		reported = "is still reported as " + statusText(status.Status)
+	}
+	diags.AddError("The TensorPool "+c.Kind.Name+" "+c.Words.Noun+" failed, but the "+c.Kind.Name+" may still exist",
+		fmt.Sprintf("The engine could not %s %s %s: %s.\n\nThe engine does not confirm that nothing of it runs (the %s %s). %s",
+			c.Words.Verb, c.Kind.Name, c.ID, why, c.Kind.Name, reported, keptInStateText(c.Kind, c.ID)))
+	return createResult[T]{Object: object, Read: err == nil}
+}
+
+// createWaitSummary and createWaitDetail word a wait for the create's
+// request that ended without its outcome: the object stays in the state.
+func createWaitSummary(kind objectKind, words createWords, err error) string {
+	var timedOut *backoff.TimeoutError
+	var interrupted *backoff.InterruptedError
+	switch {
+	case errors.As(err, &timedOut):
+		return "Timed out waiting for the TensorPool " + kind.Name + " " + words.Noun
+	case errors.As(err, &interrupted), errors.Is(err, context.Canceled):
+		return kind.Title() + " " + words.Noun + " interrupted (Ctrl-C) before it finished"
+	}
+	return "Could not follow the TensorPool " + kind.Name + " " + words.Noun
+}
+
+func createWaitDetail[T any](c objectCreate[T], last *client.Request, err error) string {
+	var timedOut *backoff.TimeoutError
+	cause := err.Error()
+	if errors.As(err, &timedOut) {
+		cause += fmt.Sprintf(" (timeouts.create = %s)", c.Timeout)
+	}
+	detail := fmt.Sprintf("The engine accepted %s %s, but the provider stopped waiting for its %s: %s.", c.Kind.Name, c.ID, c.Words.Noun, cause)
+	if last != nil {
+		detail += fmt.Sprintf(" The %s was last %s.", c.Words.Noun, requestOutcomeText(last))
+	}
+	detail += fmt.Sprintf("\n\nThe %s may still complete. %s", c.Words.Noun, keptInStateText(c.Kind, c.ID))
+	if c.Words.WaitAdvice != "" {
+		detail += " " + c.Words.WaitAdvice
+	}
+	return detail
+}
+
+// keptInStateText says what happens to an object whose create did not
+// finish: it is in the state, tainted, and destroy (or apply) releases it.
+func keptInStateText(kind objectKind, id string) string {
+	return fmt.Sprintf("%s %s is kept in the Terraform state, marked tainted, where it cannot be forgotten while it may bill: "+
+		"`terraform destroy` releases it, and the next `terraform apply` replaces it.", kind.Title(), id)
+}
+
+// requestOutcomeText is a request's status and the engine's message about
+// it: `FAILED ("No 8xB200 capacity in us-east")`.
+func requestOutcomeText(req *client.Request) string {
+	if req == nil {
+		return "of unknown status"
+	}
+	if req.ExternalMessage == nil {
+		return string(req.Status) + " (the engine gave no message)"
+	}
+	return fmt.Sprintf("%s (%q)", req.Status, *req.ExternalMessage)
+}

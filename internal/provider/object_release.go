@@ -1,0 +1,214 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/backoff"
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/client"
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/clock"
+)
+
+// This file is how `terraform destroy` releases a cluster or a storage
+// volume: the flow and its error messages are the same for both; each
+// resource's destroy file keeps its own decision (deletion protection, and
+// which statuses mean released or being released).
+
+// objectRelease is what the release flow needs to know of one object.
+type objectRelease[T any] struct {
+	Kind objectKind
+	ID   string
+	// Send asks the engine to release the object; it answers the request
+	// to follow, or "" when there is none.
+	Send func(ctx context.Context) (requestID string, err error)
+	// Read reads the object once; Status is the resource's view of it.
+	Read   func(ctx context.Context) (T, error)
+	Status func(T) objectStatus
+	// RefusalAdvice, when set, explains a release the engine refused, from
+	// the engine's answer and the object as read then (the zero T when the
+	// read failed); it ends with a space.
+	RefusalAdvice func(refusal error, object T) string
+}
+
+// releaseOutcome says how a release ended, for logs.
+type releaseOutcome string
+
+const (
+	releaseGone      releaseOutcome = "gone"      // the engine no longer knows the object, or it was already released
+	releaseCompleted releaseOutcome = "completed" // our release request completed
+	releaseObserved  releaseOutcome = "observed"  // a release already under way (or without a request) was watched to its end
+)
+
+// deleteObject is a resource's Delete once its own decision allows the
+// release: the release within timeout, its error as diagnostics, and a log
+// line saying how it ended.
+func deleteObject[T any](ctx context.Context, data *providerData, api *client.Client, rel objectRelease[T], timeout time.Duration, diags *diag.Diagnostics) {
+	clk := clock.OrReal(data.opts.Clock)
+	start := clk.Now()
+	deleteCtx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	wait := waitConfig{Policy: data.opts.PollPolicy, Clock: clk, Timeout: timeout}
+	outcome, err := releaseObject(deleteCtx, api, rel, wait)
+	if err != nil {
+		diags.AddError(releaseErrorSummary(rel.Kind, err), releaseErrorDetail(rel.Kind, rel.ID, timeout, err))
+		return
+	}
+	tflog.Info(ctx, "TensorPool "+rel.Kind.Name+" released", map[string]any{
+		"kind": rel.Kind.Name, "id": rel.ID, "outcome": string(outcome), "waited_ms": clk.Now().Sub(start).Milliseconds(),
+	})
+}
+
+// releaseObject sends the release, riding out engine outages, then waits
+// for its request. A 404 means there is nothing left to release; a 400
+// means the engine will not release it now, and a read tells why: already
+// released (done), being released (perhaps by an earlier destroy that
+// timed out: watch it finish), or anything else (an error quoting the
+// engine). It is idempotent, so destroy after a timeout simply continues.
+func releaseObject[T any](ctx context.Context, api *client.Client, rel objectRelease[T], wait waitConfig) (releaseOutcome, error) {
+	requestID, err := untilSettled(ctx, wait, rel.Send)
+	switch {
+	case client.IsNotFound(err):
+		return releaseGone, nil
+	case client.IsBadRequest(err):
+		object, readErr := untilSettled(ctx, wait, rel.Read)
+		var status objectStatus
+		if readErr == nil {
+			status = rel.Status(object)
+		} else {
+			var none T
+			object = none
+		}
+		if gone, _ := readGone(readErr, status); gone {
+			return releaseGone, nil
+		}
+		if readErr == nil && status.Releasing {
+			return releaseObserved, waitForRelease(ctx, rel, wait)
+		}
+		refused := &releaseRefusedError{Kind: rel.Kind, ID: rel.ID, Status: "unknown", Err: err}
+		if readErr == nil {
+			refused.Status = statusText(status.Status)
+		}
+		if rel.RefusalAdvice != nil {
+			refused.Advice = rel.RefusalAdvice(err, object)
+		}
+		return "", refused
+	case err != nil:
+		return "", fmt.Errorf("releasing %s %s: %w", rel.Kind.Name, rel.ID, err)
+	case requestID == "":
+		return releaseObserved, waitForRelease(ctx, rel, wait)
+	}
+	if _, err := awaitRequest(ctx, api, requestID, "releasing "+rel.Kind.Name+" "+rel.ID, wait.Timeout); err != nil {
+		return "", err
+	}
+	return releaseCompleted, nil
+}
+
+// releaseRefusedError is a release the engine refused (400) of an object
+// that is neither released nor being released.
+type releaseRefusedError struct {
+	Kind   objectKind
+	ID     string
+	Status string // as read after the refusal, or "unknown"
+	Advice string // the resource's explanation, or ""
+	Err    error
+}
+
+func (e *releaseRefusedError) Error() string {
+	return fmt.Sprintf("the engine refused to release %s %s, which is %s: %v", e.Kind.Name, e.ID, e.Status, e.Err)
+}
+
+func (e *releaseRefusedError) Unwrap() error { return e.Err }
+
+// releaseWaitError is a wait for a release under way that ended first.
+type releaseWaitError struct {
+	Kind       objectKind
+	ID         string
+	LastStatus *string
+	Err        error // *backoff.TimeoutError or *backoff.InterruptedError
+}
+
+func (e *releaseWaitError) Error() string {
+	return fmt.Sprintf("%s %s was still %s when the provider stopped waiting for its release (%v)", e.Kind.Name, e.ID, statusText(e.LastStatus), e.Err)
+}
+
+func (e *releaseWaitError) Unwrap() error { return e.Err }
+
+// waitForRelease polls the object until the engine reports it released or
+// forgets it, riding out engine outages, within the wait's deadline.
+func waitForRelease[T any](ctx context.Context, rel objectRelease[T], wait waitConfig) error {
+	clk := clock.OrReal(wait.Clock)
+	var last *string
+	poll := backoff.Poll{Clock: clk, Policy: wait.Policy, Timeout: wait.Timeout}
+	err := poll.Run(ctx, func(ctx context.Context) (bool, time.Duration, error) {
+		object, err := rel.Read(ctx)
+		switch {
+		case client.IsNotFound(err):
+			return true, 0, nil
+		case err != nil && ctx.Err() != nil:
+			return false, 0, nil //nolint:nilerr // the poll reports the context's end itself
+		case client.IsOutage(err):
+			return false, client.RetryAfter(err, clk.Now()), nil
+		case err != nil:
+			return false, 0, fmt.Errorf("reading %s %s while it is released: %w", rel.Kind.Name, rel.ID, err)
+		}
+		status := rel.Status(object)
+		last = status.Status
+		return status.Released, 0, nil
+	})
+	var timedOut *backoff.TimeoutError
+	var interrupted *backoff.InterruptedError
+	if errors.As(err, &timedOut) || errors.As(err, &interrupted) {
+		return &releaseWaitError{Kind: rel.Kind, ID: rel.ID, LastStatus: last, Err: err}
+	}
+	return err
+}
+
+func releaseErrorSummary(kind objectKind, err error) string {
+	var timedOut *backoff.TimeoutError
+	var interrupted *backoff.InterruptedError
+	var failed *client.RequestFailedError
+	var refused *releaseRefusedError
+	switch {
+	case errors.As(err, &timedOut):
+		return "Timed out waiting for the TensorPool " + kind.Name + " to be released"
+	case errors.As(err, &interrupted), errors.Is(err, context.Canceled):
+		return "Destroy interrupted (Ctrl-C) before the TensorPool " + kind.Name + " was released"
+	case errors.As(err, &failed):
+		return "The engine could not release the TensorPool " + kind.Name
+	case errors.As(err, &refused):
+		return "The engine refused to release the TensorPool " + kind.Name
+	case client.IsUnreachable(err):
+		return "Could not reach the TensorPool engine"
+	}
+	return "Could not release the TensorPool " + kind.Name
+}
+
+func releaseErrorDetail(kind objectKind, id string, timeout time.Duration, err error) string {
+	var timedOut *backoff.TimeoutError
+	var interrupted *backoff.InterruptedError
+	var refused *releaseRefusedError
+	kept := fmt.Sprintf("The %s stays in the Terraform state, so nothing is forgotten while it may bill.", kind.Name)
+	switch {
+	case errors.As(err, &timedOut):
+		return fmt.Sprintf("%s %s was asked to release, but %s (timeouts.delete = %s).\n\n%s Ways out:\n"+
+			"  - run `terraform destroy` again: it keeps waiting for the same release, without sending a second one;\n"+
+			"  - raise `timeouts.delete` in the resource's `timeouts` block; Terraform reads it from the state, so run `terraform apply` first.",
+			kind.Title(), id, err, timeout, kept)
+	case errors.As(err, &interrupted), errors.Is(err, context.Canceled):
+		return fmt.Sprintf("Terraform was stopped (Ctrl-C) during the destroy: %s. %s The engine may still be releasing it; "+
+			"run `terraform destroy` again to finish.", err, kept)
+	case client.IsUnreachable(err):
+		return fmt.Sprintf("%s.\n\n%s %s", err, unreachableAdvice("the destroy did not wait for timeouts.delete"), kept)
+	}
+	advice := ""
+	if errors.As(err, &refused) {
+		advice = refused.Advice
+	}
+	return fmt.Sprintf("%s.\n\n%s%s Fix the cause and run `terraform destroy` again; %s shows what the engine reports.",
+		err, advice, kept, kind.ShowCommand(id))
+}

@@ -1,0 +1,46 @@
+package provider
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/backoff"
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/client"
+)
+
+// One release flow serves clusters and volumes: its messages must name the
+// object's kind, and a refusal must carry the resource's own advice.
+func TestReleaseErrorsNameTheKindAndKeepTheAdvice(t *testing.T) {
+	destroying := "DESTROYING"
+	timedOut := &releaseWaitError{Kind: storageKind, ID: "s-1", LastStatus: &destroying, Err: &backoff.TimeoutError{Waited: 2 * time.Second}}
+	refused := &releaseRefusedError{Kind: storageKind, ID: "s-1", Status: "ATTACHED", Err: errors.New("400 still attached"),
+		Advice: storageRefusalAdvice(errors.New("400 still attached"), &client.Storage{ClusterIDs: []string{"c-1"}})}
+	for _, tc := range []struct {
+		name          string
+		err           error
+		summary       string
+		detailPhrases []string
+	}{
+		{"timeout", timedOut, "Timed out waiting for the TensorPool storage volume to be released",
+			[]string{"Storage volume s-1 was asked to release", "still DESTROYING", "timeouts.delete = 2s", "The storage volume stays in the Terraform state"}},
+		{"refused", refused, "The engine refused to release the TensorPool storage volume",
+			[]string{"which is ATTACHED", "still attached (to c-1)", "Detach it first", "The storage volume stays in the Terraform state", "`tp storage list`"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := releaseErrorSummary(storageKind, tc.err); got != tc.summary {
+				t.Errorf("summary %q, want %q", got, tc.summary)
+			}
+			detail := releaseErrorDetail(storageKind, "s-1", 2*time.Second, tc.err)
+			for _, want := range tc.detailPhrases {
+				if !strings.Contains(detail, want) {
+					t.Errorf("the detail does not say %q:\n%s", want, detail)
+				}
+			}
+		})
+	}
+	if got := releaseErrorDetail(clusterKind, "c-9", time.Minute, errors.New("boom")); !strings.Contains(got, "`tp cluster info c-9`") {
+		t.Errorf("a cluster's detail does not point at tp cluster info: %s", got)
+	}
+}
