@@ -176,7 +176,7 @@ func (b *jsonBody) strList(name string, required bool) []string {
 
 // publicKeyPattern is the accepted form of an SSH public key: a known key
 // type, base64 key material and an optional comment. [INF]
-var publicKeyPattern = regexp.MustCompile(`^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com) [A-Za-z0-9+/]+={0,3}( .*)?$`)
+var publicKeyPattern = regexp.MustCompile(`^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( .*)?$`)
 
 // validPublicKey reports whether s looks like an OpenSSH public key line.
 func validPublicKey(s string) bool {
