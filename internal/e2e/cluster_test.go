@@ -73,7 +73,7 @@ resource "tensorpool_cluster" "train" {
 	if !says(out, "interrupted") {
 		t.Errorf("the apply does not say it was interrupted:\n%s", out)
 	}
-	if res := w.run("plan", "-detailed-exitcode"); res.ExitCode != 2 || !says(res.Output(), "is tainted, so must be replaced") {
+	if res := w.run("plan", "-detailed-exitcode"); res.ExitCode != 2 || !says(res.Output(), "tensorpool_cluster.train is tainted") {
 		t.Errorf("plan after the interrupted claim: exit %d, want 2 with the cluster tainted:\n%s", res.ExitCode, res.Output())
 	}
 	w.destroy("-auto-approve")

@@ -2,11 +2,14 @@ package provider
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
@@ -18,7 +21,10 @@ import (
 
 // Delete detaches the volume and waits, within timeouts.delete, for the
 // engine to report it detached. A volume that is not attached (or no longer
-// exists) is already what destroy wants.
+// exists) is already what destroy wants. When the wait ends first (timeout,
+// Ctrl-C), the detach's request id is kept in private state, so the next
+// destroy waits for that same detach rather than send a second one, which the
+// engine refuses while the first is under way.
 func (r *storageAttachmentResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var state storageAttachmentModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
@@ -49,6 +55,30 @@ func (r *storageAttachmentResource) Delete(ctx context.Context, req resource.Del
 			return
 		}
 	}
+	// Those attaches have ended: a later destroy need not read them again.
+	resp.Diagnostics.Append(setPendingAttach(ctx, resp.Private, nil)...)
+
+	// A detach sent by an earlier destroy that stopped waiting for it (a
+	// timeout, Ctrl-C) may still be under way, and the engine refuses a
+	// second detach until it ends: wait for that same detach instead.
+	earlier, diags := pendingDetach(ctx, req.Private)
+	resp.Diagnostics.Append(diags...)
+	if earlier != "" {
+		_, err := awaitEarlierRequest(deleteCtx, api, earlier, "detaching storage "+storageID+" from cluster "+clusterID+" (requested by an earlier destroy)", deleteTimeout)
+		var failed *client.RequestFailedError
+		switch {
+		case err == nil:
+			tflog.Info(ctx, "TensorPool storage volume detached", map[string]any{"storage_id": storageID, "cluster_id": clusterID, "request_id": earlier})
+			return
+		case errors.As(err, &failed) || client.IsNotFound(err):
+			// That detach failed, or the engine no longer knows it: detach anew.
+			tflog.Info(ctx, "TensorPool storage detach of an earlier destroy did not complete; detaching again", map[string]any{"request_id": earlier, "error": err.Error()})
+			resp.Diagnostics.Append(setPendingDetach(ctx, resp.Private, "")...)
+		default:
+			detachWaitFailed(resp, err, deleteTimeout)
+			return
+		}
+	}
 
 	requestID, err := api.DetachStorage(deleteCtx, storageID, clusterID)
 	switch {
@@ -72,12 +102,62 @@ func (r *storageAttachmentResource) Delete(ctx context.Context, req resource.Del
 		return
 	}
 	if _, err := awaitRequest(deleteCtx, api, requestID, "detaching storage "+storageID+" from cluster "+clusterID, deleteTimeout); err != nil {
-		resp.Diagnostics.AddError(requestErrorSummary("detaching the TensorPool storage volume", err),
-			fmt.Sprintf("%s (timeouts.delete = %s).\n\nThe detach was requested but the engine has not reported it completed. "+
-				"The attachment stays in the Terraform state, so nothing is lost: run `terraform destroy` again.", err, deleteTimeout))
+		var failed *client.RequestFailedError
+		if !errors.As(err, &failed) {
+			// Still under way, as far as we know: the next destroy waits for it.
+			resp.Diagnostics.Append(setPendingDetach(ctx, resp.Private, requestID)...)
+		}
+		detachWaitFailed(resp, err, deleteTimeout)
 		return
 	}
 	tflog.Info(ctx, "TensorPool storage volume detached", map[string]any{"storage_id": storageID, "cluster_id": clusterID})
+}
+
+// detachWaitFailed reports a wait for a detach that ended before the engine
+// reported the detach completed.
+func detachWaitFailed(resp *resource.DeleteResponse, err error, deleteTimeout time.Duration) {
+	next := "run `terraform destroy` again: it waits for the same detach, without sending a second one."
+	var failed *client.RequestFailedError
+	if errors.As(err, &failed) {
+		next = "run `terraform destroy` again to request a new detach."
+	}
+	resp.Diagnostics.AddError(requestErrorSummary("detaching the TensorPool storage volume", err),
+		fmt.Sprintf("%s (timeouts.delete = %s).\n\nThe detach was requested but the engine has not reported it completed. "+
+			"The attachment stays in the Terraform state, so nothing is lost: %s", err, deleteTimeout, next))
+}
+
+// privatePendingDetach holds the detach's request id while the detach may
+// still be under way (its destroy timed out or was interrupted).
+const privatePendingDetach = "pending_detach_request"
+
+// setPendingDetach records the detach's request id, or clears it ("").
+func setPendingDetach(ctx context.Context, private privateSetter, requestID string) diag.Diagnostics {
+	if requestID == "" {
+		return private.SetKey(ctx, privatePendingDetach, nil)
+	}
+	value, err := json.Marshal(requestID)
+	if err != nil {
+		var diags diag.Diagnostics
+		diags.AddError("Could not record the detach's request", err.Error())
+		return diags
+	}
+	return private.SetKey(ctx, privatePendingDetach, value)
+}
+
+// pendingDetach is what setPendingDetach recorded, or "".
+func pendingDetach(ctx context.Context, private privateGetter) (string, diag.Diagnostics) {
+	if private == nil {
+		return "", nil
+	}
+	value, diags := private.GetKey(ctx, privatePendingDetach)
+	if diags.HasError() || len(value) == 0 {
+		return "", diags
+	}
+	var id string
+	if err := json.Unmarshal(value, &id); err != nil {
+		diags.AddError("Could not read the detach's request", err.Error())
+	}
+	return id, diags
 }
 
 // notAttached decides whether a refused detach means the volume is already

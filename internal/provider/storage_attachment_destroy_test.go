@@ -1,0 +1,112 @@
+package provider
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/sim"
+)
+
+// A destroy whose wait for the detach times out keeps the attachment in the
+// state; the next destroy waits for that same detach instead of sending a
+// second one (which the engine refuses while the first is under way), and
+// succeeds once the engine reports it completed.
+func TestAccStorageAttachment_destroyAfterDetachTimeoutWaitsForTheSameDetach(t *testing.T) {
+	env := newClusterEnv(t, sim.Options{StorageLatency: time.Hour})
+	// A ready volume made outside: with this latency a created one would
+	// not be ready for an hour.
+	storageID, err := env.engine().AddStorage(accKey, sim.StorageSpec{SizeGB: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.outside = append(env.outside, storageID) // made outside, removed outside at the end
+	attachmentID := sim.AttachmentID(storageID, accCluster)
+
+	// finishOnNextRead, when set, moves the engine clock past the storage
+	// latency as the next request read arrives: the request the provider
+	// waits for completes then, and at no other moment.
+	var (
+		mu               sync.Mutex
+		finishOnNextRead bool
+	)
+	finishNextRead := func() {
+		mu.Lock()
+		defer mu.Unlock()
+		finishOnNextRead = true
+	}
+	provider := env.observedProviderBlock(func(r *http.Request, _ []byte) {
+		mu.Lock()
+		defer mu.Unlock()
+		if finishOnNextRead && r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/request/info/") {
+			finishOnNextRead = false
+			env.clock.Skip(2 * time.Hour)
+		}
+	})
+	config := provider + fmt.Sprintf(`
+resource "tensorpool_storage_attachment" "test" {
+  storage_id = %q
+  cluster_id = %q
+  timeouts {
+    delete = "2s"
+  }
+}
+`, storageID, accCluster)
+	detaches := func() int { return env.sentFor(storageID, "POST /storage/detach") }
+
+	env.run(t, resource.TestCase{
+		Steps: []resource.TestStep{
+			{
+				PreConfig: finishNextRead, // the attach completes at the first look
+				Config:    config,
+			},
+			{
+				Config:      config,
+				Destroy:     true,
+				ExpectError: wrapped("Timed out detaching the TensorPool storage volume", "timeouts.delete = 2s", "stays in the Terraform state", "waits for the same detach"),
+			},
+			{
+				// A plan between the two destroys keeps the attachment (the
+				// engine still reports the volume mounted while it detaches).
+				RefreshState: true,
+				Check: func(s *terraform.State) error {
+					if rs, ok := s.RootModule().Resources[attachmentAddr]; !ok || rs.Primary.ID != attachmentID {
+						return fmt.Errorf("the attachment being detached is not in the state: %+v", rs)
+					}
+					if a, _ := env.engineAttachment(attachmentID); a.Status != sim.AttachmentDetaching {
+						return fmt.Errorf("the attachment is %s, want DETACHING", a.Status)
+					}
+					if n := detaches(); n != 1 {
+						return fmt.Errorf("%d detaches sent by the destroy that timed out, want 1", n)
+					}
+					return nil
+				},
+			},
+			{
+				PreConfig: finishNextRead, // the detach under way completes at the next look
+				Config:    config,
+				Destroy:   true,
+			},
+		},
+		CheckDestroy: func(*terraform.State) error {
+			if n := detaches(); n != 1 {
+				return fmt.Errorf("%d detaches sent in all, want 1: the second destroy sent its own", n)
+			}
+			if a, _ := env.engineAttachment(attachmentID); a.Status != sim.AttachmentDetached {
+				return fmt.Errorf("after destroy the attachment is %s, want DETACHED", a.Status)
+			}
+			// The volume was made outside, so it is removed outside; then
+			// nothing of the user's may be live or billing.
+			if err := env.engine().DestroyStorage(storageID); err != nil {
+				return err
+			}
+			return env.engine().CheckNothingBilling(accOwner)
+		},
+	})
+}
