@@ -9,7 +9,10 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 terraform_bin=${TERRAFORM:-$root/.tools/bin/terraform}
 terraform_latest=${TERRAFORM_LATEST:?set TERRAFORM_LATEST to the newest Terraform CLI}
 # Actions need Terraform 1.14, import by identity 1.12, provider functions 1.8.
-newest_only=(examples/actions/tensorpool_job_cancel examples/resources/tensorpool_job/import-identity examples/functions/tp_config)
+newest_only=(examples/actions/tensorpool_job_cancel examples/functions/tp_config
+  examples/resources/tensorpool_job/import-identity examples/resources/tensorpool_cluster/import-identity
+  examples/resources/tensorpool_storage/import-identity examples/resources/tensorpool_ssh_key/import-identity
+  examples/resources/tensorpool_storage_attachment/import-identity)
 work=$(mktemp -d "${TMPDIR:-/tmp}/tensorpool-examples.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 

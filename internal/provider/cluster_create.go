@@ -40,6 +40,9 @@ func (r *clusterResource) Create(ctx context.Context, req resource.CreateRequest
 	}
 	id := created.ClusterID
 	plan.ID = types.StringValue(id)
+	// Set with the id: a create that ends in an error still keeps the
+	// cluster in the state (tainted), identity included.
+	setIDIdentity(ctx, resp.Identity, plan.ID, &resp.Diagnostics)
 	if created.InstanceIDs != nil {
 		plan.InstanceIDs = stringList(ctx, created.InstanceIDs, &resp.Diagnostics)
 	}

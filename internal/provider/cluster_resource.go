@@ -39,6 +39,7 @@ var (
 	_ resource.ResourceWithImportState    = (*clusterResource)(nil)
 	_ resource.ResourceWithValidateConfig = (*clusterResource)(nil)
 	_ resource.ResourceWithModifyPlan     = (*clusterResource)(nil)
+	_ resource.ResourceWithIdentity       = (*clusterResource)(nil)
 )
 
 // NewClusterResource returns the tensorpool_cluster resource.
@@ -163,6 +164,11 @@ func (r *clusterResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 	}
 }
 
+// IdentitySchema: a cluster's identity is its id (object_identity.go).
+func (r *clusterResource) IdentitySchema(_ context.Context, _ resource.IdentitySchemaRequest, resp *resource.IdentitySchemaResponse) {
+	resp.IdentitySchema = idIdentitySchema("The cluster id the engine assigned, as in `tp cluster list`.")
+}
+
 // The conditions of RequiresReplaceIf for the cluster's inputs: every change
 // replaces the cluster, except, right after an import, a value the engine
 // did not report (the state has none), which is adopted in place.
@@ -261,6 +267,7 @@ func (r *clusterResource) Read(ctx context.Context, req resource.ReadRequest, re
 		resp.Diagnostics.AddWarning("TensorPool cluster no longer exists",
 			fmt.Sprintf("Cluster %s %s (released outside Terraform), so it is removed from the state. "+
 				"The next apply claims a new cluster.", id, why))
+		setIDIdentity(ctx, resp.Identity, state.ID, &resp.Diagnostics)
 		resp.State.RemoveResource(ctx)
 		return
 	}
@@ -271,6 +278,7 @@ func (r *clusterResource) Read(ctx context.Context, req resource.ReadRequest, re
 	state.setFromCluster(ctx, cluster, &resp.Diagnostics)
 	recordManagedCluster(r.data, state.ID)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+	setIDIdentity(ctx, resp.Identity, state.ID, &resp.Diagnostics)
 }
 
 // readCluster reads a cluster patiently (readPatiently).
@@ -344,13 +352,18 @@ func (m *clusterResourceModel) setUnknownAsNull() {
 }
 
 func (r *clusterResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	if err := validateEngineID(clusterKind, req.ID); err != nil {
-		resp.Diagnostics.AddError("Invalid cluster id to import", err.Error()+
-			". Import with `terraform import tensorpool_cluster.NAME <cluster id>` or an import block with `id = \"<cluster id>\"`; "+
-			"`tp cluster list` shows the ids.")
+	id := importedID(ctx, req, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
 		return
 	}
-	resource.ImportStatePassthroughID(ctx, path.Root("id"), req, resp)
+	if err := validateEngineID(clusterKind, id); err != nil {
+		resp.Diagnostics.AddError("Invalid cluster id to import", err.Error()+
+			". Import with `terraform import tensorpool_cluster.NAME <cluster id>`, or an import block with `id = \"<cluster id>\"` "+
+			"or `identity = { id = \"<cluster id>\" }`; `tp cluster list` shows the ids.")
+		return
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), id)...)
+	setIDIdentity(ctx, resp.Identity, types.StringValue(id), &resp.Diagnostics)
 	// What the engine does not report (public_keys, and any other input
 	// when it answers with a message only) is adopted from the
 	// configuration at the next apply, in place.
@@ -396,6 +409,7 @@ func (r *clusterResource) Update(ctx context.Context, req resource.UpdateRequest
 			// The state keeps what was there: the next refresh shows what
 			// the engine did, and the next apply sends the edit again.
 			resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+			setIDIdentity(ctx, resp.Identity, state.ID, &resp.Diagnostics)
 			resp.Diagnostics.AddError("Could not update the TensorPool cluster",
 				fmt.Sprintf("Changing %s of cluster %s failed: %s.\n\nThe cluster is unchanged in the Terraform state and keeps running. "+
 					"Run `terraform apply` again to retry; the edit is safe to repeat.", editedFields(edit), id, err))
@@ -412,6 +426,7 @@ func (r *clusterResource) Update(ctx context.Context, req resource.UpdateRequest
 	}
 	plan.setUnknownAsNull()
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	setIDIdentity(ctx, resp.Identity, plan.ID, &resp.Diagnostics)
 	// The configured inputs are now the cluster's: later changes replace it.
 	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateAdopt, nil)...)
 }

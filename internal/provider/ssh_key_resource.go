@@ -23,6 +23,7 @@ var (
 	_ resource.ResourceWithConfigure   = (*sshKeyResource)(nil)
 	_ resource.ResourceWithImportState = (*sshKeyResource)(nil)
 	_ resource.ResourceWithModifyPlan  = (*sshKeyResource)(nil)
+	_ resource.ResourceWithIdentity    = (*sshKeyResource)(nil)
 )
 
 // NewSSHKeyResource returns the tensorpool_ssh_key resource.
@@ -89,6 +90,11 @@ func (r *sshKeyResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 	}
 }
 
+// IdentitySchema: a saved key's identity is its id (object_identity.go).
+func (r *sshKeyResource) IdentitySchema(_ context.Context, _ resource.IdentitySchemaRequest, resp *resource.IdentitySchemaResponse) {
+	resp.IdentitySchema = idIdentitySchema("The key id the engine assigned, as in `tp ssh-key list`.")
+}
+
 func (r *sshKeyResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
 	if data := providerDataFrom(req.ProviderData, &resp.Diagnostics); data != nil {
 		r.data = data
@@ -137,6 +143,7 @@ func (r *sshKeyResource) Create(ctx context.Context, req resource.CreateRequest,
 	}
 	plan.KeyInfoJSON = rawJSON(key.Raw)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	setIDIdentity(ctx, resp.Identity, plan.ID, &resp.Diagnostics)
 }
 
 // addSSHKeyFailure explains a failed add. Only an engine that refused the
@@ -167,6 +174,7 @@ func (r *sshKeyResource) Read(ctx context.Context, req resource.ReadRequest, res
 		resp.Diagnostics.AddWarning("TensorPool SSH key no longer exists",
 			fmt.Sprintf("SSH key %s is no longer among your saved keys (removed outside Terraform), so it is removed from the state. "+
 				"The next apply adds it again.", id))
+		setIDIdentity(ctx, resp.Identity, state.ID, &resp.Diagnostics)
 		resp.State.RemoveResource(ctx)
 		return
 	}
@@ -176,6 +184,7 @@ func (r *sshKeyResource) Read(ctx context.Context, req resource.ReadRequest, res
 	}
 	state.setFromKey(key)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+	setIDIdentity(ctx, resp.Identity, state.ID, &resp.Diagnostics)
 }
 
 // setFromKey takes what the engine reports; what it does not report keeps
@@ -198,6 +207,7 @@ func (r *sshKeyResource) Update(ctx context.Context, req resource.UpdateRequest,
 	var plan sshKeyResourceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	setIDIdentity(ctx, resp.Identity, plan.ID, &resp.Diagnostics)
 }
 
 // Delete removes the key. Clusters that already have it keep it: removing
@@ -218,12 +228,18 @@ func (r *sshKeyResource) Delete(ctx context.Context, req resource.DeleteRequest,
 }
 
 func (r *sshKeyResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	if err := client.ValidateObjectID("SSH key", req.ID); err != nil {
-		resp.Diagnostics.AddError("Invalid SSH key id to import",
-			err.Error()+". `tp ssh-key list` shows your keys' ids; import with `terraform import tensorpool_ssh_key.NAME <key id>`.")
+	id := importedID(ctx, req, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
 		return
 	}
-	resource.ImportStatePassthroughID(ctx, path.Root("id"), req, resp)
+	if err := client.ValidateObjectID("SSH key", id); err != nil {
+		resp.Diagnostics.AddError("Invalid SSH key id to import",
+			err.Error()+". `tp ssh-key list` shows your keys' ids; import with `terraform import tensorpool_ssh_key.NAME <key id>`, "+
+				"or an import block with `id = \"<key id>\"` or `identity = { id = \"<key id>\" }`.")
+		return
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), id)...)
+	setIDIdentity(ctx, resp.Identity, types.StringValue(id), &resp.Diagnostics)
 }
 
 // nonBlank is s, or nil when it is nil or blank.

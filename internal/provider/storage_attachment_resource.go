@@ -170,6 +170,7 @@ func (r *storageAttachmentResource) Create(ctx context.Context, req resource.Cre
 		return
 	}
 	plan.ID = types.StringValue(storageID + attachmentIDSeparator + clusterID)
+	setAttachmentIdentity(ctx, resp.Identity, plan, &resp.Diagnostics)
 	// Saved before the wait, with the attach's requests: a timeout or Ctrl-C
 	// from here on leaves the attachment in the state (tainted), and refresh
 	// and destroy know that an attach may still be under way.
@@ -223,13 +224,25 @@ func (r *storageAttachmentResource) Read(ctx context.Context, req resource.ReadR
 	// When the engine does not report the clusters (a message-only answer),
 	// the attachment is kept: nothing says it ended.
 	if gone != "" {
+		// A detach this provider sent (a destroy that timed out) may have
+		// finished since: that is no change outside Terraform.
+		if detach, _ := pendingDetach(ctx, req.Private); detach != "" {
+			tflog.Info(ctx, "TensorPool storage attachment detached by an earlier destroy", map[string]any{
+				"storage_id": storageID, "cluster_id": clusterID, "request_id": detach,
+			})
+			setAttachmentIdentity(ctx, resp.Identity, state, &resp.Diagnostics)
+			resp.State.RemoveResource(ctx)
+			return
+		}
 		resp.Diagnostics.AddWarning("TensorPool storage attachment no longer exists",
 			gone+" (changed outside Terraform), so the attachment is removed from the state. The next apply attaches the volume "+
 				"again, which restarts every node of the cluster.")
+		setAttachmentIdentity(ctx, resp.Identity, state, &resp.Diagnostics)
 		resp.State.RemoveResource(ctx)
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+	setAttachmentIdentity(ctx, resp.Identity, state, &resp.Diagnostics)
 }
 
 func clusterList(ids []string) string {
@@ -244,18 +257,29 @@ func (r *storageAttachmentResource) Update(ctx context.Context, req resource.Upd
 	var plan storageAttachmentModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	setAttachmentIdentity(ctx, resp.Identity, plan, &resp.Diagnostics)
 }
 
-// ImportState takes "<storage_id>/<cluster_id>".
+// ImportState takes "<storage_id>/<cluster_id>", or (Terraform ≥ 1.12) an
+// identity `{ storage_id, cluster_id }`.
 func (r *storageAttachmentResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	storageID, clusterID, err := parseAttachmentID(req.ID)
+	storageID, clusterID, err := importedAttachment(ctx, req, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
 	if err != nil {
 		resp.Diagnostics.AddError("Invalid storage attachment id to import", err.Error())
 		return
 	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("storage_id"), storageID)...)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("cluster_id"), clusterID)...)
+	imported := storageAttachmentModel{
+		ID:        types.StringValue(storageID + attachmentIDSeparator + clusterID),
+		StorageID: types.StringValue(storageID),
+		ClusterID: types.StringValue(clusterID),
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), imported.ID)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("storage_id"), imported.StorageID)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("cluster_id"), imported.ClusterID)...)
+	setAttachmentIdentity(ctx, resp.Identity, imported, &resp.Diagnostics)
 }
 
 // parseAttachmentID splits "<storage_id>/<cluster_id>".

@@ -33,6 +33,7 @@ var (
 	_ resource.ResourceWithImportState    = (*storageResource)(nil)
 	_ resource.ResourceWithValidateConfig = (*storageResource)(nil)
 	_ resource.ResourceWithModifyPlan     = (*storageResource)(nil)
+	_ resource.ResourceWithIdentity       = (*storageResource)(nil)
 )
 
 // NewStorageResource returns the tensorpool_storage resource.
@@ -123,6 +124,11 @@ func (r *storageResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 	}
 }
 
+// IdentitySchema: a volume's identity is its id (object_identity.go).
+func (r *storageResource) IdentitySchema(_ context.Context, _ resource.IdentitySchemaRequest, resp *resource.IdentitySchemaResponse) {
+	resp.IdentitySchema = idIdentitySchema("The storage id the engine assigned, as in `tp storage list`.")
+}
+
 // ValidateConfig refuses timeouts of zero or less.
 func (r *storageResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	validatePositiveTimeouts(ctx, req.Config, &resp.Diagnostics)
@@ -198,6 +204,9 @@ func (r *storageResource) Create(ctx context.Context, req resource.CreateRequest
 	}
 	id := created.StorageID
 	plan.ID = types.StringValue(id)
+	// Set with the id: a create that ends in an error still keeps the
+	// volume in the state (tainted), identity included.
+	setIDIdentity(ctx, resp.Identity, plan.ID, &resp.Diagnostics)
 	result := followCreate(ctx, createCtx, r.data, api, objectCreate[*client.Storage]{
 		Kind: storageKind, ID: id, RequestID: created.RequestID, Words: storageCreateWords,
 		Save: func() diag.Diagnostics {
@@ -238,6 +247,7 @@ func (r *storageResource) Read(ctx context.Context, req resource.ReadRequest, re
 		resp.Diagnostics.AddWarning("TensorPool storage volume no longer exists",
 			fmt.Sprintf("Storage volume %s %s (destroyed outside Terraform), so it is removed from the state. "+
 				"The next apply creates a new, empty volume.", id, why))
+		setIDIdentity(ctx, resp.Identity, state.ID, &resp.Diagnostics)
 		resp.State.RemoveResource(ctx)
 		return
 	}
@@ -247,6 +257,7 @@ func (r *storageResource) Read(ctx context.Context, req resource.ReadRequest, re
 	}
 	state.setFromStorage(storage, true)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+	setIDIdentity(ctx, resp.Identity, state.ID, &resp.Diagnostics)
 }
 
 // storageGone reports whether a read found the volume gone for good, and
@@ -305,6 +316,7 @@ func (r *storageResource) Update(ctx context.Context, req resource.UpdateRequest
 		plan.StorageInfoJSON = rawJSON(storage.Raw)
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	setIDIdentity(ctx, resp.Identity, plan.ID, &resp.Diagnostics)
 }
 
 // storageEditFor is the one edit that takes the volume from state to plan;
@@ -323,12 +335,18 @@ func storageEditFor(state, plan storageResourceModel) (edit client.StorageEdit, 
 }
 
 func (r *storageResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	if err := validateEngineID(storageKind, req.ID); err != nil {
-		resp.Diagnostics.AddError("Invalid storage id to import", err.Error()+
-			". Import with `terraform import tensorpool_storage.NAME <storage id>` or an import block with `id = \"<storage id>\"`.")
+	id := importedID(ctx, req, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
 		return
 	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
+	if err := validateEngineID(storageKind, id); err != nil {
+		resp.Diagnostics.AddError("Invalid storage id to import", err.Error()+
+			". Import with `terraform import tensorpool_storage.NAME <storage id>`, or an import block with `id = \"<storage id>\"` "+
+			"or `identity = { id = \"<storage id>\" }`.")
+		return
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), id)...)
+	setIDIdentity(ctx, resp.Identity, types.StringValue(id), &resp.Diagnostics)
 	// The refresh that follows reads the engine's value when it reports one.
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("deletion_protection"), false)...)
 }
