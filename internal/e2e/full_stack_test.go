@@ -30,7 +30,7 @@ func TestFullStackExample(t *testing.T) {
 	engine := w.server.Engine
 
 	plan := w.mustRun("plan")
-	if !says(plan.Output(), "restarts every node") {
+	if !says(plan.Output(), "Warning: Attaching storage restarts every node of the cluster") || !says(plan.Output(), "harmless for a cluster created in this apply") {
 		t.Errorf("the plan does not warn that attaching the volume restarts the cluster's nodes:\n%s", plan.Output())
 	}
 	w.mustRun("apply", "-auto-approve")

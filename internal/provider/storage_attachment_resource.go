@@ -127,16 +127,24 @@ func (r *storageAttachmentResource) ModifyPlan(ctx context.Context, req resource
 }
 
 // attachRestartWarning names the cluster (and volume) when they are known.
+// A cluster id known only after apply almost always means a cluster created
+// in the same apply, on which nothing runs yet: the warning says so rather
+// than naming an unknown cluster twice.
 func attachRestartWarning(storageID, clusterID types.String) diag.Diagnostic {
-	cluster := "the cluster (its id is known after apply)"
-	if !clusterID.IsUnknown() && !clusterID.IsNull() {
-		cluster = "cluster " + clusterID.ValueString()
-	}
 	volume := "the storage volume"
 	if !storageID.IsUnknown() && !storageID.IsNull() {
 		volume = "storage volume " + storageID.ValueString()
 	}
-	return diag.NewAttributeWarningDiagnostic(path.Root("cluster_id"), "Attaching storage restarts every node of the cluster",
+	const summary = "Attaching storage restarts every node of the cluster"
+	if clusterID.IsUnknown() || clusterID.IsNull() {
+		return diag.NewAttributeWarningDiagnostic(path.Root("cluster_id"), summary,
+			fmt.Sprintf("Applying this plan attaches %s to a cluster whose id is known only after apply. The engine restarts every "+
+				"node of that cluster to mount it: harmless for a cluster created in this apply, as long as jobs on it refer to "+
+				"this attachment (for example cluster_id = tensorpool_storage_attachment.NAME.cluster_id) so that they start after "+
+				"it; on a cluster already in use, whatever runs on the nodes, jobs included, is interrupted.", volume))
+	}
+	cluster := "cluster " + clusterID.ValueString()
+	return diag.NewAttributeWarningDiagnostic(path.Root("cluster_id"), summary,
 		fmt.Sprintf("Applying this plan attaches %s to %s. The engine restarts every node of %s to mount it: whatever runs "+
 			"on the nodes, jobs included, is interrupted. Apply when the cluster is idle.", volume, cluster, cluster))
 }

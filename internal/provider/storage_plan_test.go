@@ -61,7 +61,7 @@ func TestStorageAttachmentPlanWarnsThatNodesRestart(t *testing.T) {
 	}{
 		{"create", nil, map[string]any{"id": planUnknown{}, "storage_id": "s-1", "cluster_id": "c-1"}, []string{"restarts every node", "cluster c-1", "storage volume s-1"}},
 		{"replace with another cluster", attached, map[string]any{"id": "s-1/c-1", "storage_id": "s-1", "cluster_id": "c-2"}, []string{"restarts every node", "cluster c-2"}},
-		{"cluster created in the same apply", nil, map[string]any{"id": planUnknown{}, "storage_id": "s-1", "cluster_id": planUnknown{}}, []string{"restarts every node", "known after apply"}},
+		{"cluster created in the same apply", nil, map[string]any{"id": planUnknown{}, "storage_id": "s-1", "cluster_id": planUnknown{}}, []string{"restarts every node", "known only after apply", "created in this apply", "tensorpool_storage_attachment.NAME.cluster_id"}},
 		{"nothing changes", attached, attached, nil},
 		{"destroy", attached, nil, nil},
 	} {
