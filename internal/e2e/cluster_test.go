@@ -122,3 +122,47 @@ resource "tensorpool_cluster" "train" {
 	}
 	w.destroy("-auto-approve")
 }
+
+// TestProtectedClusterStopsTheDestroyBeforeAnythingIsDestroyed: a destroy of
+// a configuration whose cluster has deletion_protection = true fails at plan
+// time, before its jobs are canceled or anything is sent; once protection is
+// turned off by an apply, the destroy goes through.
+func TestProtectedClusterStopsTheDestroyBeforeAnythingIsDestroyed(t *testing.T) {
+	var source string // the job's folder, made by newWorld
+	config := func(protected bool) func(string) string {
+		return func(src string) string {
+			source = src
+			return fmt.Sprintf(`
+resource "tensorpool_cluster" "train" {
+  instance_type       = "1xH100"
+  deletion_protection = %t
+}
+
+resource "tensorpool_job" "train" {
+  cluster_id = tensorpool_cluster.train.id
+  source_dir = %q
+  config     = "commands = [\"python train.py\"]"
+}
+`, protected, src)
+		}
+	}
+	w := newWorld(t, sim.Options{}, config(true))
+	w.mustRun("apply", "-auto-approve")
+	jobID := w.stateIDs()[0]
+	res := w.run("destroy", "-auto-approve")
+	if res.ExitCode == 0 || !says(res.Output(), "The cluster is protected from deletion") {
+		t.Fatalf("destroy of a protected cluster: exit %d, want an error saying it is protected:\n%s", res.ExitCode, res.Output())
+	}
+	if job, _ := w.server.Engine.Job(jobID); job.Status != sim.StatusRunning {
+		t.Errorf("the job on the protected cluster is %s after the refused destroy, want running: nothing may be destroyed", job.Status)
+	}
+	stats := w.server.Engine.Stats()
+	if stats["POST /job/cancel"] != 0 || stats["DELETE /cluster"] != 0 {
+		t.Errorf("the refused destroy sent %d cancels and %d releases, want none", stats["POST /job/cancel"], stats["DELETE /cluster"])
+	}
+	if err := w.ws.WriteConfig(config(false)(source)); err != nil {
+		t.Fatal(err)
+	}
+	w.mustRun("apply", "-auto-approve")
+	w.destroy("-auto-approve")
+}

@@ -206,6 +206,7 @@ func (r *clusterResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 		return
 	}
 	recordManagedCluster(r.data, state.ID)
+	refuseProtectedDestroyPlan(ctx, clusterKind.Name, req, resp)
 	if req.Plan.Raw.IsNull() || !state.DeletionProtection.ValueBool() {
 		return
 	}

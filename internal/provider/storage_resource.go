@@ -142,6 +142,7 @@ func (r *storageResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 	if r.data != nil && r.data.configErr != nil {
 		resp.Diagnostics.Append(*r.data.configErr)
 	}
+	refuseProtectedDestroyPlan(ctx, storageKind.Name, req, resp)
 	if req.State.Raw.IsNull() || req.Plan.Raw.IsNull() {
 		return
 	}
