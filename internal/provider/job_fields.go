@@ -1,10 +1,14 @@
 package provider
 
 import (
+	"context"
+	"fmt"
 	"strings"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
 	"github.com/tensorpool/terraform-provider-tensorpool/internal/client"
 )
@@ -49,6 +53,50 @@ func (m *jobStatusModel) setFromJob(job *client.Job) {
 	} else {
 		m.JobInfoJSON = types.StringNull()
 	}
+}
+
+// namedValue is one attribute of a state or plan: its name in the schema and
+// its value.
+type namedValue struct {
+	name  string
+	value attr.Value
+}
+
+// attributeValues is m by attribute name (its tfsdk tags), for code that
+// compares it with a raw state instead of decoding the whole model by
+// reflection (TestJobStatusAttributeValuesMatchTheTags keeps the names in
+// step with the tags).
+func (m jobStatusModel) attributeValues() [7]namedValue {
+	return [7]namedValue{
+		{"status", m.Status}, {"message", m.Message}, {"exit_code", m.ExitCode}, {"instance_type", m.InstanceType},
+		{"created_at", m.CreatedAt}, {"updated_at", m.UpdatedAt}, {"job_info_json", m.JobInfoJSON},
+	}
+}
+
+// rawAttributes is the top-level attributes of a raw state or plan object.
+// The map is the value's own: read it, never write it.
+func rawAttributes(object tftypes.Value) (map[string]tftypes.Value, error) {
+	if object.IsNull() || !object.IsKnown() {
+		return nil, fmt.Errorf("expected a known object, got %s", object)
+	}
+	var attrs map[string]tftypes.Value
+	if err := object.As(&attrs); err != nil {
+		return nil, err
+	}
+	return attrs, nil
+}
+
+// stringOf is a raw string attribute as the framework's types.String.
+func stringOf(ctx context.Context, raw tftypes.Value) (types.String, error) {
+	value, err := types.StringType.ValueFromTerraform(ctx, raw)
+	if err != nil {
+		return types.String{}, err
+	}
+	s, ok := value.(types.String)
+	if !ok {
+		return types.String{}, fmt.Errorf("unexpected value type %T", value)
+	}
+	return s, nil
 }
 
 // setUnknownAsNull replaces unknown values (left from the plan) with null, so

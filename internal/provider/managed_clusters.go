@@ -70,11 +70,23 @@ func warnTeardownOfManagedCluster(ctx context.Context, data *providerData, req r
 	if req.Plan.Raw.IsNull() {
 		return // a destroy
 	}
-	var teardown types.Bool
-	var clusterID types.String
-	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("teardown_cluster"), &teardown)...)
-	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("cluster_id"), &clusterID)...)
-	if resp.Diagnostics.HasError() || !teardown.ValueBool() {
+	if resp.Diagnostics.HasError() {
+		return // the plan fails anyway
+	}
+	// Read from the raw plan: cheaper than GetAttribute's path walk, and
+	// this runs for every job of every plan.
+	plan, err := rawAttributes(req.Plan.Raw)
+	if err != nil {
+		resp.Diagnostics.AddError("Could not read the job's plan", "This is a bug in the provider: "+err.Error())
+		return
+	}
+	var teardown bool
+	if planned := plan["teardown_cluster"]; !planned.IsKnown() || planned.As(&teardown) != nil || !teardown {
+		return // unknown, null or false: the engine keeps the cluster
+	}
+	clusterID, err := stringOf(ctx, plan["cluster_id"])
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("cluster_id"), "Could not read the job's plan", "This is a bug in the provider: "+err.Error())
 		return
 	}
 	var which string
