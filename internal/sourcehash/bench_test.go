@@ -31,3 +31,15 @@ func BenchmarkTree(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkTreeSmall is a job's usual source directory: a few small files,
+// hashed once per job by every plan.
+func BenchmarkTreeSmall(b *testing.B) {
+	dir := writeTree(b, 3, 2<<10)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Tree(b.Context(), dir, terraformFiles); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

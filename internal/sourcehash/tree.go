@@ -40,6 +40,12 @@ const formatVersion = "tensorpool-sourcehash-v1\x00"
 // calls, small enough that cancellation is checked every few hundred µs.
 const chunkSize = 256 << 10
 
+// readBuffers keeps the workers' read buffers between calls. A plan hashes
+// the source directory once per job, hundreds of times for a counted
+// resource: a fresh buffer per worker per call was a quarter of the bytes a
+// 500-job plan allocated, and the garbage collections they caused.
+var readBuffers = sync.Pool{New: func() any { return new([chunkSize]byte) }}
+
 const (
 	kindDir     = 'd'
 	kindFile    = 'f'
@@ -137,11 +143,17 @@ func listTree(ctx context.Context, root *os.Root, patterns []pattern) ([]entry, 
 // errStopped ends the other workers' files once one worker has failed.
 var errStopped = errors.New("stopped after another file's error")
 
-// hashContents hashes the regular files' contents on a pool of
-// runtime.GOMAXPROCS workers, each reusing one buffer and one hasher. The
-// workers poll ctx itself (not a derived context), so the caller's
-// cancellation is seen between any two chunks.
+// hashContents hashes the regular files' contents on up to
+// runtime.GOMAXPROCS workers (no more than there are files), each with one
+// pooled buffer and one hasher. The workers poll ctx itself (not a derived
+// context), so the caller's cancellation is seen between any two chunks.
 func hashContents(ctx context.Context, root *os.Root, entries []entry) error {
+	files := 0
+	for i := range entries {
+		if entries[i].kind == kindFile {
+			files++
+		}
+	}
 	var (
 		mu       sync.Mutex
 		firstErr error
@@ -155,11 +167,13 @@ func hashContents(ctx context.Context, root *os.Root, entries []entry) error {
 		return ctx.Err()
 	}
 	jobs := make(chan *entry)
-	for range runtime.GOMAXPROCS(0) {
+	for range min(runtime.GOMAXPROCS(0), files) {
 		wg.Go(func() {
-			buf, h := make([]byte, chunkSize), sha256.New()
+			buf, _ := readBuffers.Get().(*[chunkSize]byte) // the pool holds nothing else
+			defer readBuffers.Put(buf)
+			h := sha256.New()
 			for e := range jobs {
-				if err := hashFile(stopped, root, e, h, buf); err != nil {
+				if err := hashFile(stopped, root, e, h, buf[:]); err != nil {
 					mu.Lock()
 					if firstErr == nil {
 						firstErr = err
