@@ -17,8 +17,11 @@ const (
 	// Terraform's: the before/after of that change, side by side.
 	VariantOursSDKLogs = "ours, all SDK logs"
 	VariantBare        = "bare provider"
-	VariantTimeStatic  = "time_static"
-	VariantTFData      = "terraform_data"
+	// VariantBareJob is the bare provider's bare_job: tensorpool_job's
+	// schema with no logic and no engine.
+	VariantBareJob    = "bare, job schema"
+	VariantTimeStatic = "time_static"
+	VariantTFData     = "terraform_data"
 )
 
 // Operations of the plugin-floor phase.
@@ -98,6 +101,7 @@ func floorVariants() []floorVariant {
 		{name: VariantOurs, config: ours, engine: true},
 		{name: VariantOursSDKLogs, config: ours, engine: true, env: sdkTraceEnv, plansOnly: true},
 		{name: VariantBare, config: func(n int, _ *Suite) string { return BareConfig(n) }},
+		{name: VariantBareJob, config: func(n int, s *Suite) string { return BareJobConfig(n, benchCluster, s.sourceDir) }},
 		{name: VariantTimeStatic, config: func(n int, _ *Suite) string { return TimeStaticConfig(n) }},
 		{name: VariantTFData, config: func(n int, _ *Suite) string { return TerraformDataConfig(n) }},
 	}
@@ -118,6 +122,12 @@ resource "bare_thing" "bench" {
   count = %d
 }
 `, n)
+}
+
+// BareJobConfig is n bare_job resources, configured as JobsConfig
+// configures ours.
+func BareJobConfig(n int, cluster, sourceDir string) string {
+	return jobsConfigOf("bare", "bench/bare", n, cluster, sourceDir)
 }
 
 // TimeStaticConfig is n time_static resources of terraform-provider-time.

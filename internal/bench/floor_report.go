@@ -11,7 +11,7 @@ import (
 const GroupFloor = "Plugin floor: targets (medians of interleaved runs)"
 
 // floorVariantOrder is the column order of the plugin-floor table.
-var floorVariantOrder = []string{VariantOurs, VariantOursSDKLogs, VariantBare, VariantTimeStatic, VariantTFData}
+var floorVariantOrder = []string{VariantOurs, VariantOursSDKLogs, VariantBare, VariantBareJob, VariantTimeStatic, VariantTFData}
 
 var floorOpOrder = []string{OpPlan, OpApply, OpDestroy}
 
@@ -88,8 +88,9 @@ func writeFloorTable(b *strings.Builder, runs []FloorRun) {
 		return
 	}
 	b.WriteString("\n### Plugin floor: ours next to a bare framework provider, time_static and terraform_data\n\n")
-	b.WriteString("| Command, N | Figure | Ours | Ours, all SDK logs (before) | Bare provider | time_static | terraform_data | Ours / bare | Ours / terraform_data |\n")
-	b.WriteString("|---|---|---:|---:|---:|---:|---:|---:|---:|\n")
+	b.WriteString("| Command, N | Figure | Ours | Ours, all SDK logs (before) | Bare provider | Bare, job schema | time_static | terraform_data | " +
+		"Ours / bare | Bare job schema / bare | Ours / bare job schema | Ours / terraform_data |\n")
+	b.WriteString("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, row := range floorRows(runs) {
 		op, n := row.op, row.jobs
 		for _, f := range floorFigures {
@@ -103,15 +104,15 @@ func writeFloorTable(b *strings.Builder, runs []FloorRun) {
 			if !measured {
 				continue
 			}
-			ours := floorCell(runs, VariantOurs, op, n, f)
-			ratio := func(v string) string {
-				other := floorCell(runs, v, op, n, f)
-				if ours == nil || other == nil || f.engineOnly {
+			ratio := func(v, of string) string {
+				a, b := floorCell(runs, v, op, n, f), floorCell(runs, of, op, n, f)
+				if a == nil || b == nil || f.engineOnly {
 					return "—"
 				}
-				return FormatRatio(Ratio(*ours, *other))
+				return FormatRatio(Ratio(*a, *b))
 			}
-			fmt.Fprintf(b, "| %s, N = %d | %s | %s | %s | %s |\n", op, n, f.name, strings.Join(cells, " | "), ratio(VariantBare), ratio(VariantTFData))
+			fmt.Fprintf(b, "| %s, N = %d | %s | %s | %s | %s | %s | %s |\n", op, n, f.name, strings.Join(cells, " | "),
+				ratio(VariantOurs, VariantBare), ratio(VariantBareJob, VariantBare), ratio(VariantOurs, VariantBareJob), ratio(VariantOurs, VariantTFData))
 		}
 	}
 	b.WriteString("\n- Each figure is the median of the runs (nearest rank, each figure on its own); the variants took turns in a rotating " +
@@ -122,7 +123,10 @@ func writeFloorTable(b *strings.Builder, runs []FloorRun) {
 		"TF_LOG_SDK_FRAMEWORK and TF_LOG_PROVIDER_TENSORPOOL at TRACE: what every run cost before the provider matched those levels to " +
 		"Terraform's (nothing is shown to the user either way, TF_LOG being unset).\n")
 	b.WriteString("- The bare provider (internal/bench/bareprovider) is a framework provider with one resource, one computed `id` and no " +
-		"logic, built with this module's framework version: the cost of any framework provider. time_static is " +
+		"logic, built with this module's framework version: the cost of any framework provider. \"Bare, job schema\" is its bare_job " +
+		"resource: tensorpool_job's schema (the same attributes, types, defaults, descriptions and timeouts block) without custom types, " +
+		"validators, plan modifiers, ModifyPlan or engine, its computed attributes filled at create with values shaped like the " +
+		"simulator's; it shows what the schema alone costs, and ours over it what our code and the engine requests cost. time_static is " +
 		"terraform-provider-time " + timeVersion + ". Connections are the TCP connections the engine accepted during the command.\n")
 }
 
@@ -190,6 +194,14 @@ func buildFloorMetrics(r *Report, cfg Config) {
 	r.Add(Metric{Group: GroupFloor, Name: fmt.Sprintf("plan CPU with every SDK log line on (before), N = %d", n), Unit: "s",
 		Ours: get(VariantOursSDKLogs, OpPlan, cpu), Baseline: get(VariantOurs, OpPlan, cpu), BaselineLabel: "ours",
 		Note: "informational: the cost of the trace logs the provider no longer produces when Terraform would drop them"})
+	for _, op := range floorOpOrder {
+		r.Add(Metric{Group: GroupFloor, Name: fmt.Sprintf("bare provider with the job's schema, %s CPU, N = %d", op, n), Unit: "s",
+			Ours: get(VariantBareJob, op, cpu), Baseline: get(VariantBare, op, cpu), BaselineLabel: bareLabel,
+			Note: "informational: what tensorpool_job's schema alone costs, with no logic and no engine"})
+		r.Add(Metric{Group: GroupFloor, Name: fmt.Sprintf("%s CPU against the bare provider with the job's schema, N = %d", op, n), Unit: "s",
+			Ours: get(VariantOurs, op, cpu), Baseline: get(VariantBareJob, op, cpu), BaselineLabel: "bare, job schema",
+			Note: "informational: what our own code and the engine requests cost on top of the schema"})
+	}
 	r.Add(Metric{Group: GroupFloor, Name: fmt.Sprintf("time_static plan CPU, N = %d", n), Unit: "s",
 		Ours: get(VariantTimeStatic, OpPlan, cpu), Baseline: get(VariantBare, OpPlan, cpu), BaselineLabel: bareLabel,
 		Note: "informational: another framework provider with a schema as wide as ours, against the bare provider"})

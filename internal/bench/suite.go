@@ -242,15 +242,21 @@ func cpuModel() string {
 
 // JobsConfig is the configuration of n jobs, all alike.
 func JobsConfig(n int, cluster, sourceDir string) string {
+	return jobsConfigOf("tensorpool", "tensorpool/tensorpool", n, cluster, sourceDir)
+}
+
+// jobsConfigOf is n resources of type <provider>_job from the provider at
+// source, configured as jobs: ours, or the bare provider's job-shaped one.
+func jobsConfigOf(provider, source string, n int, cluster, sourceDir string) string {
 	return fmt.Sprintf(`terraform {
   required_providers {
-    tensorpool = {
-      source = "tensorpool/tensorpool"
+    %s = {
+      source = %q
     }
   }
 }
 
-resource "tensorpool_job" "bench" {
+resource "%s_job" "bench" {
   count      = %d
   cluster_id = %q
   config     = "commands = [\"python train.py\"]"
@@ -260,7 +266,7 @@ resource "tensorpool_job" "bench" {
     delete = "15m"
   }
 }
-`, n, cluster, sourceDir)
+`, provider, source, provider, n, cluster, sourceDir)
 }
 
 // TerraformDataConfig is n terraform_data resources: what a plan costs in

@@ -2,8 +2,10 @@
 // terraform-plugin-framework provider, built with this module's framework
 // version, with one resource (bare_thing) whose only attribute is a computed
 // id, and no logic at all. What a plan over N of them costs is what
-// Terraform driving any framework provider costs; tensorpool-bench builds it
-// and serves it through a dev override as bench/bare.
+// Terraform driving any framework provider costs (with the SDK logs matched
+// to Terraform's level, as ours does); tensorpool-bench builds it
+// and serves it through a dev override as bench/bare. Its second resource,
+// bare_job (job_shaped.go), has tensorpool_job's schema and no logic either.
 package main
 
 import (
@@ -20,9 +22,16 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	tensorpool "github.com/tensorpool/terraform-provider-tensorpool/internal/provider"
 )
 
 func main() {
+	// Like ours, the floor produces no SDK or framework log line that
+	// Terraform would drop: what is left is what no provider can avoid.
+	if err := tensorpool.MatchSDKLogLevelsToTerraform(); err != nil {
+		log.Fatal(err)
+	}
 	err := providerserver.Serve(context.Background(), func() provider.Provider { return bareProvider{} }, providerserver.ServeOpts{
 		Address: "registry.terraform.io/bench/bare",
 	})
@@ -43,7 +52,10 @@ func (bareProvider) Configure(context.Context, provider.ConfigureRequest, *provi
 }
 
 func (bareProvider) Resources(context.Context) []func() resource.Resource {
-	return []func() resource.Resource{func() resource.Resource { return &thing{} }}
+	return []func() resource.Resource{
+		func() resource.Resource { return &thing{} },
+		func() resource.Resource { return &jobShaped{} },
+	}
 }
 
 func (bareProvider) DataSources(context.Context) []func() datasource.DataSource { return nil }
