@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
@@ -79,14 +78,9 @@ func (d *clusterDataSource) Read(ctx context.Context, req datasource.ReadRequest
 		return
 	}
 	id := m.ID.ValueString()
-	cluster, err := readCluster(ctx, d.data, api, id, defaultReadTimeout)
-	if client.IsNotFound(err) {
-		resp.Diagnostics.AddError("TensorPool cluster not found",
-			fmt.Sprintf("cluster %s not found: it does not exist, or it was released and forgotten. Check the id with `tp cluster list`.", id))
-		return
-	}
-	if err != nil {
-		resp.Diagnostics.AddError("Could not read the TensorPool cluster", fmt.Sprintf("Reading cluster %s failed: %s", id, err))
+	cluster := readForDataSource(ctx, d.data, clusterKind, id, func(ctx context.Context) (*client.Cluster, error) { return api.GetCluster(ctx, id) },
+		&resp.Diagnostics)
+	if cluster == nil {
 		return
 	}
 	m.InstanceIDs = types.ListNull(types.StringType)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
@@ -21,11 +22,15 @@ type objectKind struct {
 	// Show is the CLI command that shows one object's state, with ID in
 	// place of its id ("`tp cluster info ID`").
 	Show string
+	// List is the CLI command that lists the user's objects of the kind.
+	List string
+	// Forgotten is how an object the engine no longer knows ended.
+	Forgotten string
 }
 
 var (
-	clusterKind = objectKind{Name: "cluster", Show: "`tp cluster info ID`"}
-	storageKind = objectKind{Name: "storage volume", Show: "`tp storage list`"}
+	clusterKind = objectKind{Name: "cluster", Show: "`tp cluster info ID`", List: "`tp cluster list`", Forgotten: "released and forgotten"}
+	storageKind = objectKind{Name: "storage volume", Show: "`tp storage list`", List: "`tp storage list`", Forgotten: "destroyed"}
 )
 
 // Title is the kind at the start of a sentence: "Storage volume".
@@ -33,6 +38,25 @@ func (k objectKind) Title() string { return strings.ToUpper(k.Name[:1]) + k.Name
 
 // ShowCommand is Show for the object id.
 func (k objectKind) ShowCommand(id string) string { return strings.ReplaceAll(k.Show, "ID", id) }
+
+// readForDataSource is a data source's read of one engine object: patient
+// (rate limits and engine errors ridden out for defaultReadTimeout), and an
+// object the engine does not know is an error, as is any other failure. It
+// returns nil after adding the error.
+func readForDataSource[T any](ctx context.Context, data *providerData, kind objectKind, id string,
+	read func(context.Context) (*T, error), diags *diag.Diagnostics) *T {
+	object, err := readPatiently(ctx, data, defaultReadTimeout, read)
+	switch {
+	case client.IsNotFound(err):
+		diags.AddError("TensorPool "+kind.Name+" not found", fmt.Sprintf("%s %s not found: it does not exist, or it was %s. Check the id with %s.",
+			kind.Name, id, kind.Forgotten, kind.List))
+		return nil
+	case err != nil:
+		diags.AddError("Could not read the TensorPool "+kind.Name, fmt.Sprintf("Reading %s %s failed: %s", kind.Name, id, err))
+		return nil
+	}
+	return object
+}
 
 // objectStatus is what the create and release flows need to know of an
 // engine object; each resource derives it from its object (which statuses

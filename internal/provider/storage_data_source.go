@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
@@ -76,14 +75,9 @@ func (d *storageDataSource) Read(ctx context.Context, req datasource.ReadRequest
 		return
 	}
 	id := m.ID.ValueString()
-	storage, err := readPatiently(ctx, d.data, defaultReadTimeout, func(ctx context.Context) (*client.Storage, error) { return api.GetStorage(ctx, id) })
-	if client.IsNotFound(err) {
-		resp.Diagnostics.AddError("TensorPool storage volume not found",
-			fmt.Sprintf("storage volume %s not found: it does not exist, or it was destroyed. Check the id with `tp storage list`.", id))
-		return
-	}
-	if err != nil {
-		resp.Diagnostics.AddError("Could not read the TensorPool storage volume", fmt.Sprintf("Reading storage volume %s failed: %s", id, err))
+	storage := readForDataSource(ctx, d.data, storageKind, id, func(ctx context.Context) (*client.Storage, error) { return api.GetStorage(ctx, id) },
+		&resp.Diagnostics)
+	if storage == nil {
 		return
 	}
 	m.Size = types.Int64PointerValue(storage.SizeGB)

@@ -3,7 +3,6 @@ package sim
 import (
 	"errors"
 	"fmt"
-	"maps"
 	"net/http"
 	"regexp"
 	"slices"
@@ -354,7 +353,7 @@ func renderClusterInfo(i clusterInfo, storage []string) string {
 // user is its own organisation, so include_org changes nothing.
 func (e *Engine) handleClusterList(w http.ResponseWriter, _ *http.Request, c *call) {
 	e.lockSettled()
-	cls := slices.SortedFunc(maps.Values(e.clusters), func(a, b *cluster) int { return a.seq - b.seq })
+	cls := inCreationOrder(e.clusters)
 	var lines []string
 	for _, cl := range cls {
 		if cl.visibleTo(c.user) && !cl.gone() {
@@ -524,7 +523,7 @@ func (e *Engine) jobsOnLocked(clusterID string) []*job {
 			out = append(out, j)
 		}
 	}
-	slices.SortFunc(out, func(a, b *job) int { return a.seq - b.seq })
+	slices.SortFunc(out, func(a, b *job) int { return a.creationSeq() - b.creationSeq() })
 	return out
 }
 
@@ -589,26 +588,12 @@ func (e *Engine) clusterSnapshotLocked(cl *cluster, now time.Time) ClusterSnapsh
 
 // Clusters returns every cluster, shared ones included, oldest first.
 func (e *Engine) Clusters() []ClusterSnapshot {
-	e.lockSettled()
-	defer e.mu.Unlock()
-	now := e.clock.Now()
-	cls := slices.SortedFunc(maps.Values(e.clusters), func(a, b *cluster) int { return a.seq - b.seq })
-	out := make([]ClusterSnapshot, 0, len(cls))
-	for _, cl := range cls {
-		out = append(out, e.clusterSnapshotLocked(cl, now))
-	}
-	return out
+	return snapshotAll(e, func() map[string]*cluster { return e.clusters }, e.clusterSnapshotLocked)
 }
 
 // Cluster returns one cluster.
 func (e *Engine) Cluster(id string) (ClusterSnapshot, bool) {
-	e.lockSettled()
-	defer e.mu.Unlock()
-	cl, ok := e.clusters[id]
-	if !ok {
-		return ClusterSnapshot{}, false
-	}
-	return e.clusterSnapshotLocked(cl, e.clock.Now()), true
+	return snapshotOne(e, func() map[string]*cluster { return e.clusters }, id, e.clusterSnapshotLocked)
 }
 
 // handleSimClusters is GET /_sim/clusters.

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"slices"
 	"strings"
 	"sync"
 
@@ -148,27 +147,12 @@ func (e *Engine) AddJob(apiKey, clusterID string) (string, error) {
 
 // Jobs returns every job of every user, oldest first.
 func (e *Engine) Jobs() []JobSnapshot {
-	e.lockSettled()
-	defer e.mu.Unlock()
-	now := e.clock.Now()
-	js := slices.Collect(maps.Values(e.jobs))
-	slices.SortFunc(js, func(a, b *job) int { return a.seq - b.seq })
-	out := make([]JobSnapshot, 0, len(js))
-	for _, j := range js {
-		out = append(out, j.snapshot(now))
-	}
-	return out
+	return snapshotAll(e, func() map[string]*job { return e.jobs }, (*job).snapshot)
 }
 
 // Job returns one job.
 func (e *Engine) Job(id string) (JobSnapshot, bool) {
-	e.lockSettled()
-	defer e.mu.Unlock()
-	j, ok := e.jobs[id]
-	if !ok {
-		return JobSnapshot{}, false
-	}
-	return j.snapshot(e.clock.Now()), true
+	return snapshotOne(e, func() map[string]*job { return e.jobs }, id, (*job).snapshot)
 }
 
 // SetStatus forces a job's status, replacing its schedule: it keeps that

@@ -2,7 +2,6 @@ package sim
 
 import (
 	"fmt"
-	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -31,7 +30,7 @@ func (e *Engine) keysOfLocked(owner string) []*sshKey {
 			out = append(out, k)
 		}
 	}
-	slices.SortFunc(out, func(a, b *sshKey) int { return a.seq - b.seq })
+	slices.SortFunc(out, func(a, b *sshKey) int { return a.creationSeq() - b.creationSeq() })
 	return out
 }
 
@@ -147,14 +146,9 @@ type SSHKeySnapshot struct {
 // SSHKeys returns every saved key of every user, oldest first. Removed keys
 // are gone.
 func (e *Engine) SSHKeys() []SSHKeySnapshot {
-	e.lockSettled()
-	defer e.mu.Unlock()
-	ks := slices.SortedFunc(maps.Values(e.keys), func(a, b *sshKey) int { return a.seq - b.seq })
-	out := make([]SSHKeySnapshot, 0, len(ks))
-	for _, k := range ks {
-		out = append(out, SSHKeySnapshot{KeyID: k.id, Owner: k.owner, Name: k.name, PublicKey: k.publicKey, CreatedAt: k.created.UTC()})
-	}
-	return out
+	return snapshotAll(e, func() map[string]*sshKey { return e.keys }, func(k *sshKey, _ time.Time) SSHKeySnapshot {
+		return SSHKeySnapshot{KeyID: k.id, Owner: k.owner, Name: k.name, PublicKey: k.publicKey, CreatedAt: k.created.UTC()}
+	})
 }
 
 // handleSimSSHKeys is GET /_sim/ssh-keys.

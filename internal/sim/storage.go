@@ -240,7 +240,7 @@ func renderStorageInfo(i storageInfo) string {
 // handleStorageList is GET /storage/list. [CLI] only a message.
 func (e *Engine) handleStorageList(w http.ResponseWriter, _ *http.Request, c *call) {
 	e.lockSettled()
-	ss := slices.SortedFunc(maps.Values(e.storage), func(a, b *storage) int { return a.seq - b.seq })
+	ss := inCreationOrder(e.storage)
 	var lines []string
 	for _, s := range ss {
 		if s.owner == c.user && !s.gone() {
@@ -553,26 +553,12 @@ func (e *Engine) storageSnapshotLocked(s *storage, now time.Time) StorageSnapsho
 
 // Storage returns every volume, oldest first.
 func (e *Engine) Storage() []StorageSnapshot {
-	e.lockSettled()
-	defer e.mu.Unlock()
-	now := e.clock.Now()
-	ss := slices.SortedFunc(maps.Values(e.storage), func(a, b *storage) int { return a.seq - b.seq })
-	out := make([]StorageSnapshot, 0, len(ss))
-	for _, s := range ss {
-		out = append(out, e.storageSnapshotLocked(s, now))
-	}
-	return out
+	return snapshotAll(e, func() map[string]*storage { return e.storage }, e.storageSnapshotLocked)
 }
 
 // StorageVolume returns one volume.
 func (e *Engine) StorageVolume(id string) (StorageSnapshot, bool) {
-	e.lockSettled()
-	defer e.mu.Unlock()
-	s, ok := e.storage[id]
-	if !ok {
-		return StorageSnapshot{}, false
-	}
-	return e.storageSnapshotLocked(s, e.clock.Now()), true
+	return snapshotOne(e, func() map[string]*storage { return e.storage }, id, e.storageSnapshotLocked)
 }
 
 // AttachmentSnapshot is one volume–cluster attachment, for tests and GET
