@@ -41,3 +41,44 @@ func TestSecurityDocsListTheCommandEnvironment(t *testing.T) {
 		}
 	}
 }
+
+// TestReadmeSaysWhatCIRuns: the README's sentence about CI names the make
+// targets .ci/run runs, in its order.
+func TestReadmeSaysWhatCIRuns(t *testing.T) {
+	_, file, _, _ := runtime.Caller(0)
+	root := filepath.Join(filepath.Dir(file), "..", "..")
+	script, err := os.ReadFile(filepath.Join(root, ".ci", "run"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, sentence, ok := strings.Cut(strings.Join(strings.Fields(string(readme)), " "), "CI (`.ci/run`, on a clean clone) runs")
+	if !ok {
+		t.Fatal("the README does not say what CI runs")
+	}
+	sentence, _, _ = strings.Cut(sentence, ". ")
+	var inScript []string
+	for _, line := range strings.Split(string(script), "\n") {
+		if target, ok := strings.CutPrefix(strings.TrimSpace(line), "make "); ok {
+			inScript = append(inScript, target)
+		}
+	}
+	if len(inScript) < 2 || inScript[0] != "test" || inScript[1] != "demo" {
+		t.Fatalf(".ci/run runs %v: the README says it runs make test, then make demo (\"both\")", inScript)
+	}
+	at := 0
+	for _, target := range inScript[2:] {
+		i := strings.Index(sentence[at:], "`make "+target+"`")
+		if i < 0 {
+			t.Errorf(".ci/run runs make %s, which the README's sentence about CI leaves out or names out of order: %q", target, sentence)
+			continue
+		}
+		at += i
+	}
+	if n := strings.Count(sentence, "`make "); n != len(inScript)-1 { // "make test" is named, "make demo" is "both"
+		t.Errorf("the README's sentence about CI names %d make targets, .ci/run runs %d: %q", n, len(inScript), sentence)
+	}
+}
