@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -91,7 +92,36 @@ func Profile(ctx context.Context, cfg Config, n int, dir string) error {
 	}
 	if cfg.Log != nil {
 		fmt.Fprintf(cfg.Log, "profiled plan of %d jobs: wall %.2fs, cpu %.2fs; profiles in %s\n", n, tr.wall.Seconds(), tr.cpu.Seconds(), dir)
+		files, _ := filepath.Glob(filepath.Join(raw, "memstats-*.json"))
+		for _, f := range files {
+			if line, err := memStatsLine(f); err == nil {
+				fmt.Fprintf(cfg.Log, "  %s: at the heap's peak %s\n", filepath.Base(f), line)
+			}
+		}
 	}
 	_, err = s.run(ctx, w, false, []int{0}, s.flags("destroy", "-auto-approve")...)
 	return err
+}
+
+// memStatsLine summarises one provider process's memstats-<pid>.json
+// (profprovider's PeakMemStats) in MiB.
+func memStatsLine(path string) (string, error) {
+	raw, err := os.ReadFile(path) //nolint:gosec // G304: the run's own scratch directory.
+	if err != nil {
+		return "", err
+	}
+	var m struct {
+		HeapAlloc  uint64 `json:"heap_alloc"`
+		HeapLive   uint64 `json:"heap_live_after_gc"`
+		NextGC     uint64 `json:"next_gc"`
+		HeapInuse  uint64 `json:"heap_inuse"`
+		Sys        uint64 `json:"sys"`
+		Goroutines int    `json:"goroutines"`
+	}
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return "", err
+	}
+	mb := func(b uint64) float64 { return float64(b) / (1 << 20) }
+	return fmt.Sprintf("heap allocated %.1f MiB, live after the last GC %.1f MiB, next GC at %.1f MiB, heap in use %.1f MiB, "+
+		"from the OS %.1f MiB, %d goroutines", mb(m.HeapAlloc), mb(m.HeapLive), mb(m.NextGC), mb(m.HeapInuse), mb(m.Sys), m.Goroutines), nil
 }

@@ -7,11 +7,13 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log"
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/metrics"
 	"runtime/pprof"
 	"time"
 
@@ -23,6 +25,9 @@ import (
 func main() {
 	dir := os.Getenv("TENSORPOOL_BENCH_PROFILE_DIR")
 	if dir != "" {
+		// A sample every 4 KiB rather than 512: the heap at the peak is a
+		// few tens of MB, too few default samples to tell its parts apart.
+		runtime.MemProfileRate = 4 << 10
 		stop, err := startCPUProfile(dir)
 		if err != nil {
 			log.Fatal(err)
@@ -65,8 +70,9 @@ func startCPUProfile(dir string) (func(), error) {
 }
 
 // snapshotPeakHeap writes heap-<pid>.pprof (in-use memory at the last GC)
-// each time the heap is found larger than at every earlier look, so the
-// file shows what the process held at its peak.
+// and memstats-<pid>.json (PeakMemStats) each time the heap is found larger
+// than at every earlier look, so the files show what the process held at
+// its peak.
 func snapshotPeakHeap(dir string, done <-chan struct{}) {
 	var peak uint64
 	tick := time.NewTicker(100 * time.Millisecond)
@@ -83,6 +89,7 @@ func snapshotPeakHeap(dir string, done <-chan struct{}) {
 			continue
 		}
 		peak = ms.HeapAlloc
+		writePeakMemStats(dir, ms)
 		f, err := os.Create(filepath.Join(dir, fmt.Sprintf("heap-%d.pprof", os.Getpid()))) //nolint:gosec // G304: as above.
 		if err != nil {
 			return
@@ -90,4 +97,30 @@ func snapshotPeakHeap(dir string, done <-chan struct{}) {
 		_ = pprof.Lookup("heap").WriteTo(f, 0)
 		_ = f.Close()
 	}
+}
+
+// PeakMemStats is what the runtime reported at the heap's peak, in bytes:
+// the heap allocated (live and not yet collected), the heap live after the
+// last collection, and the heap size at which the next collection starts.
+type PeakMemStats struct {
+	HeapAlloc  uint64 `json:"heap_alloc"`
+	HeapLive   uint64 `json:"heap_live_after_gc"`
+	NextGC     uint64 `json:"next_gc"`
+	HeapInuse  uint64 `json:"heap_inuse"`
+	Sys        uint64 `json:"sys"`
+	Goroutines int    `json:"goroutines"`
+}
+
+func writePeakMemStats(dir string, ms runtime.MemStats) {
+	live := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(live)
+	stats := PeakMemStats{HeapAlloc: ms.HeapAlloc, NextGC: ms.NextGC, HeapInuse: ms.HeapInuse, Sys: ms.Sys, Goroutines: runtime.NumGoroutine()}
+	if live[0].Value.Kind() == metrics.KindUint64 {
+		stats.HeapLive = live[0].Value.Uint64()
+	}
+	out, err := json.Marshal(stats)
+	if err != nil {
+		return
+	}
+	_ = os.WriteFile(filepath.Join(dir, fmt.Sprintf("memstats-%d.json", os.Getpid())), out, 0o600) //nolint:gosec // G703: the benchmark's own directory.
 }
