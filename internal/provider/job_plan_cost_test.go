@@ -26,43 +26,10 @@ import (
 // reference), and the benchmarks measure the difference.
 
 // jobObject is a tensorpool_job state or plan given as attribute values
-// (unset ones null, planUnknown{} unknown; a map[string]any is a block).
+// (resourceObject).
 func jobObject(t testing.TB, attrs map[string]any) tfsdk.State {
 	t.Helper()
-	ctx := context.Background()
-	var sresp resource.SchemaResponse
-	(&jobResource{}).Schema(ctx, resource.SchemaRequest{}, &sresp)
-	typ, ok := sresp.Schema.Type().TerraformType(ctx).(tftypes.Object)
-	if !ok {
-		t.Fatal("the schema is not an object")
-	}
-	var object func(typ tftypes.Object, attrs map[string]any) tftypes.Value
-	object = func(typ tftypes.Object, attrs map[string]any) tftypes.Value {
-		values := map[string]tftypes.Value{}
-		for name, attrType := range typ.AttributeTypes {
-			switch v, set := attrs[name]; {
-			case !set:
-				values[name] = tftypes.NewValue(attrType, nil)
-			case v == planUnknown{}:
-				values[name] = tftypes.NewValue(attrType, tftypes.UnknownValue)
-			default:
-				if nested, ok := v.(map[string]any); ok {
-					values[name] = object(attrType.(tftypes.Object), nested) //nolint:forcetypeassert // a block is an object
-					continue
-				}
-				if dynamic, ok := v.(tftypes.Value); ok {
-					values[name] = dynamic
-					continue
-				}
-				values[name] = tftypes.NewValue(attrType, v)
-			}
-		}
-		return tftypes.NewValue(typ, values)
-	}
-	if attrs == nil {
-		return tfsdk.State{Schema: sresp.Schema, Raw: tftypes.NewValue(typ, nil)}
-	}
-	return tfsdk.State{Schema: sresp.Schema, Raw: object(typ, attrs)}
+	return resourceObject(t, &jobResource{}, attrs)
 }
 
 // refreshByWholeModel is Read's state handling as it was: Get the whole

@@ -49,9 +49,10 @@ func ownedByTestUser[T any](all []T, owner func(T) string) []T {
 // planUnknown marks a planned attribute not known until apply.
 type planUnknown struct{}
 
-// runModifyPlan runs r's ModifyPlan on a prior state and a plan given as
-// attribute values (nil: a create, or a destroy); the others are null.
-func runModifyPlan(t *testing.T, r resource.ResourceWithModifyPlan, state, plan map[string]any) resource.ModifyPlanResponse {
+// resourceObject is a state (or, as its Raw, a plan) of r given as attribute
+// values: unset ones null, planUnknown{} unknown, a map[string]any a block,
+// a tftypes.Value as it is (a dynamic value); nil attrs is a null object.
+func resourceObject(t testing.TB, r resource.Resource, attrs map[string]any) tfsdk.State {
 	t.Helper()
 	ctx := context.Background()
 	var sresp resource.SchemaResponse
@@ -60,10 +61,8 @@ func runModifyPlan(t *testing.T, r resource.ResourceWithModifyPlan, state, plan 
 	if !ok {
 		t.Fatal("the schema is not an object")
 	}
-	object := func(attrs map[string]any) tftypes.Value {
-		if attrs == nil {
-			return tftypes.NewValue(typ, nil)
-		}
+	var object func(typ tftypes.Object, attrs map[string]any) tftypes.Value
+	object = func(typ tftypes.Object, attrs map[string]any) tftypes.Value {
 		values := map[string]tftypes.Value{}
 		for name, attrType := range typ.AttributeTypes {
 			switch v, set := attrs[name]; {
@@ -72,16 +71,32 @@ func runModifyPlan(t *testing.T, r resource.ResourceWithModifyPlan, state, plan 
 			case v == planUnknown{}:
 				values[name] = tftypes.NewValue(attrType, tftypes.UnknownValue)
 			default:
+				if nested, ok := v.(map[string]any); ok {
+					values[name] = object(attrType.(tftypes.Object), nested) //nolint:forcetypeassert // a block is an object
+					continue
+				}
+				if dynamic, ok := v.(tftypes.Value); ok {
+					values[name] = dynamic
+					continue
+				}
 				values[name] = tftypes.NewValue(attrType, v)
 			}
 		}
 		return tftypes.NewValue(typ, values)
 	}
-	req := resource.ModifyPlanRequest{
-		State: tfsdk.State{Schema: sresp.Schema, Raw: object(state)},
-		Plan:  tfsdk.Plan{Schema: sresp.Schema, Raw: object(plan)},
+	if attrs == nil {
+		return tfsdk.State{Schema: sresp.Schema, Raw: tftypes.NewValue(typ, nil)}
 	}
+	return tfsdk.State{Schema: sresp.Schema, Raw: object(typ, attrs)}
+}
+
+// runModifyPlan runs r's ModifyPlan on a prior state and a plan given as
+// attribute values (resourceObject; nil: a create, or a destroy).
+func runModifyPlan(t *testing.T, r resource.ResourceWithModifyPlan, state, plan map[string]any) resource.ModifyPlanResponse {
+	t.Helper()
+	prior, planned := resourceObject(t, r, state), resourceObject(t, r, plan)
+	req := resource.ModifyPlanRequest{State: prior, Plan: tfsdk.Plan(planned)}
 	resp := resource.ModifyPlanResponse{Plan: req.Plan}
-	r.ModifyPlan(ctx, req, &resp)
+	r.ModifyPlan(context.Background(), req, &resp)
 	return resp
 }
