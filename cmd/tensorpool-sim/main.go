@@ -16,7 +16,7 @@
 // polls.
 //
 // The fault flags (-rate-limit, -rate-limit-retry-after, -fail-rate,
-// -fail-next, -latency, -garble, -drop-push, -listen-unavailable,
+// -fail-next, -latency, -garble, -drop-push, -refuse-handshakes, -listen-unavailable,
 // -listen-hang, -capacity-shortage, -capacity-outcome, -info-message-only)
 // set the initial sim.Faults; POST /_sim/faults replaces them while it runs.
 // GET /_sim/jobs, /_sim/clusters, /_sim/storage, /_sim/attachments,
@@ -154,6 +154,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	latency := fs.Duration("latency", 0, "delay added before each API response")
 	garble := fs.String("garble", "", `corrupt /job/info answers: "not-json" or "wrong-shape"`)
 	dropPush := fs.Bool("drop-push", false, "drop the /job/push connection after sending job_id (client sees 1006)")
+	refuseHandshakes := fs.Int("refuse-handshakes", 0, "answer the next N WebSocket handshakes (/job/push, /job/listen) 429")
 	listenUnavailable := fs.Bool("listen-unavailable", false, "answer /job/listen with HTTP 404")
 	listenHang := fs.Bool("listen-hang", false, "accept /job/listen connections but never answer the handshake")
 	if err := fs.Parse(args); err != nil {
@@ -188,7 +189,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		Faults: sim.Faults{
 			RateLimit: *rateLimit, RateLimitRetryAfter: *rateRetry, FailRate: *failRate, FailNext: *failNext,
 			Latency: *latency, Garble: *garble, DropPushAfterJobID: *dropPush, ListenUnavailable: *listenUnavailable,
-			ListenHang: *listenHang, CapacityShortage: *shortage, CapacityOutcome: *capOutcome, InfoMessageOnly: *messageOnly,
+			ListenHang: *listenHang, RefuseHandshakes: *refuseHandshakes, CapacityShortage: *shortage, CapacityOutcome: *capOutcome, InfoMessageOnly: *messageOnly,
 		},
 	}
 	if len(o.APIKeys) == 0 {

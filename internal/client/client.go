@@ -224,8 +224,26 @@ type request struct {
 // shared rate limiter first. No wait runs past ctx's deadline or
 // MaxRetryWait.
 func (c *Client) do(ctx context.Context, req request) (*response, error) {
+	var resp *response
+	err := c.withRetries(ctx, req, func(attempt int) (int, error) {
+		r, err := c.attempt(ctx, req, attempt)
+		if err != nil {
+			return 0, err
+		}
+		resp = r
+		return r.StatusCode, nil
+	})
+	return resp, err
+}
+
+// withRetries is do's loop around send, which makes one attempt of req and
+// returns the engine's status code, or an error classified as do's are
+// (*APIError for an answer that is not a success, *TransportError when the
+// engine could not be reached). Every attempt passes the rate limiter, which
+// then learns how the engine answered.
+func (c *Client) withRetries(ctx context.Context, req request, send func(attempt int) (int, error)) error {
 	if c.apiKey == "" {
-		return nil, ErrNoAPIKey
+		return ErrNoAPIKey
 	}
 	attempts := 1
 	if req.idempotent {
@@ -237,30 +255,30 @@ func (c *Client) do(ctx context.Context, req request) (*response, error) {
 		if attempt > 0 {
 			wait := c.policy.WithHint(attempt-1, RetryAfter(lastErr, c.clock.Now()))
 			if IsUnreachable(lastErr) && c.clock.Now().Add(wait).Sub(first) > unreachableRetryWindow {
-				return nil, lastErr
+				return lastErr
 			}
 			if err := backoff.Sleep(ctx, c.clock, wait, nil); err != nil {
-				return nil, retryEnded(lastErr, err)
+				return retryEnded(lastErr, err)
 			}
 		}
 		round, err := c.limiter.wait(ctx, req)
 		if err != nil {
 			if lastErr != nil {
-				return nil, retryEnded(lastErr, err)
+				return retryEnded(lastErr, err)
 			}
-			return nil, c.limiterError(req, err)
+			return c.limiterError(req, err)
 		}
-		resp, err := c.attempt(ctx, req, attempt)
-		c.observe(round, resp, err)
+		status, err := send(attempt)
+		c.observe(round, status, err)
 		if err == nil {
-			return resp, nil
+			return nil
 		}
 		lastErr = err
 		if !isRetryable(err) || ctx.Err() != nil {
-			return nil, err
+			return err
 		}
 	}
-	return nil, lastErr
+	return lastErr
 }
 
 // retryEnded explains why no further retry of lastErr was sent.
@@ -280,15 +298,15 @@ func (c *Client) limiterError(req request, err error) error {
 	return fmt.Errorf("waiting to send %s %s: %w", req.method, req.path, err)
 }
 
-// observe tells the limiter how the engine answered.
-func (c *Client) observe(round uint64, resp *response, err error) {
-	switch {
-	case resp != nil:
-		c.limiter.observe(round, resp.StatusCode, 0)
-	case err != nil:
-		if code, ok := statusOf(err); ok {
-			c.limiter.observe(round, code, c.capHint(RetryAfter(err, c.clock.Now())))
-		}
+// observe tells the limiter how the engine answered: with status, or with
+// the status err carries.
+func (c *Client) observe(round uint64, status int, err error) {
+	if err == nil {
+		c.limiter.observe(round, status, 0)
+		return
+	}
+	if code, ok := statusOf(err); ok {
+		c.limiter.observe(round, code, c.capHint(RetryAfter(err, c.clock.Now())))
 	}
 }
 

@@ -165,6 +165,22 @@ func TestSimRateLimitIsRiddenOutAtTheEnginesPace(t *testing.T) {
 	}
 }
 
+// The engine refusing the submission's handshake (429) is ridden out: the
+// job is submitted once.
+func TestSimPushRidesOutRefusedHandshakes(t *testing.T) {
+	srv, c := startSim(t, sim.Options{Faults: sim.Faults{RefuseHandshakes: 2}})
+	res, err := c.PushJob(context.Background(), PushRequest{Config: "commands = [\"python train.py\"]\n", ClusterID: "c-local", Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := srv.Engine.Job(res.JobID); !ok || len(srv.Engine.Jobs()) != 1 {
+		t.Errorf("the engine has %d jobs, want exactly the one pushed (%s)", len(srv.Engine.Jobs()), res.JobID)
+	}
+	if got := srv.Engine.Stats()["WS /job/push"]; got != 3 {
+		t.Errorf("%d handshakes, want 3 (two refused)", got)
+	}
+}
+
 func TestSimPush(t *testing.T) {
 	srv, c := startSim(t, sim.Options{})
 	ctx := context.Background()

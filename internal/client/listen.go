@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 
 	"github.com/coder/websocket"
@@ -80,19 +79,13 @@ func (c *Client) ListenJob(ctx context.Context, id string) (*Listener, error) {
 	if err := ValidateJobID(id); err != nil {
 		return nil, err
 	}
-	u := c.wsURL("/job/listen/" + id)
-	conn, resp, err := websocket.Dial(ctx, u, &websocket.DialOptions{
-		HTTPClient: c.http,
-		HTTPHeader: http.Header{"User-Agent": {c.userAgent}},
-	})
-	if resp != nil && resp.Body != nil {
-		_ = resp.Body.Close()
-	}
+	// Not retried: the caller polls while the stream is unavailable.
+	conn, err := c.dialWebSocket(ctx, "/job/listen/"+id, false) // id is validated: nothing to escape
 	if err != nil {
-		if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
-			return nil, &ListenRefusedError{StatusCode: resp.StatusCode}
+		if code, ok := statusOf(err); ok {
+			return nil, &ListenRefusedError{StatusCode: code}
 		}
-		return nil, fmt.Errorf("%w: %w", ErrListenUnavailable, scrubURLError(err))
+		return nil, fmt.Errorf("%w: %w", ErrListenUnavailable, err)
 	}
 	conn.SetReadLimit(maxBodyBytes)
 	if err := wsjson.Write(ctx, conn, map[string]string{"TENSORPOOL_KEY": c.apiKey}); err != nil {

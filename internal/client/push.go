@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"runtime"
 	"strings"
 
@@ -126,8 +125,10 @@ type commandResult struct {
 	Stderr   string `json:"command_stderr"`
 }
 
-// PushJob submits a job over the /job/push WebSocket. It is never retried:
-// the engine has no idempotency key, so a retry would start a second job.
+// PushJob submits a job over the /job/push WebSocket. Only a refused or
+// failed handshake is retried (dialWebSocket); once connected, the push is
+// never retried: the engine has no idempotency key, so a retry would start a
+// second job.
 // On failure the error is a *PushError; its JobID (also in the returned
 // result) is set when the engine created the job anyway.
 func (c *Client) PushJob(ctx context.Context, req PushRequest) (*PushResult, error) {
@@ -138,16 +139,11 @@ func (c *Client) PushJob(ctx context.Context, req PushRequest) (*PushResult, err
 	if system == "" {
 		system = localSystem()
 	}
-	wsURL := c.wsURL("/job/push")
-	conn, resp, err := websocket.Dial(ctx, wsURL, &websocket.DialOptions{
-		HTTPClient: c.http,
-		HTTPHeader: http.Header{"User-Agent": {c.userAgent}},
-	})
-	if resp != nil && resp.Body != nil {
-		_ = resp.Body.Close()
-	}
+	// The handshake is retried like an idempotent request: the job only
+	// starts with the submission message, after it.
+	conn, err := c.dialWebSocket(ctx, "/job/push", true)
 	if err != nil {
-		return nil, &PushError{Err: fmt.Errorf("connecting to %s: %w", wsURL, scrubURLError(err))}
+		return nil, &PushError{Err: fmt.Errorf("connecting to %s: %w", c.wsURL("/job/push"), err)}
 	}
 	defer conn.CloseNow()
 	conn.SetReadLimit(maxBodyBytes)

@@ -391,3 +391,29 @@ func TestAccJob_pushDroppedAfterJobIDKeepsTheJob(t *testing.T) {
 		},
 	})
 }
+
+// The engine refusing the submission's connection (429 before the upgrade)
+// is ridden out like a rate-limited read: the apply succeeds and the engine
+// has the job once.
+func TestAccJob_refusedSubmissionConnectionIsRetried(t *testing.T) {
+	env := newAccEnv(t, sim.Options{})
+	env.engine().SetFaults(sim.Faults{RefuseHandshakes: 2})
+	env.run(t, resource.TestCase{
+		Steps: []resource.TestStep{{
+			Config: env.jobConfig(),
+			Check: func(s *terraform.State) error {
+				rs, ok := s.RootModule().Resources[jobAddr]
+				if !ok {
+					return fmt.Errorf("no job in the state")
+				}
+				if job := env.onlyJob(); rs.Primary.ID != job.JobID {
+					return fmt.Errorf("state holds %s, engine has %s", rs.Primary.ID, job.JobID)
+				}
+				if n := env.engine().Stats()["WS /job/push"]; n != 3 {
+					return fmt.Errorf("%d submission handshakes, want 3 (two refused, one accepted)", n)
+				}
+				return nil
+			},
+		}},
+	})
+}

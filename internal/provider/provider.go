@@ -131,7 +131,7 @@ func (p *TensorPoolProvider) Schema(_ context.Context, _ provider.SchemaRequest,
 					"up to 30 seconds per wait. Default `4`; `0` disables retries. An engine that cannot be reached at all " +
 					"(connection refused, unknown host, TLS error) is retried only for the first 3 seconds. Beyond these retries, " +
 					"refreshes and destroys keep trying through rate limits and server errors until `timeouts.read` and " +
-					"`timeouts.delete`. Job submission is never retried, because a retry would start a second job.",
+					"`timeouts.delete`. Job submission is never retried once its connection is open, because a retry would start a second job; only a connection the engine refuses or that fails before it opens is tried again.",
 				Optional:   true,
 				Validators: []validator.Int64{int64validator.Between(0, 20)},
 			},

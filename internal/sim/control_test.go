@@ -86,14 +86,14 @@ func TestSimStats(t *testing.T) {
 func TestSimFaultsRoute(t *testing.T) {
 	srv, _ := start(t, func(o *Options) { o.RateLimit = 5 })
 	m := do(t, "GET", srv.URL+"/_sim/faults", "", "").expect(t, 200, map[string]any{"rate_limit": float64(5), "latency": "0s"})
-	if len(m) != 12 {
-		t.Errorf("faults %v, want the 12 switches", m)
+	if len(m) != 13 {
+		t.Errorf("faults %v, want the 13 switches", m)
 	}
 	// A POST replaces the whole set.
-	do(t, "POST", srv.URL+"/_sim/faults", "", `{"fail_next":2,"latency":"5ms","garble":"wrong-shape","drop_push_after_job_id":true,"listen_hang":true}`).
-		expect(t, 200, map[string]any{"rate_limit": float64(0), "fail_next": float64(2), "latency": "5ms", "garble": "wrong-shape", "listen_hang": true})
+	do(t, "POST", srv.URL+"/_sim/faults", "", `{"fail_next":2,"latency":"5ms","garble":"wrong-shape","drop_push_after_job_id":true,"listen_hang":true,"refuse_handshakes":3}`).
+		expect(t, 200, map[string]any{"rate_limit": float64(0), "fail_next": float64(2), "latency": "5ms", "garble": "wrong-shape", "listen_hang": true, "refuse_handshakes": float64(3)})
 	f := srv.Engine.Faults()
-	want := Faults{FailNext: 2, Latency: 5 * time.Millisecond, Garble: GarbleWrongShape, DropPushAfterJobID: true, ListenHang: true}
+	want := Faults{FailNext: 2, Latency: 5 * time.Millisecond, Garble: GarbleWrongShape, DropPushAfterJobID: true, ListenHang: true, RefuseHandshakes: 3}
 	if f != want {
 		t.Errorf("Faults() = %+v, want %+v", f, want)
 	}

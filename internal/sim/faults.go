@@ -98,3 +98,19 @@ func (e *Engine) injectFault(w http.ResponseWriter, user string) bool {
 	}
 	return false
 }
+
+// refuseHandshake answers a WebSocket handshake 429 when RefuseHandshakes
+// says so, and reports whether it did.
+func (e *Engine) refuseHandshake(w http.ResponseWriter) bool {
+	e.mu.Lock()
+	refuse := e.faults.RefuseHandshakes > 0
+	if refuse {
+		e.faults.RefuseHandshakes--
+	}
+	e.mu.Unlock()
+	if refuse {
+		w.Header().Set("Retry-After", "1")
+		writeJSON(w, http.StatusTooManyRequests, msg("Rate limit exceeded"))
+	}
+	return refuse
+}

@@ -339,3 +339,32 @@ func waitFor(t *testing.T, ctx context.Context, cond func() bool) {
 		}
 	}
 }
+
+func TestRefuseHandshakes(t *testing.T) {
+	srv, _ := start(t, func(o *Options) { o.RefuseHandshakes = 2 })
+	ctx := context.Background()
+	wsURL := "ws" + strings.TrimPrefix(srv.URL, "http") + "/job/push"
+	for i := range 2 {
+		_, resp, err := websocket.Dial(ctx, wsURL, nil)
+		if err == nil || resp == nil || resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") != "1" {
+			t.Fatalf("handshake %d: %v %+v, want a 429 with Retry-After 1", i, err, resp)
+		}
+	}
+	conn, _, err := websocket.Dial(ctx, wsURL, nil)
+	if err != nil {
+		t.Fatalf("the third handshake: %v", err)
+	}
+	conn.CloseNow()
+	if n := srv.Engine.Faults().RefuseHandshakes; n != 0 {
+		t.Errorf("RefuseHandshakes left at %d", n)
+	}
+	if got := srv.Engine.Stats()["WS /job/push"]; got != 3 {
+		t.Errorf("WS /job/push counted %d times, want 3", got)
+	}
+	// REST requests do not consume it.
+	srv.Engine.SetFaults(Faults{RefuseHandshakes: 1})
+	do(t, "GET", srv.URL+"/user/info", key1, "").expect(t, 200, nil)
+	if n := srv.Engine.Faults().RefuseHandshakes; n != 1 {
+		t.Errorf("a REST request consumed a refusal: %d left", n)
+	}
+}

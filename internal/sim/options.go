@@ -178,8 +178,8 @@ func (o Options) withDefaults() Options {
 // Faults are fault switches that can change while the engine runs. They never
 // apply to /healthz or /_sim/*. RateLimit, FailRate, FailNext and Garble
 // apply to the REST API only (a failed WebSocket handshake is modelled by
-// ListenUnavailable and ListenHang); Latency applies to REST calls and
-// WebSocket handshakes.
+// RefuseHandshakes, ListenUnavailable and ListenHang); Latency applies to
+// REST calls and WebSocket handshakes.
 //
 // In JSON (GET/POST /_sim/faults) the fields are snake_case and latency is a
 // Go duration string ("250ms") or a number of nanoseconds. A POST replaces
@@ -208,6 +208,12 @@ type Faults struct {
 	// DropPushAfterJobID makes /job/push drop the TCP connection without a
 	// close frame right after sending job_id; the job still exists.
 	DropPushAfterJobID bool `json:"drop_push_after_job_id"`
+	// RefuseHandshakes makes the next N WebSocket handshakes (/job/push and
+	// /job/listen) answer 429 {"message":"Rate limit exceeded"} with
+	// Retry-After: 1 instead of upgrading; each counts in Stats. [INF]
+	// Whether the engine limits handshakes is unknown; it could not do so
+	// per key, which only comes with the first message.
+	RefuseHandshakes int `json:"refuse_handshakes"`
 	// ListenUnavailable makes /job/listen answer HTTP 404 before upgrading.
 	ListenUnavailable bool `json:"listen_unavailable"`
 	// ListenHang makes /job/listen accept the TCP connection and the upgrade
@@ -271,6 +277,9 @@ func (f Faults) Validate() error {
 	if f.FailNext < 0 {
 		errs = append(errs, fmt.Errorf("fail_next must be ≥ 0, got %d", f.FailNext))
 	}
+	if f.RefuseHandshakes < 0 {
+		errs = append(errs, fmt.Errorf("refuse_handshakes must be ≥ 0, got %d", f.RefuseHandshakes))
+	}
 	if f.Latency < 0 {
 		errs = append(errs, fmt.Errorf("latency must be ≥ 0, got %s", f.Latency))
 	}
@@ -299,6 +308,7 @@ type faultsJSON struct {
 	FailNext            int             `json:"fail_next"`
 	Latency             json.RawMessage `json:"latency,omitempty"`
 	DropPushAfterJobID  bool            `json:"drop_push_after_job_id"`
+	RefuseHandshakes    int             `json:"refuse_handshakes"`
 	ListenUnavailable   bool            `json:"listen_unavailable"`
 	ListenHang          bool            `json:"listen_hang"`
 	Garble              string          `json:"garble"`
@@ -313,7 +323,7 @@ func (f Faults) MarshalJSON() ([]byte, error) {
 	shortage, _ := json.Marshal(f.CapacityShortage.String())
 	return json.Marshal(faultsJSON{
 		RateLimit: f.RateLimit, RateLimitRetryAfter: f.RateLimitRetryAfter, FailRate: f.FailRate,
-		FailNext: f.FailNext, Latency: lat, DropPushAfterJobID: f.DropPushAfterJobID,
+		FailNext: f.FailNext, Latency: lat, DropPushAfterJobID: f.DropPushAfterJobID, RefuseHandshakes: f.RefuseHandshakes,
 		ListenUnavailable: f.ListenUnavailable, ListenHang: f.ListenHang, Garble: f.Garble,
 		CapacityShortage: shortage, CapacityOutcome: f.CapacityOutcome, InfoMessageOnly: f.InfoMessageOnly,
 	})
@@ -331,7 +341,7 @@ func (f *Faults) UnmarshalJSON(data []byte) error {
 	}
 	out := Faults{
 		RateLimit: raw.RateLimit, RateLimitRetryAfter: raw.RateLimitRetryAfter, FailRate: raw.FailRate,
-		FailNext: raw.FailNext, DropPushAfterJobID: raw.DropPushAfterJobID,
+		FailNext: raw.FailNext, DropPushAfterJobID: raw.DropPushAfterJobID, RefuseHandshakes: raw.RefuseHandshakes,
 		ListenUnavailable: raw.ListenUnavailable, ListenHang: raw.ListenHang, Garble: raw.Garble,
 		CapacityOutcome: raw.CapacityOutcome, InfoMessageOnly: raw.InfoMessageOnly,
 	}

@@ -223,7 +223,7 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	case kindWS:
 		e.count(rt.stat, c.id)
-		if !e.sleep(r.Context()) {
+		if !e.sleep(r.Context()) || e.refuseHandshake(rec) {
 			return
 		}
 	}
