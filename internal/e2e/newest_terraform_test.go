@@ -7,11 +7,12 @@ import (
 	"time"
 
 	"github.com/tensorpool/terraform-provider-tensorpool/internal/sim"
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/tfharness"
 )
 
-// requireTerraform1x skips a test of a feature that only Terraform 1.minor
-// and later have (OpenTofu has neither actions nor resource identity).
-func requireTerraform1x(t *testing.T, minor int) {
+// cliVersion is the version of the CLI under test; the test is skipped
+// without TF_ACC.
+func cliVersion(t *testing.T) tfharness.CLIVersion {
 	t.Helper()
 	if harness == nil {
 		t.Skip("TF_ACC is not set")
@@ -20,8 +21,24 @@ func requireTerraform1x(t *testing.T, minor int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !v.AtLeastTerraform(1, minor) {
+	return v
+}
+
+// requireTerraform1x skips a test of a feature that only Terraform 1.minor
+// and later have (OpenTofu has neither actions nor resource identity).
+func requireTerraform1x(t *testing.T, minor int) {
+	t.Helper()
+	if v := cliVersion(t); !v.AtLeastTerraform(1, minor) {
 		t.Skipf("needs Terraform 1.%d or later; this CLI is %+v", minor, v)
+	}
+}
+
+// requireProviderFunctions skips the test on a CLI without provider-defined
+// functions.
+func requireProviderFunctions(t *testing.T) {
+	t.Helper()
+	if v := cliVersion(t); !v.HasProviderFunctions() {
+		t.Skipf("needs Terraform 1.8 or OpenTofu 1.7 or later; this CLI is %+v", v)
 	}
 }
 

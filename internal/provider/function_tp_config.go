@@ -42,7 +42,8 @@ func (f *tpConfigFunction) Definition(_ context.Context, _ function.DefinitionRe
 			"to the same text. An attribute whose value is `null` is left out, so `ignore = var.ignore` with a " +
 			"null variable simply omits the key. A `null` element inside a list, a whole number beyond 64 bits, " +
 			"or a result without a non-empty `commands` list of strings is an error at plan time.\n\n" +
-			"Requires Terraform 1.8 or later. The `config` argument keeps accepting TOML text, so configurations " +
+			"Requires Terraform 1.8 or later, or OpenTofu 1.7 or later (tested on OpenTofu 1.8.8, whose `tofu console` cannot call " +
+			"provider functions; plan and apply can). The `config` argument keeps accepting TOML text, so configurations " +
 			"for older Terraform versions can use a heredoc instead.",
 		Parameters: []function.Parameter{
 			function.DynamicParameter{

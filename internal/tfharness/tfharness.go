@@ -310,6 +310,16 @@ func (v CLIVersion) AtLeastTerraform(major, minor int) bool {
 	return !v.OpenTofu && (v.Major > major || (v.Major == major && v.Minor >= minor))
 }
 
+// HasProviderFunctions reports whether the CLI calls provider-defined
+// functions: Terraform 1.8 and OpenTofu 1.7 brought them.
+func (v CLIVersion) HasProviderFunctions() bool {
+	minor := 8
+	if v.OpenTofu {
+		minor = 7
+	}
+	return v.Major > 1 || (v.Major == 1 && v.Minor >= minor)
+}
+
 // Version asks the CLI for its version (`version -json`).
 func (h *Harness) Version(ctx context.Context) (CLIVersion, error) {
 	out, err := exec.CommandContext(ctx, h.Terraform, "version", "-json").Output() //nolint:gosec // G204: the harness's own CLI binary

@@ -1,5 +1,6 @@
-# Provider-defined functions need Terraform 1.8 or later, and the provider in
-# required_providers. On older versions, write the TOML in a heredoc.
+# Provider-defined functions need Terraform 1.8 or later (OpenTofu: 1.7), and
+# the provider in required_providers. On older versions, write the TOML in a
+# heredoc.
 terraform {
   required_version = ">= 1.8"
   required_providers {
