@@ -103,21 +103,27 @@ func Profile(ctx context.Context, cfg Config, n int, dir string) error {
 	return err
 }
 
-// memStatsLine summarises one provider process's memstats-<pid>.json
-// (profprovider's PeakMemStats) in MiB.
+// PeakMemStats is what the runtime reported at the heap's peak, in bytes:
+// the heap allocated (live and not yet collected), the heap live after the
+// last collection, and the heap size at which the next collection starts.
+// profprovider writes it as memstats-<pid>.json.
+type PeakMemStats struct {
+	HeapAlloc  uint64 `json:"heap_alloc"`
+	HeapLive   uint64 `json:"heap_live_after_gc"`
+	NextGC     uint64 `json:"next_gc"`
+	HeapInuse  uint64 `json:"heap_inuse"`
+	Sys        uint64 `json:"sys"`
+	Goroutines int    `json:"goroutines"`
+}
+
+// memStatsLine summarises one provider process's memstats-<pid>.json in
+// MiB.
 func memStatsLine(path string) (string, error) {
 	raw, err := os.ReadFile(path) //nolint:gosec // G304: the run's own scratch directory.
 	if err != nil {
 		return "", err
 	}
-	var m struct {
-		HeapAlloc  uint64 `json:"heap_alloc"`
-		HeapLive   uint64 `json:"heap_live_after_gc"`
-		NextGC     uint64 `json:"next_gc"`
-		HeapInuse  uint64 `json:"heap_inuse"`
-		Sys        uint64 `json:"sys"`
-		Goroutines int    `json:"goroutines"`
-	}
+	var m PeakMemStats
 	if err := json.Unmarshal(raw, &m); err != nil {
 		return "", err
 	}

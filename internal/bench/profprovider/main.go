@@ -19,6 +19,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/bench"
 	"github.com/tensorpool/terraform-provider-tensorpool/internal/provider"
 )
 
@@ -70,7 +71,7 @@ func startCPUProfile(dir string) (func(), error) {
 }
 
 // snapshotPeakHeap writes heap-<pid>.pprof (in-use memory at the last GC)
-// and memstats-<pid>.json (PeakMemStats) each time the heap is found larger
+// and memstats-<pid>.json (bench.PeakMemStats) each time the heap is found larger
 // than at every earlier look, so the files show what the process held at
 // its peak.
 func snapshotPeakHeap(dir string, done <-chan struct{}) {
@@ -99,22 +100,10 @@ func snapshotPeakHeap(dir string, done <-chan struct{}) {
 	}
 }
 
-// PeakMemStats is what the runtime reported at the heap's peak, in bytes:
-// the heap allocated (live and not yet collected), the heap live after the
-// last collection, and the heap size at which the next collection starts.
-type PeakMemStats struct {
-	HeapAlloc  uint64 `json:"heap_alloc"`
-	HeapLive   uint64 `json:"heap_live_after_gc"`
-	NextGC     uint64 `json:"next_gc"`
-	HeapInuse  uint64 `json:"heap_inuse"`
-	Sys        uint64 `json:"sys"`
-	Goroutines int    `json:"goroutines"`
-}
-
 func writePeakMemStats(dir string, ms runtime.MemStats) {
 	live := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
 	metrics.Read(live)
-	stats := PeakMemStats{HeapAlloc: ms.HeapAlloc, NextGC: ms.NextGC, HeapInuse: ms.HeapInuse, Sys: ms.Sys, Goroutines: runtime.NumGoroutine()}
+	stats := bench.PeakMemStats{HeapAlloc: ms.HeapAlloc, NextGC: ms.NextGC, HeapInuse: ms.HeapInuse, Sys: ms.Sys, Goroutines: runtime.NumGoroutine()}
 	if live[0].Value.Kind() == metrics.KindUint64 {
 		stats.HeapLive = live[0].Value.Uint64()
 	}
