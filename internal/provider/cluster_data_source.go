@@ -46,7 +46,7 @@ func (d *clusterDataSource) Schema(_ context.Context, _ datasource.SchemaRequest
 			"id": schema.StringAttribute{
 				MarkdownDescription: "Id of the cluster to read (for example `c-0123456789ab`; `tp cluster list` shows them).",
 				Required:            true,
-				Validators:          []validator.String{clusterIDValidator{}},
+				Validators:          []validator.String{clusterIDValidator},
 			},
 			"instance_type":       schema.StringAttribute{MarkdownDescription: reported("instance_type"), Computed: true},
 			"num_nodes":           schema.Int64Attribute{MarkdownDescription: reported("num_nodes"), Computed: true},

@@ -114,22 +114,42 @@ func validateEngineID(kind objectKind, id string) error {
 	return nil
 }
 
-// storageIDValidator checks a storage id at plan time.
-type storageIDValidator struct{}
-
-func (storageIDValidator) Description(context.Context) string {
-	return "must be a TensorPool storage id"
+// engineIDValidator checks, at plan time, the id of an engine object of
+// kind: empty ids and ids with spaces or slashes never reach the engine.
+type engineIDValidator struct {
+	kind    objectKind
+	idName  string // "cluster", in "a TensorPool cluster id"
+	example string // an id to show, or ""
+	plural  string // what kind.List shows: "clusters"
 }
 
-func (v storageIDValidator) MarkdownDescription(ctx context.Context) string {
+var (
+	clusterIDValidator = engineIDValidator{kind: clusterKind, idName: "cluster", example: "c-abc123", plural: "clusters"}
+	storageIDValidator = engineIDValidator{kind: storageKind, idName: "storage", plural: "volumes"}
+)
+
+func (v engineIDValidator) Description(context.Context) string {
+	if v.example == "" {
+		return "must be a TensorPool " + v.idName + " id"
+	}
+	return "must be a TensorPool " + v.idName + " id such as `" + v.example + "`"
+}
+
+func (v engineIDValidator) MarkdownDescription(ctx context.Context) string {
 	return v.Description(ctx)
 }
 
-func (storageIDValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+func (v engineIDValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
 	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
 		return
 	}
-	if err := validateEngineID(storageKind, req.ConfigValue.ValueString()); err != nil {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid storage id", err.Error()+". `tp storage list` shows your volumes.")
+	err := validateEngineID(v.kind, req.ConfigValue.ValueString())
+	if err == nil {
+		return
 	}
+	detail := err.Error()
+	if v.example != "" {
+		detail += " (for example `" + v.example + "`)"
+	}
+	resp.Diagnostics.AddAttributeError(req.Path, "Invalid "+v.idName+" id", detail+". "+v.kind.List+" shows your "+v.plural+".")
 }

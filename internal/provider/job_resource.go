@@ -98,7 +98,7 @@ func (r *jobResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp
 		"cluster_id": schema.StringAttribute{
 			MarkdownDescription: "Id of the cluster to run the job on (for example `c-abc123`). Changing it submits a new job.",
 			Required:            true,
-			Validators:          []validator.String{clusterIDValidator{}},
+			Validators:          []validator.String{clusterIDValidator},
 			PlanModifiers:       []planmodifier.String{replaceUnlessAdopting},
 		},
 		"config": schema.StringAttribute{

@@ -3,9 +3,13 @@ package provider
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
@@ -197,5 +201,34 @@ func TestRefreshAfterOurOwnDetachIsNoDrift(t *testing.T) {
 				t.Errorf("the detached attachment is still in the state (%v, %v)", newState, err)
 			}
 		})
+	}
+}
+
+// The cluster and storage id validators name the attribute's kind, give an
+// example where there is one, and say which command lists the ids.
+func TestEngineIDValidatorsSayWhatToDo(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		v                          engineIDValidator
+		description, title, ending string
+	}{
+		{clusterIDValidator, "must be a TensorPool cluster id such as `c-abc123`", "Invalid cluster id",
+			"(for example `c-abc123`). `tp cluster list` shows your clusters."},
+		{storageIDValidator, "must be a TensorPool storage id", "Invalid storage id",
+			"'.'. `tp storage list` shows your volumes."},
+	} {
+		if got := tc.v.Description(ctx); got != tc.description {
+			t.Errorf("description %q, want %q", got, tc.description)
+		}
+		var resp validator.StringResponse
+		tc.v.ValidateString(ctx, validator.StringRequest{Path: path.Root("id"), ConfigValue: types.StringValue("a b")}, &resp)
+		if len(resp.Diagnostics) != 1 || resp.Diagnostics[0].Summary() != tc.title || !strings.HasSuffix(resp.Diagnostics[0].Detail(), tc.ending) {
+			t.Errorf("%s: diagnostics %v, want %q ending %q", tc.v.idName, resp.Diagnostics, tc.title, tc.ending)
+		}
+		var ok validator.StringResponse
+		tc.v.ValidateString(ctx, validator.StringRequest{Path: path.Root("id"), ConfigValue: types.StringValue("c-abc123")}, &ok)
+		if ok.Diagnostics.HasError() {
+			t.Errorf("%s: a valid id refused: %v", tc.v.idName, ok.Diagnostics)
+		}
 	}
 }

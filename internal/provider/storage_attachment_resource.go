@@ -70,14 +70,14 @@ func (r *storageAttachmentResource) Schema(ctx context.Context, _ resource.Schem
 				MarkdownDescription: "Id of the volume to attach, usually `tensorpool_storage.NAME.id`. Changing it detaches the " +
 					"volume and attaches the new one (which restarts the cluster's nodes again).",
 				Required:      true,
-				Validators:    []validator.String{storageIDValidator{}},
+				Validators:    []validator.String{storageIDValidator},
 				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
 			},
 			"cluster_id": schema.StringAttribute{
 				MarkdownDescription: "Id of the cluster to attach the volume to, usually `tensorpool_cluster.NAME.id`. Changing it " +
 					"detaches the volume and attaches it to the new cluster.",
 				Required:      true,
-				Validators:    []validator.String{clusterIDValidator{}},
+				Validators:    []validator.String{clusterIDValidator},
 				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
 			},
 		},

@@ -44,7 +44,7 @@ func (d *storageDataSource) Schema(_ context.Context, _ datasource.SchemaRequest
 			"id": schema.StringAttribute{
 				MarkdownDescription: "Id of the volume to read.",
 				Required:            true,
-				Validators:          []validator.String{storageIDValidator{}},
+				Validators:          []validator.String{storageIDValidator},
 			},
 			"size":                schema.Int64Attribute{MarkdownDescription: storageFieldDescriptions["size"] + unlessReported, Computed: true},
 			"name":                schema.StringAttribute{MarkdownDescription: storageFieldDescriptions["name"] + unlessReported, Computed: true},

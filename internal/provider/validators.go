@@ -62,27 +62,6 @@ func (jobIDValidator) ValidateString(_ context.Context, req validator.StringRequ
 
 var clusterIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
 
-// clusterIDValidator catches empty ids and ids with spaces or slashes.
-type clusterIDValidator struct{}
-
-func (clusterIDValidator) Description(context.Context) string {
-	return "must be a TensorPool cluster id such as `c-abc123`"
-}
-
-func (v clusterIDValidator) MarkdownDescription(ctx context.Context) string {
-	return v.Description(ctx)
-}
-
-func (clusterIDValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	if err := validateEngineID(clusterKind, req.ConfigValue.ValueString()); err != nil {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid cluster id",
-			err.Error()+" (for example `c-abc123`). `tp cluster list` shows your clusters.")
-	}
-}
-
 // engineURLValidator checks engine_url at validate time.
 type engineURLValidator struct{}
 
