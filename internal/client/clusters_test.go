@@ -209,6 +209,17 @@ func TestObjectIDsAreValidatedBeforeAnyRequest(t *testing.T) {
 	}
 }
 
+// changesSent counts the requests that were not reads.
+func changesSent(srv *routeServer) int {
+	n := 0
+	for _, r := range srv.requests() {
+		if r.Method != http.MethodGet {
+			n++
+		}
+	}
+	return n
+}
+
 func TestPostsAreNeverRetried(t *testing.T) {
 	down := jsonReply(http.StatusServiceUnavailable, `{"message":"down"}`)
 	c, srv := newRouteClient(t, Config{}, map[string][]func(http.ResponseWriter){
@@ -217,6 +228,7 @@ func TestPostsAreNeverRetried(t *testing.T) {
 		"POST /storage/attach":   {down},
 		"POST /storage/detach":   {down},
 		"POST /user/ssh-key/add": {down},
+		"GET /user/ssh-key/list": {jsonReply(http.StatusOK, `{"ssh_keys":[]}`)}, // read before the add
 	})
 	ctx := context.Background()
 	for name, call := range map[string]func() error{
@@ -226,11 +238,11 @@ func TestPostsAreNeverRetried(t *testing.T) {
 		"DetachStorage": func() error { _, err := c.DetachStorage(ctx, "s-1", "c-1"); return err },
 		"AddSSHKey":     func() error { _, err := c.AddSSHKey(ctx, "ssh-ed25519 AAAA", nil); return err },
 	} {
-		before := len(srv.requests())
+		before := changesSent(srv)
 		if err := call(); !hasStatus(err, http.StatusServiceUnavailable) {
 			t.Errorf("%s: want the 503, got %v", name, err)
 		}
-		if sent := len(srv.requests()) - before; sent != 1 {
+		if sent := changesSent(srv) - before; sent != 1 {
 			t.Errorf("%s: sent %d times, want once", name, sent)
 		}
 	}
