@@ -42,13 +42,18 @@ func TestCreateClusterLeavesUnsetFieldsOut(t *testing.T) {
 		t.Fatal(err)
 	}
 	body := srv.requests()[0].Body
-	for _, key := range []string{"num_nodes", "tp_cluster_name", "container"} {
+	// As the official CLI (helpers.py cluster_create): no public_keys
+	// without keys, not even an empty list.
+	for _, key := range []string{"num_nodes", "tp_cluster_name", "container", "public_keys"} {
 		if _, ok := body[key]; ok {
 			t.Errorf("%s sent although unset: %v", key, body)
 		}
 	}
-	if keys, ok := body["public_keys"].([]any); !ok || len(keys) != 0 {
-		t.Errorf("public_keys = %#v, want []", body["public_keys"])
+	if _, err := c.CreateCluster(context.Background(), ClusterSpec{InstanceType: "1xH100", PublicKeys: []string{}}); err != nil {
+		t.Fatal(err)
+	}
+	if body := srv.requests()[1].Body; body["public_keys"] != nil {
+		t.Errorf("an empty key list was sent as %#v", body["public_keys"])
 	}
 }
 
