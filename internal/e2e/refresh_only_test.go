@@ -53,3 +53,32 @@ func TestRefreshOnlyPlanIsEmptyAfterARefreshOnlyApply(t *testing.T) {
 		})
 	}
 }
+
+// TestRefreshOnlyPlanOfClustersAndVolumesIsEmpty: the same for the other
+// objects with numbers in their state (a cluster's num_nodes, a volume's
+// size): right after apply and after `apply -refresh-only`, a refresh-only
+// plan exits 0.
+func TestRefreshOnlyPlanOfClustersAndVolumesIsEmpty(t *testing.T) {
+	w := newWorld(t, sim.Options{}, func(string) string {
+		return `
+resource "tensorpool_cluster" "train" {
+  instance_type = "1xH100"
+  num_nodes     = 1
+}
+
+resource "tensorpool_storage" "datasets" {
+  size = 100
+}
+`
+	})
+	w.mustRun("apply", "-auto-approve")
+	for _, step := range []string{"after apply", "after apply -refresh-only"} {
+		if step != "after apply" {
+			w.mustRun("apply", "-refresh-only", "-auto-approve")
+		}
+		if plan := w.run("plan", "-refresh-only", "-detailed-exitcode"); plan.ExitCode != 0 || !strings.Contains(plan.Stdout, "No changes.") {
+			t.Errorf("refresh-only plan %s: exit %d, want 0 and \"No changes.\":\n%s", step, plan.ExitCode, plan.Output())
+		}
+	}
+	w.destroy("-auto-approve")
+}
