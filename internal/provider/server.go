@@ -103,70 +103,80 @@ func stateAsJSON(state tfprotov6.DynamicValue, typ tftypes.Type) ([]byte, bool) 
 	if err != nil {
 		return nil, false
 	}
-	tree, ok := jsonTree(value)
-	if !ok {
-		return nil, false
-	}
-	encoded, err := json.Marshal(tree)
-	return encoded, err == nil
+	return appendJSON(make([]byte, 0, 2*len(state.MsgPack)), value)
 }
 
-// jsonTree turns a known value into what encoding/json writes as Terraform's
-// JSON form of it.
-func jsonTree(v tftypes.Value) (any, bool) {
+// appendJSON appends Terraform's JSON form of a known value.
+func appendJSON(buf []byte, v tftypes.Value) ([]byte, bool) {
 	if !v.IsKnown() {
 		return nil, false
 	}
 	if v.IsNull() {
-		return nil, true
+		return append(buf, "null"...), true
 	}
 	typ := v.Type()
 	switch {
-	case typ.Is(tftypes.DynamicPseudoType):
-		return nil, false
 	case typ.Is(tftypes.String):
 		var s string
-		return s, v.As(&s) == nil
+		if v.As(&s) != nil {
+			return nil, false
+		}
+		quoted, err := json.Marshal(s)
+		return append(buf, quoted...), err == nil
 	case typ.Is(tftypes.Bool):
 		var b bool
-		return b, v.As(&b) == nil
+		if v.As(&b) != nil {
+			return nil, false
+		}
+		return strconv.AppendBool(buf, b), true
 	case typ.Is(tftypes.Number):
 		var n big.Float
 		if v.As(&n) != nil {
 			return nil, false
 		}
 		text, ok := numberText(&n)
-		return json.Number(text), ok
+		return append(buf, text...), ok
 	case typ.Is(tftypes.List{}), typ.Is(tftypes.Set{}), typ.Is(tftypes.Tuple{}):
 		var elems []tftypes.Value
 		if v.As(&elems) != nil {
 			return nil, false
 		}
-		out := make([]any, 0, len(elems))
-		for _, e := range elems {
-			tree, ok := jsonTree(e)
-			if !ok {
+		buf = append(buf, '[')
+		for i, e := range elems {
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			var ok bool
+			if buf, ok = appendJSON(buf, e); !ok {
 				return nil, false
 			}
-			out = append(out, tree)
 		}
-		return out, true
+		return append(buf, ']'), true
 	case typ.Is(tftypes.Map{}), typ.Is(tftypes.Object{}):
 		var fields map[string]tftypes.Value
 		if v.As(&fields) != nil {
 			return nil, false
 		}
-		out := make(map[string]any, len(fields))
+		buf = append(buf, '{')
+		first := true
 		for k, e := range fields {
-			tree, ok := jsonTree(e)
-			if !ok {
+			if !first {
+				buf = append(buf, ',')
+			}
+			first = false
+			key, err := json.Marshal(k)
+			if err != nil {
 				return nil, false
 			}
-			out[k] = tree
+			buf = append(append(buf, key...), ':')
+			var ok bool
+			if buf, ok = appendJSON(buf, e); !ok {
+				return nil, false
+			}
 		}
-		return out, true
+		return append(buf, '}'), true
 	}
-	return nil, false
+	return nil, false // DynamicPseudoType: its JSON form names the type
 }
 
 // numberText writes a number as Terraform writes the same number to the

@@ -2,7 +2,9 @@ package provider
 
 import (
 	"context"
+	"encoding/json"
 	"math/big"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
@@ -51,9 +53,15 @@ func TestRefreshedStateAsJSONWritesNumbersAsTheStateFileDoes(t *testing.T) {
 		t.Fatal(err)
 	}
 	encoded, ok := stateAsJSON(state, typ)
-	want := `{"code":137,"name":"a \"b\"","none":null,"ok":true,"ratio":0.25,"tags":{"k":"v"}}`
-	if !ok || string(encoded) != want {
-		t.Errorf("stateAsJSON = %s (%v), want %s", encoded, ok, want)
+	var got map[string]any
+	if !ok || json.Unmarshal(encoded, &got) != nil {
+		t.Fatalf("stateAsJSON = %s (%v), not a JSON object", encoded, ok)
+	}
+	// Compact numbers, as the state file writes them: 137, not 137.0.
+	for _, want := range []string{`"code":137`, `"name":"a \"b\""`, `"none":null`, `"ok":true`, `"ratio":0.25`, `"tags":{"k":"v"}`} {
+		if !strings.Contains(string(encoded), want) {
+			t.Errorf("stateAsJSON = %s, without %s", encoded, want)
+		}
 	}
 	back, err := (&tfprotov6.DynamicValue{JSON: encoded}).Unmarshal(typ)
 	if err != nil || !back.Equal(value) {
@@ -71,5 +79,42 @@ func TestRefreshedStateAsJSONWritesNumbersAsTheStateFileDoes(t *testing.T) {
 	}
 	if _, ok := stateAsJSON(state, typ); ok {
 		t.Error("an unknown value was written as JSON")
+	}
+}
+
+// BenchmarkRefreshedJobStateAsJSON is what the JSON form costs a refresh of
+// one job (its whole schema, every attribute set).
+func BenchmarkRefreshedJobStateAsJSON(b *testing.B) {
+	server, err := NewServer("bench", Options{})()
+	if err != nil {
+		b.Fatal(err)
+	}
+	schema, err := server.GetProviderSchema(context.Background(), &tfprotov6.GetProviderSchemaRequest{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	typ := schema.ResourceSchemas["tensorpool_job"].ValueType().(tftypes.Object)
+	values := map[string]tftypes.Value{}
+	for name, attrType := range typ.AttributeTypes {
+		switch {
+		case attrType.Is(tftypes.String):
+			values[name] = tftypes.NewValue(attrType, "job-0123456789abcdef/"+name)
+		case attrType.Is(tftypes.Number):
+			values[name] = tftypes.NewValue(attrType, new(big.Float).SetInt64(1))
+		case attrType.Is(tftypes.Bool):
+			values[name] = tftypes.NewValue(attrType, true)
+		default:
+			values[name] = tftypes.NewValue(attrType, nil)
+		}
+	}
+	state, err := tfprotov6.NewDynamicValue(typ, tftypes.NewValue(typ, values))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, ok := stateAsJSON(state, typ); !ok {
+			b.Fatal("not encoded")
+		}
 	}
 }
