@@ -147,6 +147,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	shortage := fs.Duration("capacity-shortage", 0, "cluster claims wait this long for capacity (RETRYING) before -capacity-outcome")
 	capOutcome := fs.String("capacity-outcome", "", `how a claim that waited for capacity ends: "completed", "failed" or "failed-running"`)
 	messageOnly := fs.Bool("info-message-only", false, `cluster and storage info answer only {"message": ...}`)
+	keyMessageOnly := fs.String("ssh-key-message-only", "", `SSH key routes answer only {"message": ...}: "add" (the add), "all" (the add and the list)`)
 	rateLimit := fs.Float64("rate-limit", 0, "REST requests per second per key; 0 = unlimited")
 	rateRetry := fs.Int("rate-limit-retry-after", sim.DefaultRateLimitRetryAfter, "Retry-After seconds of a 429")
 	failRate := fs.Float64("fail-rate", 0, "fraction (0..1) of REST requests answered 500/503")
@@ -190,6 +191,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 			RateLimit: *rateLimit, RateLimitRetryAfter: *rateRetry, FailRate: *failRate, FailNext: *failNext,
 			Latency: *latency, Garble: *garble, DropPushAfterJobID: *dropPush, ListenUnavailable: *listenUnavailable,
 			ListenHang: *listenHang, RefuseHandshakes: *refuseHandshakes, CapacityShortage: *shortage, CapacityOutcome: *capOutcome, InfoMessageOnly: *messageOnly,
+			SSHKeyMessageOnly: *keyMessageOnly,
 		},
 	}
 	if len(o.APIKeys) == 0 {

@@ -37,11 +37,20 @@ const clusterFindWith = "tp cluster list"
 // without a cluster id is a *MissingIDError. RequestID is "" when the answer
 // has none.
 func (c *Client) CreateCluster(ctx context.Context, spec ClusterSpec) (*ClusterCreated, error) {
+	// The official CLI's body (helpers.py cluster_create) [CLI]:
+	// instance_type and deletion_protection always; public_keys,
+	// tp_cluster_name and container only when given. Different from it:
+	// num_nodes only when set (the CLI sends null, which the engine reads
+	// as 1 [DOC]), and save_keys, which the CLI never sends [DOC]: false,
+	// so that the engine saves no key to the account behind Terraform's
+	// back (its default, true, would).
 	body := map[string]any{
 		"instance_type":       spec.InstanceType,
-		"public_keys":         nonNilStrings(spec.PublicKeys),
 		"deletion_protection": spec.DeletionProtection,
 		"save_keys":           spec.SaveKeys,
+	}
+	if len(spec.PublicKeys) > 0 {
+		body["public_keys"] = spec.PublicKeys
 	}
 	putIfSet(body, "num_nodes", spec.NumNodes)
 	putIfSet(body, "tp_cluster_name", spec.Name)

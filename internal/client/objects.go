@@ -365,11 +365,3 @@ func putIfSet[T any](body map[string]any, key string, v *T) {
 		body[key] = *v
 	}
 }
-
-// nonNilStrings sends an absent list as [] rather than null.
-func nonNilStrings(list []string) []string {
-	if list == nil {
-		return []string{}
-	}
-	return list
-}

@@ -19,22 +19,57 @@ type SSHKey struct {
 
 const (
 	sshKeyListPath = "/user/ssh-key/list"
-	// sshKeyFindWith is how a person finds a key the client lost track of.
-	sshKeyFindWith = "tp ssh-key list"
+	// sshKeyFindWith is how a person finds a key the client lost track of
+	// (the official CLI's command).
+	sshKeyFindWith = "tp me sshkey list"
 )
 
 // The names a key's id goes by: key_id is what the simulator sends [INF];
 // the others are plausible spellings of an undocumented field.
 var sshKeyIDKeys = []string{"key_id", "id", "ssh_key_id"}
 
+// KeyListTextError is a key list that came as text only: the official CLI
+// reads nothing but `message` from GET /user/ssh-key/list [CLI], and a list
+// of key ids (`ssh_keys`) is [INF]. Without one no key can be found by id.
+type KeyListTextError struct {
+	StatusCode int
+	// Message is the engine's text, which names the saved keys.
+	Message string
+}
+
+func (e *KeyListTextError) Error() string {
+	return fmt.Sprintf("the TensorPool engine lists SSH keys only as text (GET %s, HTTP %d, without an `ssh_keys` list of key ids): %q",
+		sshKeyListPath, e.StatusCode, e.Message)
+}
+
+// KeyNotAddedError is an add that AddSSHKey did not send, because the key
+// list it checks first could not be read: nothing was saved.
+type KeyNotAddedError struct{ Err error }
+
+func (e *KeyNotAddedError) Error() string {
+	return "the SSH key was not sent to the engine, because its key list, where the key would be found again, could not be read: " + e.Err.Error()
+}
+
+func (e *KeyNotAddedError) Unwrap() error { return e.Err }
+
 // AddSSHKey saves a public key to the account and returns it with its id.
-// The id comes from the answer (`key_id`, `id`, `ssh_key_id`, or those
-// inside an `ssh_key` object); when the answer has none, from the key list,
-// matched on the key's type and base64 body (the comment may differ). A key
-// that is still not identified — absent from the list, or listed more than
-// once — is a *MissingIDError: picking one of several would let a later
-// remove delete a key that was not ours. It is never retried.
+//
+// The official CLI reads only `message` from the add and from the list
+// [CLI]; an id in the add answer and the `ssh_keys` list are [INF]. So that
+// a key it saves can always be found again (and removed), AddSSHKey reads
+// the list first: a list that is only text (*KeyListTextError) or cannot be
+// read stops it before anything is saved (*KeyNotAddedError). The id then
+// comes from the add answer (`key_id`, `id`, `ssh_key_id`, or those inside
+// an `ssh_key` object), or else from the list: the one key with this key
+// material (type and base64 body; the comment may differ) that was not there
+// before, the name deciding between several. A key still not identified is
+// a *MissingIDError, which quotes the list: picking one of several would
+// let a later remove delete a key that was not ours. It is never retried.
 func (c *Client) AddSSHKey(ctx context.Context, publicKey string, name *string) (*SSHKey, error) {
+	before, err := c.ListSSHKeys(ctx)
+	if err != nil {
+		return nil, &KeyNotAddedError{Err: err}
+	}
 	body := map[string]any{"public_key": publicKey}
 	putIfSet(body, "name", name)
 	const path = "/user/ssh-key/add"
@@ -42,25 +77,29 @@ func (c *Client) AddSSHKey(ctx context.Context, publicKey string, name *string) 
 	if err != nil {
 		return nil, err
 	}
-	missing := &MissingIDError{Kind: "SSH key", Method: http.MethodPost, Path: path, StatusCode: resp.StatusCode,
-		FindWith: sshKeyFindWith, Raw: resp.Body}
 	if key, ok := decodeAddedKey(resp.Body); ok {
 		return key, nil
 	}
-	keys, err := c.ListSSHKeys(ctx)
+	missing := &MissingIDError{Kind: "SSH key", Method: http.MethodPost, Path: path, StatusCode: resp.StatusCode,
+		FindWith: sshKeyFindWith, Raw: resp.Body}
+	after, err := c.ListSSHKeys(ctx)
 	if err != nil {
 		missing.Reason = "no key id, and the key list could not be read"
 		missing.Err = err
 		return nil, missing
 	}
+	existed := make(map[string]bool, len(before))
+	for _, key := range before {
+		existed[key.ID] = true
+	}
 	var matches []SSHKey
-	for _, key := range keys {
-		if key.PublicKey != nil && sameKeyMaterial(*key.PublicKey, publicKey) {
+	for _, key := range after {
+		if !existed[key.ID] && key.PublicKey != nil && sameKeyMaterial(*key.PublicKey, publicKey) {
 			matches = append(matches, key)
 		}
 	}
 	if len(matches) > 1 && name != nil {
-		// Several saved copies of the same key: the name may tell ours.
+		// Several new copies of the same key: the name may tell ours.
 		var named []SSHKey
 		for _, key := range matches {
 			if key.Name != nil && *key.Name == *name {
@@ -73,11 +112,20 @@ func (c *Client) AddSSHKey(ctx context.Context, publicKey string, name *string) 
 	case 1:
 		return &matches[0], nil
 	case 0:
-		missing.Reason = "no key id, and the key is not in " + sshKeyListPath
+		missing.Reason = "no key id, and no new key with this public key is in " + sshKeyListPath
 	default:
-		missing.Reason = fmt.Sprintf("no key id, and %d keys in %s have this public key", len(matches), sshKeyListPath)
+		missing.Reason = fmt.Sprintf("no key id, and %d new keys in %s have this public key: %s", len(matches), sshKeyListPath, keyIDs(matches))
 	}
 	return nil, missing
+}
+
+// keyIDs lists the keys' ids for a message.
+func keyIDs(keys []SSHKey) string {
+	ids := make([]string, 0, len(keys))
+	for _, key := range keys {
+		ids = append(ids, key.ID)
+	}
+	return strings.Join(ids, ", ")
 }
 
 // decodeAddedKey reads the key from the add answer, when it names an id.
@@ -119,7 +167,8 @@ func sameKeyMaterial(a, b string) bool {
 
 // ListSSHKeys lists the account's saved keys: the list under `ssh_keys`
 // or `keys`, or a top-level list. Entries without an id are skipped. An
-// answer with no list (for example only a message) is a *DecodeError.
+// answer with only a text message, as the official CLI reads it, is a
+// *KeyListTextError; any other answer without a list is a *DecodeError.
 func (c *Client) ListSSHKeys(ctx context.Context) ([]SSHKey, error) {
 	resp, err := c.do(ctx, request{method: http.MethodGet, path: sshKeyListPath, idempotent: true})
 	if err != nil {
@@ -127,9 +176,31 @@ func (c *Client) ListSSHKeys(ctx context.Context) ([]SSHKey, error) {
 	}
 	keys, err := DecodeSSHKeyList(resp.Body)
 	if err != nil {
+		if text, ok := messageOnly(resp.Body); ok {
+			return nil, &KeyListTextError{StatusCode: resp.StatusCode, Message: text}
+		}
 		return nil, &DecodeError{Method: http.MethodGet, Path: sshKeyListPath, StatusCode: resp.StatusCode, Reason: err.Error(), Snippet: snippet(resp.Body)}
 	}
 	return keys, nil
+}
+
+// messageOnly is the text of an answer that is a JSON object with a string
+// `message` and no list anywhere.
+func messageOnly(body []byte) (string, bool) {
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(bytes.TrimSpace(body), &fields) != nil {
+		return "", false
+	}
+	for _, raw := range fields {
+		if bytes.HasPrefix(bytes.TrimSpace(raw), []byte("[")) {
+			return "", false
+		}
+	}
+	text := firstString(fields, "message")
+	if text == nil {
+		return "", false
+	}
+	return *text, true
 }
 
 // DecodeSSHKeyList parses the body of GET /user/ssh-key/list.

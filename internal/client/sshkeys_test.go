@@ -14,6 +14,9 @@ const (
 	otherPublicKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOtherKey other"
 )
 
+// emptyKeyList is the list an add reads first, before it sends anything.
+var emptyKeyList = jsonReply(http.StatusOK, `{"ssh_keys":[]}`)
+
 func TestAddSSHKeyReadsTheIDFromTheAnswer(t *testing.T) {
 	for body, wantID := range map[string]string{
 		`{"message":"added","key_id":"k-1"}`:                    "k-1",
@@ -22,6 +25,7 @@ func TestAddSSHKeyReadsTheIDFromTheAnswer(t *testing.T) {
 		`{"message":"added","ssh_key":{"id":"k-4","name":"n"}}`: "k-4",
 	} {
 		c, srv := newRouteClient(t, Config{}, map[string][]func(http.ResponseWriter){
+			"GET /user/ssh-key/list": {emptyKeyList},
 			"POST /user/ssh-key/add": {jsonReply(http.StatusOK, body)},
 		})
 		key, err := c.AddSSHKey(context.Background(), testPublicKey, ptr("laptop"))
@@ -30,29 +34,54 @@ func TestAddSSHKeyReadsTheIDFromTheAnswer(t *testing.T) {
 			continue
 		}
 		got := srv.requests()
-		if len(got) != 1 {
-			t.Errorf("%s: %d requests, want only the add (no list needed)", body, len(got))
+		if len(got) != 2 || got[0].Method != http.MethodGet {
+			t.Errorf("%s: requests %v, want the list, then only the add", body, got)
+			continue
 		}
-		if !reflect.DeepEqual(got[0].Body, map[string]any{"public_key": testPublicKey, "name": "laptop"}) {
-			t.Errorf("add body = %v", got[0].Body)
+		if !reflect.DeepEqual(got[1].Body, map[string]any{"public_key": testPublicKey, "name": "laptop"}) {
+			t.Errorf("add body = %v", got[1].Body)
 		}
 	}
 }
 
 func TestAddSSHKeyFallsBackToTheList(t *testing.T) {
-	list := `{"message":"2 keys","ssh_keys":[` +
-		`{"key_id":"k-other","name":"o","public_key":"` + otherPublicKey + `"},` +
+	other := `{"key_id":"k-other","name":"o","public_key":"` + otherPublicKey + `"}`
+	// A copy of the same key saved before is someone else's: not ours.
+	older := `{"key_id":"k-older","name":"laptop","public_key":"` + testPublicKey + `"}`
+	list := `{"message":"3 keys","ssh_keys":[` + other + `,` + older + `,` +
 		`{"key_id":"k-mine","name":"laptop","public_key":"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOurKey   renamed-by-engine","created_at":"2026-01-01T00:00:00Z"}]}`
 	c, srv := newRouteClient(t, Config{}, map[string][]func(http.ResponseWriter){
+		"GET /user/ssh-key/list": {jsonReply(http.StatusOK, `{"ssh_keys":[`+other+`,`+older+`]}`), jsonReply(http.StatusOK, list)},
 		"POST /user/ssh-key/add": {jsonReply(http.StatusOK, `{"message":"SSH key added"}`)},
-		"GET /user/ssh-key/list": {jsonReply(http.StatusOK, list)},
 	})
-	key, err := c.AddSSHKey(context.Background(), testPublicKey, nil)
+	key, err := c.AddSSHKey(context.Background(), testPublicKey, ptr("laptop"))
 	if err != nil || key.ID != "k-mine" || key.CreatedAt == nil || key.Name == nil || *key.Name != "laptop" {
 		t.Fatalf("got %+v, %v; want k-mine from the list", key, err)
 	}
-	if n := len(srv.requests()); n != 2 {
-		t.Errorf("requests = %d, want the add then the list", n)
+	if n := len(srv.requests()); n != 3 {
+		t.Errorf("requests = %d, want the list, the add, then the list", n)
+	}
+}
+
+// TestAddSSHKeyToAnEngineThatListsKeysAsTextSavesNothing: the official CLI
+// reads only a message from the key list; an engine that sends nothing
+// else gets no add, and the error quotes its list.
+func TestAddSSHKeyToAnEngineThatListsKeysAsTextSavesNothing(t *testing.T) {
+	c, srv := newRouteClient(t, Config{}, map[string][]func(http.ResponseWriter){
+		"GET /user/ssh-key/list": {jsonReply(http.StatusOK, `{"message":"key-1  laptop  ssh-ed25519 …AAAA"}`)},
+		"POST /user/ssh-key/add": {jsonReply(http.StatusOK, `{"message":"SSH key added"}`)},
+	})
+	_, err := c.AddSSHKey(context.Background(), testPublicKey, nil)
+	var notAdded *KeyNotAddedError
+	var text *KeyListTextError
+	if !errors.As(err, &notAdded) || !errors.As(err, &text) || text.Message != "key-1  laptop  ssh-ed25519 …AAAA" {
+		t.Fatalf("want *KeyNotAddedError wrapping *KeyListTextError with the list's text, got %T %v", err, err)
+	}
+	if !strings.Contains(err.Error(), "key-1  laptop") {
+		t.Errorf("the error does not quote the list: %v", err)
+	}
+	if got := srv.requests(); len(got) != 1 || got[0].Method != http.MethodGet {
+		t.Errorf("requests %v, want only the list (nothing saved)", got)
 	}
 }
 
@@ -62,36 +91,36 @@ func TestAddSSHKeyWithoutAnIdentifiableKeyIsATypedError(t *testing.T) {
 		list   func(http.ResponseWriter)
 		reason string
 	}{
-		"not listed":       {jsonReply(http.StatusOK, `{"ssh_keys":[{"key_id":"k-1","public_key":"`+otherPublicKey+`"}]}`), "not in"},
-		"listed twice":     {jsonReply(http.StatusOK, twice), "2 keys"},
-		"list unreadable":  {jsonReply(http.StatusOK, `{"message":"you have 3 keys"}`), "could not be read"},
-		"list fails (403)": {jsonReply(http.StatusForbidden, `{"message":"no"}`), "could not be read"},
+		"not listed":          {jsonReply(http.StatusOK, `{"ssh_keys":[{"key_id":"k-1","public_key":"`+otherPublicKey+`"}]}`), "no new key"},
+		"listed twice":        {jsonReply(http.StatusOK, twice), "2 new keys in /user/ssh-key/list have this public key: k-1, k-2"},
+		"list turned to text": {jsonReply(http.StatusOK, `{"message":"you have 3 keys"}`), `: the TensorPool engine lists SSH keys only as text (GET /user/ssh-key/list, HTTP 200, without an ` + "`ssh_keys`" + ` list of key ids): "you have 3 keys"`},
+		"list fails (403)":    {jsonReply(http.StatusForbidden, `{"message":"no"}`), "could not be read"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			c, srv := newRouteClient(t, Config{}, map[string][]func(http.ResponseWriter){
+				"GET /user/ssh-key/list": {emptyKeyList, tc.list},
 				"POST /user/ssh-key/add": {jsonReply(http.StatusOK, `{"message":"SSH key added"}`)},
-				"GET /user/ssh-key/list": {tc.list},
 			})
 			_, err := c.AddSSHKey(context.Background(), testPublicKey, nil)
 			var missing *MissingIDError
 			if !errors.As(err, &missing) {
 				t.Fatalf("want *MissingIDError, got %T %v", err, err)
 			}
-			for _, want := range []string{tc.reason, "may have created", "tp ssh-key list"} {
+			for _, want := range []string{tc.reason, "may have created", "tp me sshkey list"} {
 				if !strings.Contains(err.Error(), want) {
 					t.Errorf("error does not say %q: %v", want, err)
 				}
 			}
-			if n := len(srv.requests()); n != 2 {
-				t.Errorf("requests = %d, want 2 (the add is not retried)", n)
+			if n := changesSent(srv); n != 1 {
+				t.Errorf("adds sent = %d, want 1 (the add is not retried)", n)
 			}
 		})
 	}
 	t.Run("listed twice, told apart by name", func(t *testing.T) {
 		c, _ := newRouteClient(t, Config{}, map[string][]func(http.ResponseWriter){
+			"GET /user/ssh-key/list": {emptyKeyList, jsonReply(http.StatusOK, twice)},
 			"POST /user/ssh-key/add": {jsonReply(http.StatusOK, `{"message":"SSH key added"}`)},
-			"GET /user/ssh-key/list": {jsonReply(http.StatusOK, twice)},
 		})
 		key, err := c.AddSSHKey(context.Background(), testPublicKey, ptr("b"))
 		if err != nil || key.ID != "k-2" {

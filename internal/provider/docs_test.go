@@ -82,3 +82,62 @@ func TestReadmeSaysWhatCIRuns(t *testing.T) {
 		t.Errorf("the README's sentence about CI names %d make targets, .ci/run runs %d: %q", n, len(inScript), sentence)
 	}
 }
+
+// TestReadmeNamesTheTerraformVersionsMakeTestRuns: the README's two
+// sentences about the tested CLIs (the supported range under "Tested, in CI"
+// and the `make test` row) name exactly the Terraform versions whose
+// acceptance runs the GNUmakefile's test target has, in its order.
+func TestReadmeNamesTheTerraformVersionsMakeTestRuns(t *testing.T) {
+	_, file, _, _ := runtime.Caller(0)
+	root := filepath.Join(filepath.Dir(file), "..", "..")
+	makefile, err := os.ReadFile(filepath.Join(root, "GNUmakefile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	versions := map[string]string{} // TERRAFORM_MIDDLE_VERSION → 1.11.4
+	var recipe []string
+	inTest := false
+	for _, line := range strings.Split(string(makefile), "\n") {
+		if name, value, ok := strings.Cut(line, ":="); ok && strings.HasSuffix(strings.TrimSpace(name), "_VERSION") {
+			versions[strings.TrimSpace(name)] = strings.TrimSpace(value)
+		}
+		switch {
+		case strings.HasPrefix(line, "test:"):
+			inTest = true
+		case inTest && strings.HasPrefix(line, "\t"):
+			recipe = append(recipe, line)
+		default:
+			inTest = false
+		}
+	}
+	var tested []string
+	for _, line := range recipe {
+		_, cli, ok := strings.Cut(line, "$(call acc_env,$(")
+		if !ok {
+			continue
+		}
+		cli, _, _ = strings.Cut(cli, ")")
+		version, ok := versions[cli+"_VERSION"]
+		if !ok {
+			t.Fatalf("make test runs the acceptance suite on $(%s), whose version the GNUmakefile does not set in %s_VERSION", cli, cli)
+		}
+		tested = append(tested, version)
+	}
+	if len(tested) < 2 {
+		t.Fatalf("make test runs the acceptance suite on %v: want at least the oldest and the newest Terraform", tested)
+	}
+	want := strings.Join(tested[:len(tested)-1], ", ") + " and " + tested[len(tested)-1]
+	text := strings.Join(strings.Fields(string(readme)), " ")
+	for _, sentence := range []string{
+		"Tested, in CI: the acceptance suite on Terraform " + want + " on every `make test`",
+		"the acceptance and end-to-end suites against the real Terraform " + want + " | `make test` |",
+	} {
+		if !strings.Contains(text, sentence) {
+			t.Errorf("the README does not say %q (make test runs the acceptance suite on Terraform %v)", sentence, tested)
+		}
+	}
+}

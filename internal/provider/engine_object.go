@@ -30,7 +30,7 @@ type objectKind struct {
 
 var (
 	clusterKind = objectKind{Name: "cluster", Show: "`tp cluster info ID`", List: "`tp cluster list`", Forgotten: "released and forgotten"}
-	storageKind = objectKind{Name: "storage volume", Show: "`tp storage list`", List: "`tp storage list`", Forgotten: "destroyed"}
+	storageKind = objectKind{Name: "storage volume", Show: "`tp storage info ID`", List: "`tp storage list`", Forgotten: "destroyed"}
 )
 
 // Title is the kind at the start of a sentence: "Storage volume".

@@ -26,7 +26,7 @@ func TestReleaseErrorsNameTheKindAndKeepTheAdvice(t *testing.T) {
 		{"timeout", timedOut, "Timed out waiting for the TensorPool storage volume to be released",
 			[]string{"Storage volume s-1 was asked to release", "still DESTROYING", "timeouts.delete = 2s", "The storage volume stays in the Terraform state"}},
 		{"refused", refused, "The engine refused to release the TensorPool storage volume",
-			[]string{"which is ATTACHED", "still attached (to c-1)", "Detach it first", "The storage volume stays in the Terraform state", "`tp storage list`"}},
+			[]string{"which is ATTACHED", "still attached (to c-1)", "Detach it first", "The storage volume stays in the Terraform state", "`tp storage info s-1`", "`tp cluster detach <cluster id> <storage id>`"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := releaseErrorSummary(storageKind, tc.err); got != tc.summary {

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
@@ -78,11 +77,11 @@ func (e *accEnv) engine() *sim.Engine { return e.server.Engine }
 
 func (e *accEnv) factories() map[string]func() (tfprotov6.ProviderServer, error) {
 	return map[string]func() (tfprotov6.ProviderServer, error){
-		"tensorpool": providerserver.NewProtocol6WithError(New("test", Options{
+		"tensorpool": NewServer("test", Options{
 			PollPolicy:  testPollPolicy,
 			RetryPolicy: testRetryPolicy,
 			RequestPoll: testRequestPoll,
-		})()),
+		}),
 	}
 }
 

@@ -46,14 +46,14 @@ func (r *sshKeyResource) Metadata(_ context.Context, req resource.MetadataReques
 
 func (r *sshKeyResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	resp.Schema = schema.Schema{
-		MarkdownDescription: "An SSH public key saved to your TensorPool account (`tp ssh-key add`), shared with your organisation. " +
+		MarkdownDescription: "An SSH public key saved to your TensorPool account (`tp me sshkey add`), shared with your organisation. " +
 			"The engine adds saved keys to clusters created **after** the key, not to clusters that already run. To make sure " +
 			"a cluster gets the key, reference it in the cluster's `public_keys` (`public_keys = [tensorpool_ssh_key.me.public_key]`): " +
 			"that implicit dependency makes Terraform create the key before the cluster and destroy it after the cluster, " +
 			"without `depends_on`. A saved key cannot be edited: changing `public_key` or `name` replaces it.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
-				MarkdownDescription: "The key id the engine assigned (what `tp ssh-key list` shows and `tp ssh-key remove` takes).",
+				MarkdownDescription: "The key id the engine assigned (what `tp me sshkey list` shows and `tp me sshkey remove` takes).",
 				Computed:            true,
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 			},
@@ -71,7 +71,7 @@ func (r *sshKeyResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 				},
 			},
 			"name": schema.StringAttribute{
-				MarkdownDescription: "A name for the key in `tp ssh-key list`. When unset, the engine's name for the key (if any) is " +
+				MarkdownDescription: "A name for the key in `tp me sshkey list`. When unset, the engine's name for the key (if any) is " +
 					"shown, and removing `name` from the configuration keeps the name the key has. The engine cannot rename a key, so " +
 					"setting another name replaces the key.",
 				Optional: true,
@@ -92,7 +92,7 @@ func (r *sshKeyResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 
 // IdentitySchema: a saved key's identity is its id (object_identity.go).
 func (r *sshKeyResource) IdentitySchema(_ context.Context, _ resource.IdentitySchemaRequest, resp *resource.IdentitySchemaResponse) {
-	resp.IdentitySchema = idIdentitySchema("The key id the engine assigned, as in `tp ssh-key list`.")
+	resp.IdentitySchema = idIdentitySchema("The key id the engine assigned, as in `tp me sshkey list`.")
 }
 
 func (r *sshKeyResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
@@ -146,16 +146,27 @@ func (r *sshKeyResource) Create(ctx context.Context, req resource.CreateRequest,
 	setIDIdentity(ctx, resp.Identity, plan.ID, &resp.Diagnostics)
 }
 
-// addSSHKeyFailure explains a failed add. Only an engine that refused the
-// key (4xx) surely saved nothing; after anything else the key may be saved,
-// and the message says how to find and remove it.
+// addSSHKeyFailure explains a failed add. Only an add that was never sent,
+// or that the engine refused (4xx), surely saved nothing; after anything
+// else the key may be saved, and the message says how to find and remove it.
 func addSSHKeyFailure(err error) string {
+	var notAdded *client.KeyNotAddedError
+	var textList *client.KeyListTextError
+	switch {
+	case errors.As(err, &textList) && errors.As(err, &notAdded):
+		return fmt.Sprintf("Nothing was saved: the key was not sent. The engine lists your saved keys only as this text, "+
+			"without the key ids the provider needs to find the key again, refresh it and remove it on destroy:\n\n%s\n\n"+
+			"Save the key outside Terraform with `tp me sshkey add <path to .pub file>` (saved keys reach every cluster created after them), "+
+			"and remove it with `tp me sshkey remove <key id>`.", textList.Message)
+	case errors.As(err, &notAdded):
+		return fmt.Sprintf("Nothing was saved: %s.\n\nApply again once the engine answers.", err)
+	}
 	var apiErr *client.APIError
 	if errors.As(err, &apiErr) && apiErr.StatusCode >= http.StatusBadRequest && apiErr.StatusCode < http.StatusInternalServerError {
 		return fmt.Sprintf("The engine refused the key, so nothing was saved: %s", err)
 	}
 	return fmt.Sprintf("%s.\n\nThe key may have been saved anyway, and it is not in the Terraform state. "+
-		"`tp ssh-key list` shows your saved keys; remove a stray one with `tp ssh-key remove <key id>`, "+
+		"`tp me sshkey list` shows your saved keys; remove a stray one with `tp me sshkey remove <key id>`, "+
 		"or import it with `terraform import <address> <key id>`.", err)
 }
 
@@ -234,7 +245,7 @@ func (r *sshKeyResource) ImportState(ctx context.Context, req resource.ImportSta
 	}
 	if err := client.ValidateObjectID("SSH key", id); err != nil {
 		resp.Diagnostics.AddError("Invalid SSH key id to import",
-			err.Error()+". `tp ssh-key list` shows your keys' ids; import with `terraform import tensorpool_ssh_key.NAME <key id>`, "+
+			err.Error()+". `tp me sshkey list` shows your keys' ids; import with `terraform import tensorpool_ssh_key.NAME <key id>`, "+
 				"or an import block with `id = \"<key id>\"` or `identity = { id = \"<key id>\" }`.")
 		return
 	}

@@ -145,7 +145,7 @@ func (e *accEnv) checkKeysInState(s *terraform.State) error {
 	return nil
 }
 
-// removeKeyOutside removes a saved key as `tp ssh-key remove` would.
+// removeKeyOutside removes a saved key as `tp me sshkey remove` would.
 func (e *accEnv) removeKeyOutside(id string) {
 	e.t.Helper()
 	req := httptest.NewRequestWithContext(e.t.Context(), http.MethodDelete, "/user/ssh-key/remove/"+id, nil)
@@ -390,12 +390,17 @@ func TestSSHKeySchemaIsDescribed(t *testing.T) {
 // how to find and remove a key that may have been saved.
 func TestAccSSHKeyAddFails(t *testing.T) {
 	env := newAccEnv(t, sim.Options{})
+	// The add itself fails (the key list read before it does not).
+	provider := env.observedProviderBlock(func(r *http.Request, _ []byte) {
+		if r.Method == http.MethodPost && r.URL.Path == "/user/ssh-key/add" {
+			env.engine().SetFaults(sim.Faults{FailNext: 1})
+		}
+	})
 	env.run(t, resource.TestCase{
 		Steps: []resource.TestStep{{
-			PreConfig: func() { env.engine().SetFaults(sim.Faults{FailNext: 1}) },
-			Config:    env.sshKeyConfig(fmt.Sprintf("%q", testPublicKey(6, "me@laptop"))),
+			Config: provider + sshKeyBlock(fmt.Sprintf("%q", testPublicKey(6, "me@laptop"))),
 			ExpectError: wrapped("Could not add the TensorPool SSH key", "503", "may have been saved anyway",
-				"tp ssh-key list", "tp ssh-key remove <key id>"),
+				"tp me sshkey list", "tp me sshkey remove <key id>"),
 		}},
 	})
 	if n := env.engine().Stats()["POST /user/ssh-key/add"]; n != 1 {

@@ -63,10 +63,10 @@ func storageRefusalAdvice(refusal error, storage *client.Storage) string {
 			clusters = " (to " + strings.Join(storage.ClusterIDs, ", ") + ")"
 		}
 		return "The volume is still attached" + clusters + ". Detach it first: remove its tensorpool_storage_attachment " +
-			"resources (Terraform destroys them first when they reference this volume's `id`), or run `tp storage detach`. "
+			"resources (Terraform destroys them first when they reference this volume's `id`), or run `tp cluster detach <cluster id> <storage id>`. "
 	case strings.Contains(text, "protect"):
 		return "The engine has deletion protection on for this volume, although the state does not: set " +
-			"`deletion_protection = false` and apply, then destroy. "
+			"`deletion_protection = false` and apply (or run `tp storage edit <storage id> --deletion-protection false`), then destroy. "
 	}
 	return ""
 }

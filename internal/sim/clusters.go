@@ -437,7 +437,7 @@ func releasable(cl *cluster) error {
 	switch {
 	case cl.deletionProtection:
 		return fmt.Errorf("cluster %s has deletion protection enabled; disable it first "+
-			"(PATCH /cluster/edit/%s with deletion_protection false, or tp cluster edit %s --no-deletion-protection)", cl.id, cl.id, cl.id)
+			"(PATCH /cluster/edit/%s with deletion_protection false, or tp cluster edit %s --deletion-protection false)", cl.id, cl.id, cl.id)
 	case cl.status == ClusterDestroying:
 		return fmt.Errorf("cluster %s is already being released", cl.id)
 	case cl.status == ClusterDestroyed:

@@ -377,3 +377,28 @@ func TestReleaseEndsAJobWhoseCancelIsSlower(t *testing.T) {
 		t.Errorf("job %s at %v, want failed when the release completed (+2s)", j.Status, j.TerminalAt)
 	}
 }
+
+// TestSSHKeyMessageOnly: with the switch, the key routes answer only a
+// message, as the official CLI reads them: "add" keeps the structured list,
+// "all" drops it too; the key is saved either way.
+func TestSSHKeyMessageOnly(t *testing.T) {
+	srv, _ := start(t, instant)
+	for i, mode := range []string{SSHKeyMessageOnlyAdd, SSHKeyMessageOnlyAll} {
+		srv.Engine.SetFaults(Faults{SSHKeyMessageOnly: mode})
+		added := do(t, "POST", srv.URL+"/user/ssh-key/add", key1, `{"public_key":"`+pubA+`"}`).expect(t, 200, nil)
+		if len(added) != 1 || str(t, added, "message") == "" {
+			t.Errorf("%s: the add answered %v, want only a message", mode, added)
+		}
+		if n := len(srv.Engine.SSHKeys()); n != i+1 {
+			t.Errorf("%s: the engine has %d keys after %d adds", mode, n, i+1)
+		}
+		list := do(t, "GET", srv.URL+"/user/ssh-key/list", key1, "").expect(t, 200, nil)
+		if _, structured := list["ssh_keys"]; structured != (mode == SSHKeyMessageOnlyAdd) || str(t, list, "message") == "" {
+			t.Errorf("%s: the list answered %v", mode, list)
+		}
+	}
+	srv.Engine.SetFaults(Faults{})
+	if m := do(t, "POST", srv.URL+"/user/ssh-key/add", key1, `{"public_key":"`+pubA+`"}`).expect(t, 200, nil); m["key_id"] == nil {
+		t.Errorf("switch off: %v", m)
+	}
+}

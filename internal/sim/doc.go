@@ -9,6 +9,11 @@
 //	[CLI] what the official Python CLI does or expects,
 //	[INF] inferred or chosen by the simulator where the docs are silent.
 //
+// The users' copy of these assumptions, route by route, is the guide
+// templates/guides/engine-assumptions.md.tmpl (docs/guides/ once generated);
+// the simulator follows it, and TestAssumptionsNameEveryRouteTheSimulatorServes
+// fails when it serves a route the guide does not name.
+//
 // When the simulator must invent something ([INF]) it picks the behaviour that
 // is hardest for a client to get right, so that a client passing against the
 // simulator is tolerant of the real engine.

@@ -242,7 +242,18 @@ type Faults struct {
 	// only {"message": ...}, as the CLI shows them [CLI]: the structured
 	// objects are [INF].
 	InfoMessageOnly bool `json:"info_message_only"`
+	// SSHKeyMessageOnly makes the SSH key routes answer as the official CLI
+	// reads them, only {"message": ...} [CLI] (the key_id and the ssh_keys
+	// list are [INF]): "add" for POST /user/ssh-key/add alone (the list
+	// stays structured), "all" for the add and GET /user/ssh-key/list.
+	SSHKeyMessageOnly string `json:"ssh_key_message_only"`
 }
+
+// SSH key answer modes (Faults.SSHKeyMessageOnly).
+const (
+	SSHKeyMessageOnlyAdd = "add"
+	SSHKeyMessageOnlyAll = "all"
+)
 
 // Capacity outcomes (Faults.CapacityOutcome).
 const (
@@ -297,6 +308,12 @@ func (f Faults) Validate() error {
 		errs = append(errs, fmt.Errorf("capacity_outcome must be \"\", %q, %q or %q, got %q",
 			CapacityCompleted, CapacityFailed, CapacityFailedRunning, f.CapacityOutcome))
 	}
+	switch f.SSHKeyMessageOnly {
+	case "", SSHKeyMessageOnlyAdd, SSHKeyMessageOnlyAll:
+	default:
+		errs = append(errs, fmt.Errorf("ssh_key_message_only must be \"\", %q or %q, got %q",
+			SSHKeyMessageOnlyAdd, SSHKeyMessageOnlyAll, f.SSHKeyMessageOnly))
+	}
 	return errors.Join(errs...)
 }
 
@@ -315,6 +332,7 @@ type faultsJSON struct {
 	CapacityShortage    json.RawMessage `json:"capacity_shortage,omitempty"`
 	CapacityOutcome     string          `json:"capacity_outcome"`
 	InfoMessageOnly     bool            `json:"info_message_only"`
+	SSHKeyMessageOnly   string          `json:"ssh_key_message_only"`
 }
 
 // MarshalJSON writes latency and capacity_shortage as Go duration strings.
@@ -326,6 +344,7 @@ func (f Faults) MarshalJSON() ([]byte, error) {
 		FailNext: f.FailNext, Latency: lat, DropPushAfterJobID: f.DropPushAfterJobID, RefuseHandshakes: f.RefuseHandshakes,
 		ListenUnavailable: f.ListenUnavailable, ListenHang: f.ListenHang, Garble: f.Garble,
 		CapacityShortage: shortage, CapacityOutcome: f.CapacityOutcome, InfoMessageOnly: f.InfoMessageOnly,
+		SSHKeyMessageOnly: f.SSHKeyMessageOnly,
 	})
 }
 
@@ -343,7 +362,7 @@ func (f *Faults) UnmarshalJSON(data []byte) error {
 		RateLimit: raw.RateLimit, RateLimitRetryAfter: raw.RateLimitRetryAfter, FailRate: raw.FailRate,
 		FailNext: raw.FailNext, DropPushAfterJobID: raw.DropPushAfterJobID, RefuseHandshakes: raw.RefuseHandshakes,
 		ListenUnavailable: raw.ListenUnavailable, ListenHang: raw.ListenHang, Garble: raw.Garble,
-		CapacityOutcome: raw.CapacityOutcome, InfoMessageOnly: raw.InfoMessageOnly,
+		CapacityOutcome: raw.CapacityOutcome, InfoMessageOnly: raw.InfoMessageOnly, SSHKeyMessageOnly: raw.SSHKeyMessageOnly,
 	}
 	var err error
 	if out.Latency, err = durationJSON("latency", raw.Latency); err != nil {

@@ -10,10 +10,12 @@ import (
 
 // Saved SSH keys. [CLI] POST /user/ssh-key/add {public_key, name?} → 200
 // {message}, GET /user/ssh-key/list → 200 {message}, DELETE
-// /user/ssh-key/remove/{key_id} → 200. [DOC] saved keys are added to the
-// clusters created after them (see claimLocked). [INF] the key_id field of
-// the add answer, the ssh_keys list, the id format, 422 for a malformed key,
-// 404/403 on remove. A key saved twice is two keys (the engine's rule is
+// /user/ssh-key/remove/{key_id} → 200 (helpers.py ssh_key_create,
+// ssh_key_list, ssh_key_destroy read nothing but message). [DOC] saved keys
+// are added to the clusters created after them (see claimLocked). [INF] the
+// key_id field of the add answer, the ssh_keys list, the id format, 422 for
+// a malformed key, 404/403 on remove; Faults.SSHKeyMessageOnly leaves the
+// [INF] fields out. A key saved twice is two keys (the engine's rule is
 // unknown; refusing would be as likely).
 
 type sshKey struct {
@@ -66,11 +68,13 @@ func (e *Engine) handleSSHKeyAdd(w http.ResponseWriter, r *http.Request, c *call
 	e.lockSettled()
 	k := e.addKeyLocked(c.user, *pub, deref(name))
 	e.countForLocked("POST /user/ssh-key/add", k.id)
+	messageOnly := e.faults.SSHKeyMessageOnly != ""
 	e.mu.Unlock()
-	writeJSON(w, http.StatusOK, map[string]any{
-		"key_id":  k.id,
-		"message": fmt.Sprintf("SSH key %s saved: it will be added to clusters you create from now on", k.id),
-	})
+	answer := map[string]any{"message": fmt.Sprintf("SSH key %s saved: it will be added to clusters you create from now on", k.id)}
+	if !messageOnly {
+		answer["key_id"] = k.id
+	}
+	writeJSON(w, http.StatusOK, answer)
 }
 
 // sshKeyItem is one entry of the ssh_keys list. [INF]
@@ -87,6 +91,7 @@ type sshKeyItem struct {
 func (e *Engine) handleSSHKeyList(w http.ResponseWriter, _ *http.Request, c *call) {
 	e.lockSettled()
 	keys := e.keysOfLocked(c.user)
+	messageOnly := e.faults.SSHKeyMessageOnly == SSHKeyMessageOnlyAll
 	items := make([]sshKeyItem, 0, len(keys))
 	lines := make([]string, 0, len(keys))
 	for _, k := range keys {
@@ -98,7 +103,11 @@ func (e *Engine) handleSSHKeyList(w http.ResponseWriter, _ *http.Request, c *cal
 	if len(lines) > 0 {
 		text = strings.Join(lines, "\n")
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"message": text, "ssh_keys": items})
+	answer := map[string]any{"message": text}
+	if !messageOnly {
+		answer["ssh_keys"] = items
+	}
+	writeJSON(w, http.StatusOK, answer)
 }
 
 // keyFingerprintText shortens a key for the list text: type and the end of
