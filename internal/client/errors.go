@@ -86,6 +86,9 @@ type TransportError struct {
 	Method string
 	Path   string
 	Err    error
+	// Answered is set when the engine had answered this client before:
+	// a refused connection then means the engine is restarting.
+	Answered bool
 }
 
 func (e *TransportError) Error() string {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -33,12 +34,22 @@ var sshKeyIDKeys = []string{"key_id", "id", "ssh_key_id"}
 // matched on the key's type and base64 body (the comment may differ). A key
 // that is still not identified — absent from the list, or listed more than
 // once — is a *MissingIDError: picking one of several would let a later
-// remove delete a key that was not ours. It is never retried.
+// remove delete a key that was not ours. It is sent again when the engine
+// provably did nothing, or when its answer was lost and the key list does
+// not hold the key; a list that cannot be read then is an *UnconfirmedError.
 func (c *Client) AddSSHKey(ctx context.Context, publicKey string, name *string) (*SSHKey, error) {
 	body := map[string]any{"public_key": publicKey}
 	putIfSet(body, "name", name)
 	const path = "/user/ssh-key/add"
-	resp, err := c.send(ctx, http.MethodPost, path, body, false)
+	resp, err := c.send(ctx, http.MethodPost, path, body, &change{Kind: "SSH key", FindWith: sshKeyFindWith,
+		Reconcile: func(ctx context.Context) (bool, error) {
+			// Listed means added: the id is then looked up below, as for an
+			// answer without one. Not listed, it is sent again.
+			keys, err := c.ListSSHKeys(ctx)
+			return slices.ContainsFunc(keys, func(key SSHKey) bool {
+				return key.PublicKey != nil && sameKeyMaterial(*key.PublicKey, publicKey)
+			}), err
+		}})
 	if err != nil {
 		return nil, err
 	}
@@ -121,7 +132,7 @@ func sameKeyMaterial(a, b string) bool {
 // or `keys`, or a top-level list. Entries without an id are skipped. An
 // answer with no list (for example only a message) is a *DecodeError.
 func (c *Client) ListSSHKeys(ctx context.Context) ([]SSHKey, error) {
-	resp, err := c.do(ctx, request{method: http.MethodGet, path: sshKeyListPath, idempotent: true})
+	resp, err := c.do(ctx, request{method: http.MethodGet, path: sshKeyListPath, kind: callRead})
 	if err != nil {
 		return nil, err
 	}
@@ -183,12 +194,14 @@ func (c *Client) GetSSHKey(ctx context.Context, id string) (*SSHKey, error) {
 	return nil, &NotFoundError{Kind: "SSH key", ID: id, Where: http.MethodGet + " " + sshKeyListPath}
 }
 
-// RemoveSSHKey deletes a saved key. An unknown key is a 404 (IsNotFound).
+// RemoveSSHKey deletes a saved key. An unknown key is a 404 (IsNotFound):
+// a lost answer is settled by sending the remove again, whose 404 then says
+// the first one was taken.
 func (c *Client) RemoveSSHKey(ctx context.Context, id string) error {
 	path, err := objectPath("SSH key", "/user/ssh-key/remove/", id)
 	if err != nil {
 		return err
 	}
-	_, err = c.do(ctx, request{method: http.MethodDelete, path: path, idempotent: true})
+	_, err = c.send(ctx, http.MethodDelete, path, nil, &change{Kind: "SSH key", FindWith: sshKeyFindWith, Reconcile: sendAgain})
 	return err
 }

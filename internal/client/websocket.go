@@ -17,7 +17,10 @@ import (
 // unreachable): nothing but the upgrade request has been sent then, so a
 // retry cannot start anything twice. An open connection is never retried.
 func (c *Client) dialWebSocket(ctx context.Context, path string, retry bool) (*websocket.Conn, error) {
-	req := request{method: http.MethodGet, path: path, idempotent: retry}
+	req := request{method: http.MethodGet, path: path, kind: callOnce}
+	if retry {
+		req.kind = callRead
+	}
 	var conn *websocket.Conn
 	err := c.withRetries(ctx, req, func(attempt int) (int, error) {
 		start := c.clock.Now()
@@ -27,6 +30,7 @@ func (c *Client) dialWebSocket(ctx context.Context, path string, retry bool) (*w
 		})
 		status := 0
 		if resp != nil {
+			c.answered.Store(true)
 			status = resp.StatusCode
 			if resp.Body != nil {
 				_ = resp.Body.Close()
@@ -41,7 +45,7 @@ func (c *Client) dialWebSocket(ctx context.Context, path string, retry bool) (*w
 			return 0, &APIError{StatusCode: status, Method: req.method, Path: path,
 				Message: fmt.Sprintf("the WebSocket handshake was refused (HTTP %d)", status), RetryAfter: resp.Header.Get("Retry-After")}
 		default:
-			return 0, &TransportError{Method: req.method, Path: path, Err: scrubURLError(err)}
+			return 0, c.transportError(req.method, path, scrubURLError(err))
 		}
 	})
 	return conn, err
