@@ -16,7 +16,7 @@
 // polls.
 //
 // The fault flags (-rate-limit, -rate-limit-retry-after, -fail-rate,
-// -fail-next, -latency, -garble, -drop-push, -refuse-handshakes, -listen-unavailable,
+// -fail-next, -drop-after-change, -fail-after-change, -latency, -garble, -drop-push, -refuse-handshakes, -listen-unavailable,
 // -listen-hang, -capacity-shortage, -capacity-outcome, -info-message-only)
 // set the initial sim.Faults; POST /_sim/faults replaces them while it runs.
 // GET /_sim/jobs, /_sim/clusters, /_sim/storage, /_sim/attachments,
@@ -151,6 +151,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	rateRetry := fs.Int("rate-limit-retry-after", sim.DefaultRateLimitRetryAfter, "Retry-After seconds of a 429")
 	failRate := fs.Float64("fail-rate", 0, "fraction (0..1) of REST requests answered 500/503")
 	failNext := fs.Int("fail-next", 0, "answer the next N REST requests 503")
+	dropAfterChange := fs.Int("drop-after-change", 0, "make the next N changing REST requests (not GET), then drop the connection unanswered")
+	failAfterChange := fs.Int("fail-after-change", 0, "make the next N changing REST requests (not GET), then answer 500")
 	latency := fs.Duration("latency", 0, "delay added before each API response")
 	garble := fs.String("garble", "", `corrupt /job/info answers: "not-json" or "wrong-shape"`)
 	dropPush := fs.Bool("drop-push", false, "drop the /job/push connection after sending job_id (client sees 1006)")
@@ -190,6 +192,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 			RateLimit: *rateLimit, RateLimitRetryAfter: *rateRetry, FailRate: *failRate, FailNext: *failNext,
 			Latency: *latency, Garble: *garble, DropPushAfterJobID: *dropPush, ListenUnavailable: *listenUnavailable,
 			ListenHang: *listenHang, RefuseHandshakes: *refuseHandshakes, CapacityShortage: *shortage, CapacityOutcome: *capOutcome, InfoMessageOnly: *messageOnly,
+			DropAfterChange: *dropAfterChange, FailAfterChange: *failAfterChange,
 		},
 	}
 	if len(o.APIKeys) == 0 {

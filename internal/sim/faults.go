@@ -114,3 +114,51 @@ func (e *Engine) refuseHandshake(w http.ResponseWriter) bool {
 	}
 	return refuse
 }
+
+// Ways a change's answer is lost after the engine made it.
+const (
+	afterChangeNone = iota
+	afterChangeDrop
+	afterChangeFail
+)
+
+// afterChange counts down DropAfterChange or FailAfterChange for a request
+// that changes something, and says which applies.
+func (e *Engine) afterChange(r *http.Request) int {
+	if r.Method == http.MethodGet {
+		return afterChangeNone
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	switch {
+	case e.faults.DropAfterChange > 0:
+		e.faults.DropAfterChange--
+		return afterChangeDrop
+	case e.faults.FailAfterChange > 0:
+		e.faults.FailAfterChange--
+		return afterChangeFail
+	}
+	return afterChangeNone
+}
+
+// loseAnswer runs handle (the change is made), then throws its answer away:
+// the connection drops with no response, or the answer is a 500.
+func loseAnswer(w http.ResponseWriter, how int, handle func(http.ResponseWriter)) {
+	handle(&discardWriter{header: http.Header{}})
+	if how == afterChangeFail {
+		writeJSON(w, http.StatusInternalServerError, msg("Internal server error"))
+		return
+	}
+	if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+		_ = conn.Close()
+		return
+	}
+	panic(http.ErrAbortHandler) // the server closes the connection without answering
+}
+
+// discardWriter is a ResponseWriter whose answer nobody receives.
+type discardWriter struct{ header http.Header }
+
+func (d *discardWriter) Header() http.Header         { return d.header }
+func (d *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (d *discardWriter) WriteHeader(int)             {}

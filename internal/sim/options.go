@@ -242,6 +242,16 @@ type Faults struct {
 	// only {"message": ...}, as the CLI shows them [CLI]: the structured
 	// objects are [INF].
 	InfoMessageOnly bool `json:"info_message_only"`
+	// DropAfterChange makes the next N REST requests that change something
+	// (any method but GET), after auth and rate limiting, do their work and
+	// then drop the connection without an answer: the lost answer of a
+	// change the engine made. [INF] How often the real engine does this is
+	// unknown; any HTTP server can.
+	DropAfterChange int `json:"drop_after_change"`
+	// FailAfterChange is DropAfterChange answering 500 {"message":"Internal
+	// server error"} (no Retry-After) instead of dropping: the engine made
+	// the change and then failed.
+	FailAfterChange int `json:"fail_after_change"`
 }
 
 // Capacity outcomes (Faults.CapacityOutcome).
@@ -276,6 +286,9 @@ func (f Faults) Validate() error {
 	}
 	if f.FailNext < 0 {
 		errs = append(errs, fmt.Errorf("fail_next must be ≥ 0, got %d", f.FailNext))
+	}
+	if f.DropAfterChange < 0 || f.FailAfterChange < 0 {
+		errs = append(errs, fmt.Errorf("drop_after_change and fail_after_change must be ≥ 0, got %d and %d", f.DropAfterChange, f.FailAfterChange))
 	}
 	if f.RefuseHandshakes < 0 {
 		errs = append(errs, fmt.Errorf("refuse_handshakes must be ≥ 0, got %d", f.RefuseHandshakes))
@@ -315,6 +328,8 @@ type faultsJSON struct {
 	CapacityShortage    json.RawMessage `json:"capacity_shortage,omitempty"`
 	CapacityOutcome     string          `json:"capacity_outcome"`
 	InfoMessageOnly     bool            `json:"info_message_only"`
+	DropAfterChange     int             `json:"drop_after_change"`
+	FailAfterChange     int             `json:"fail_after_change"`
 }
 
 // MarshalJSON writes latency and capacity_shortage as Go duration strings.
@@ -326,6 +341,7 @@ func (f Faults) MarshalJSON() ([]byte, error) {
 		FailNext: f.FailNext, Latency: lat, DropPushAfterJobID: f.DropPushAfterJobID, RefuseHandshakes: f.RefuseHandshakes,
 		ListenUnavailable: f.ListenUnavailable, ListenHang: f.ListenHang, Garble: f.Garble,
 		CapacityShortage: shortage, CapacityOutcome: f.CapacityOutcome, InfoMessageOnly: f.InfoMessageOnly,
+		DropAfterChange: f.DropAfterChange, FailAfterChange: f.FailAfterChange,
 	})
 }
 
@@ -344,6 +360,7 @@ func (f *Faults) UnmarshalJSON(data []byte) error {
 		FailNext: raw.FailNext, DropPushAfterJobID: raw.DropPushAfterJobID, RefuseHandshakes: raw.RefuseHandshakes,
 		ListenUnavailable: raw.ListenUnavailable, ListenHang: raw.ListenHang, Garble: raw.Garble,
 		CapacityOutcome: raw.CapacityOutcome, InfoMessageOnly: raw.InfoMessageOnly,
+		DropAfterChange: raw.DropAfterChange, FailAfterChange: raw.FailAfterChange,
 	}
 	var err error
 	if out.Latency, err = durationJSON("latency", raw.Latency); err != nil {
