@@ -24,8 +24,8 @@ import (
 //     (within unreachableRetryWindow) and callers fail at once.
 //   - outage: the engine is busy or briefly down — 429, 5xx except 501, a
 //     request that timed out, a connection reset or dropped mid-answer, and
-//     a connection refused after the engine has answered this client (it is
-//     restarting). Callers ride these out within their operation's deadline.
+//     a connection refused after a connection to the engine opened in this
+//     client (it is restarting). Callers ride these out within their operation's deadline.
 //
 // Everything else (4xx, an answer the client cannot read, a change left in
 // doubt: *UnconfirmedError) is final. What may be sent again after which
@@ -40,7 +40,7 @@ const unreachableRetryWindow = 3 * time.Second
 // error worth riding out within the operation's deadline after the client's
 // own retries gave up: rate limits (429), server errors (5xx except 501),
 // request timeouts, connections reset or dropped before the answer, and a
-// connection refused by an engine that answered this client before.
+// connection refused by an engine this client reached before.
 func IsOutage(err error) bool {
 	if err == nil || IsUnconfirmed(err) {
 		return false
@@ -56,8 +56,8 @@ func IsOutage(err error) bool {
 }
 
 // IsUnreachable reports whether err says the engine cannot be reached as
-// configured: connection refused (before the engine ever answered this
-// client), a host name that does not resolve, a TLS certificate or
+// configured: connection refused (before any connection to the engine
+// opened in this client), a host name that does not resolve, a TLS certificate or
 // handshake failure, or a redirect to another scheme or host.
 // These are configuration problems: callers should fail at once with the
 // error rather than wait.
@@ -76,8 +76,8 @@ func IsUnreachable(err error) bool {
 		return false
 	}
 	var transportErr *TransportError
-	if errors.As(err, &transportErr) && transportErr.Answered && isConnRefused(err) {
-		return false // the engine that answered before is restarting: an outage
+	if errors.As(err, &transportErr) && transportErr.Reached && isConnRefused(err) {
+		return false // the engine reached before is restarting: an outage
 	}
 	return isConnRefused(err) || isHostNotFound(err) || isTLSFailure(err)
 }

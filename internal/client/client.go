@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -88,10 +89,10 @@ type Client struct {
 	runner     CommandRunner
 	// requestPoll is the schedule of WaitForRequest.
 	requestPoll RequestPollSchedule
-	// answered is set once the engine has answered any request (with any
-	// status): from then on a refused connection is the engine restarting,
-	// an outage, not a configuration problem (TransportError.Answered).
-	answered atomic.Bool
+	// reached is set once a connection to the engine has opened: from then
+	// on a refused connection is the engine restarting, an outage, not a
+	// configuration problem (TransportError.Reached).
+	reached atomic.Bool
 }
 
 // New validates cfg and returns a client. It refuses a plain-HTTP base URL
@@ -261,7 +262,7 @@ func (c *Client) withRetries(ctx context.Context, req request, send func(attempt
 	}
 	first := c.clock.Now()
 	var lastErr error
-	state := retryState{}
+	state := retryState{first: first}
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 {
 			wait := c.policy.WithHint(attempt-1, RetryAfter(lastErr, c.clock.Now()))
@@ -354,7 +355,7 @@ func (c *Client) attempt(ctx context.Context, req request, attempt int) (*respon
 	if req.body != nil {
 		body = bytes.NewReader(req.body)
 	}
-	httpReq, err := http.NewRequestWithContext(attemptCtx, req.method, u.String(), body)
+	httpReq, err := http.NewRequestWithContext(c.tracingReach(attemptCtx), req.method, u.String(), body)
 	if err != nil {
 		return nil, fmt.Errorf("building request %s %s: %w", req.method, req.path, err)
 	}
@@ -370,7 +371,6 @@ func (c *Client) attempt(ctx context.Context, req request, attempt int) (*respon
 		c.log(ctx, req, attempt, 0, start, err)
 		return nil, c.transportError(req.method, req.path, c.explainTimeout(ctx, attemptCtx, scrubURLError(err)))
 	}
-	c.answered.Store(true)
 	defer httpResp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(httpResp.Body, maxBodyBytes))
 	if err != nil {
@@ -389,10 +389,16 @@ func (c *Client) attempt(ctx context.Context, req request, attempt int) (*respon
 	return &response{StatusCode: httpResp.StatusCode, Header: httpResp.Header, Body: data}, nil
 }
 
-// transportError is a request that got no answer, marked when the engine
-// has answered this client before.
+// tracingReach notes, in c.reached, a connection to the engine opening
+// for a request made with ctx.
+func (c *Client) tracingReach(ctx context.Context) context.Context {
+	return httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { c.reached.Store(true) }})
+}
+
+// transportError is a request that got no answer, marked when a connection
+// to the engine had opened before.
 func (c *Client) transportError(method, path string, err error) *TransportError {
-	return &TransportError{Method: method, Path: path, Err: err, Answered: c.answered.Load()}
+	return &TransportError{Method: method, Path: path, Err: err, Reached: c.reached.Load()}
 }
 
 // explainTimeout says so when the attempt's own RequestTimeout, not the

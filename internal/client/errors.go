@@ -86,9 +86,9 @@ type TransportError struct {
 	Method string
 	Path   string
 	Err    error
-	// Answered is set when the engine had answered this client before:
-	// a refused connection then means the engine is restarting.
-	Answered bool
+	// Reached is set when a connection to the engine had opened before in
+	// this client: a refused connection then means the engine is restarting.
+	Reached bool
 }
 
 func (e *TransportError) Error() string {

@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"time"
+
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/backoff"
 )
 
 // This file is the one place that decides, by what a call does, whether a
@@ -82,8 +85,15 @@ func engineDidNothing(err error) bool {
 	return isConnRefused(err) || isHostNotFound(err) || isTLSFailure(err)
 }
 
+// changeRideOut is how long a change without a deadline keeps riding out
+// failures in which the engine provably did nothing (a rate-limit storm, an
+// engine restarting).
+const changeRideOut = 2 * time.Minute
+
 // retryState is what withRetries knows of a call's attempts so far.
 type retryState struct {
+	// first is when the first attempt started.
+	first time.Time
 	// attempt is the attempt that just failed, 0 for the first.
 	attempt int
 	// inDoubt is set once an attempt of a change failed ambiguously and
@@ -108,11 +118,13 @@ func (c *Client) nextStep(ctx context.Context, req request, state *retryState, e
 	case req.kind != callChange:
 		return false, err
 	case engineDidNothing(err):
-		// Within a deadline a change rides such failures out: each retry
+		// A change rides such failures out within its deadline, or within
+		// changeRideOut of its first attempt when it has none: each retry
 		// waits at least as long as the engine asked, and none starts after
 		// the deadline (withRetries).
 		_, bounded := ctx.Deadline()
-		return c.maxRetries > 0 && (attempt < c.maxRetries || bounded), err
+		inWindow := bounded || c.clock.Now().Sub(state.first) < changeRideOut
+		return c.maxRetries > 0 && (attempt < c.maxRetries || inWindow), err
 	case !isRetryable(err) && state.inDoubt:
 		// A refusal of the copy sent after a lost answer may be the engine
 		// refusing to do twice what the first copy did.
@@ -123,7 +135,7 @@ func (c *Client) nextStep(ctx context.Context, req request, state *retryState, e
 	if req.change == nil || req.change.Reconcile == nil {
 		return false, c.unconfirmed(req, err, "the engine offers no read that tells whether it did")
 	}
-	applied, readErr := req.change.Reconcile(ctx)
+	applied, readErr := c.reconcile(ctx, req.change, state)
 	switch {
 	case readErr != nil:
 		return false, c.unconfirmed(req, err, fmt.Sprintf("reading the engine to find out failed: %v", readErr))
@@ -134,6 +146,22 @@ func (c *Client) nextStep(ctx context.Context, req request, state *retryState, e
 	// outage like any other.
 	state.inDoubt = true
 	return attempt < c.maxRetries, err
+}
+
+// reconcile runs ch.Reconcile, riding out outages of the read itself
+// (the engine may be restarting) within the deadline, or changeRideOut of
+// the change's first attempt when there is none.
+func (c *Client) reconcile(ctx context.Context, ch *change, state *retryState) (bool, error) {
+	for i := 0; ; i++ {
+		applied, err := ch.Reconcile(ctx)
+		_, bounded := ctx.Deadline()
+		if err == nil || !IsOutage(err) || (!bounded && c.clock.Now().Sub(state.first) >= changeRideOut) {
+			return applied, err
+		}
+		if waitErr := backoff.Sleep(ctx, c.clock, c.policy.WithHint(i, RetryAfter(err, c.clock.Now())), nil); waitErr != nil {
+			return false, retryEnded(err, waitErr)
+		}
+	}
 }
 
 func (c *Client) unconfirmed(req request, err error, why string) error {

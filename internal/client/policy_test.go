@@ -180,16 +180,18 @@ func TestAChangeRidesOutRefusalsUntilItsDeadline(t *testing.T) {
 	if n := srv.served["POST /cluster/create"]; n != 7 {
 		t.Errorf("sent %d times, want 7", n)
 	}
+	// Without a deadline it rides them out for changeRideOut, then gives up.
 	c, srv = newRouteClient(t, Config{MaxRetries: 2, Clock: runningClock(t)}, map[string][]func(http.ResponseWriter){"POST /cluster/create": {rateLimited}})
 	if _, err := c.CreateCluster(context.Background(), ClusterSpec{InstanceType: "1xH100"}); !IsOutage(err) {
 		t.Fatalf("without a deadline: want the 429, got %v", err)
 	}
-	if n := srv.served["POST /cluster/create"]; n != 3 {
-		t.Errorf("without a deadline: sent %d times, want 3", n)
+	got := srv.requests()
+	if span := got[len(got)-1].At.Sub(got[0].At); len(got) <= 3 || span > changeRideOut {
+		t.Errorf("without a deadline: %d attempts over %s, want more than MaxRetries+1 within %s", len(got), span, changeRideOut)
 	}
 }
 
-func TestConnectionRefusedAfterAnAnswerIsAnOutage(t *testing.T) {
+func TestConnectionRefusedAfterTheEngineWasReachedIsAnOutage(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		jsonReply(http.StatusOK, `{"cluster_info":{"status":"RUNNING"}}`)(w)
 	}))

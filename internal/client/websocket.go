@@ -24,13 +24,12 @@ func (c *Client) dialWebSocket(ctx context.Context, path string, retry bool) (*w
 	var conn *websocket.Conn
 	err := c.withRetries(ctx, req, func(attempt int) (int, error) {
 		start := c.clock.Now()
-		opened, resp, err := websocket.Dial(ctx, c.wsURL(path), &websocket.DialOptions{
+		opened, resp, err := websocket.Dial(c.tracingReach(ctx), c.wsURL(path), &websocket.DialOptions{
 			HTTPClient: c.http,
 			HTTPHeader: http.Header{"User-Agent": {c.userAgent}},
 		})
 		status := 0
 		if resp != nil {
-			c.answered.Store(true)
 			status = resp.StatusCode
 			if resp.Body != nil {
 				_ = resp.Body.Close()
