@@ -151,6 +151,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	rateRetry := fs.Int("rate-limit-retry-after", sim.DefaultRateLimitRetryAfter, "Retry-After seconds of a 429")
 	failRate := fs.Float64("fail-rate", 0, "fraction (0..1) of REST requests answered 500/503")
 	failNext := fs.Int("fail-next", 0, "answer the next N REST requests 503")
+	failStatus := fs.Int("fail-status", 0, "the status -fail-rate answers: 500 or 503; 0 = either at random")
 	dropAfterChange := fs.Int("drop-after-change", 0, "make the next N changing REST requests (not GET), then drop the connection unanswered")
 	failAfterChange := fs.Int("fail-after-change", 0, "make the next N changing REST requests (not GET), then answer 500")
 	latency := fs.Duration("latency", 0, "delay added before each API response")
@@ -189,7 +190,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		StorageLatency:          *storageLatency,
 		RequestRetryAfter:       *reqRetry,
 		Faults: sim.Faults{
-			RateLimit: *rateLimit, RateLimitRetryAfter: *rateRetry, FailRate: *failRate, FailNext: *failNext,
+			RateLimit: *rateLimit, RateLimitRetryAfter: *rateRetry, FailRate: *failRate, FailStatus: *failStatus, FailNext: *failNext,
 			Latency: *latency, Garble: *garble, DropPushAfterJobID: *dropPush, ListenUnavailable: *listenUnavailable,
 			ListenHang: *listenHang, RefuseHandshakes: *refuseHandshakes, CapacityShortage: *shortage, CapacityOutcome: *capOutcome, InfoMessageOnly: *messageOnly,
 			DropAfterChange: *dropAfterChange, FailAfterChange: *failAfterChange,

@@ -89,7 +89,7 @@ func (e *Engine) injectFault(w http.ResponseWriter, user string) bool {
 		return true
 	case f.FailRate > 0 && randFloat() < f.FailRate:
 		w.Header().Set("Retry-After", "1")
-		if randFloat() < 0.5 {
+		if f.FailStatus == http.StatusInternalServerError || (f.FailStatus == 0 && randFloat() < 0.5) {
 			writeJSON(w, http.StatusInternalServerError, msg("Internal server error"))
 		} else {
 			writeJSON(w, http.StatusServiceUnavailable, msg("Service unavailable"))

@@ -426,3 +426,17 @@ func TestRestartRefusesConnectionsThenServesTheSameState(t *testing.T) {
 		t.Errorf("after the restart the engine has %d volumes, want the 1 it had", n)
 	}
 }
+
+func TestFailStatusChoosesTheStatusOfFailRate(t *testing.T) {
+	for _, want := range []int{500, 503} {
+		srv, _ := start(t, func(o *Options) { o.Faults = Faults{FailRate: 1, FailStatus: want} })
+		for range 5 {
+			if r := do(t, "GET", srv.URL+"/storage/list", key1, ""); r.code != want {
+				t.Fatalf("fail_status %d: got %d", want, r.code)
+			}
+		}
+	}
+	if err := (Faults{FailStatus: 502}).Validate(); err == nil {
+		t.Error("fail_status 502 must be refused")
+	}
+}

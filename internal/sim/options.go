@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/http"
 	"strings"
 	"time"
 
@@ -199,6 +200,9 @@ type Faults struct {
 	// 500 {"message":"Internal server error"} or 503 {"message":"Service
 	// unavailable"}, both with Retry-After: 1.
 	FailRate float64 `json:"fail_rate"`
+	// FailStatus, when 500 or 503, is the only status FailRate answers;
+	// 0 means either, at random.
+	FailStatus int `json:"fail_status"`
 	// FailNext makes the next N REST requests (after auth and rate limiting)
 	// answer 503 with Retry-After: 1: the deterministic form of FailRate.
 	FailNext int `json:"fail_next"`
@@ -284,6 +288,11 @@ func (f Faults) Validate() error {
 	if !(f.FailRate >= 0 && f.FailRate <= 1) {
 		errs = append(errs, fmt.Errorf("fail_rate must be between 0 and 1, got %v", f.FailRate))
 	}
+	switch f.FailStatus {
+	case 0, http.StatusInternalServerError, http.StatusServiceUnavailable:
+	default:
+		errs = append(errs, fmt.Errorf("fail_status must be 0, 500 or 503, got %d", f.FailStatus))
+	}
 	if f.FailNext < 0 {
 		errs = append(errs, fmt.Errorf("fail_next must be ≥ 0, got %d", f.FailNext))
 	}
@@ -318,6 +327,7 @@ type faultsJSON struct {
 	RateLimit           float64         `json:"rate_limit"`
 	RateLimitRetryAfter int             `json:"rate_limit_retry_after"`
 	FailRate            float64         `json:"fail_rate"`
+	FailStatus          int             `json:"fail_status"`
 	FailNext            int             `json:"fail_next"`
 	Latency             json.RawMessage `json:"latency,omitempty"`
 	DropPushAfterJobID  bool            `json:"drop_push_after_job_id"`
@@ -337,7 +347,7 @@ func (f Faults) MarshalJSON() ([]byte, error) {
 	lat, _ := json.Marshal(f.Latency.String())
 	shortage, _ := json.Marshal(f.CapacityShortage.String())
 	return json.Marshal(faultsJSON{
-		RateLimit: f.RateLimit, RateLimitRetryAfter: f.RateLimitRetryAfter, FailRate: f.FailRate,
+		RateLimit: f.RateLimit, RateLimitRetryAfter: f.RateLimitRetryAfter, FailRate: f.FailRate, FailStatus: f.FailStatus,
 		FailNext: f.FailNext, Latency: lat, DropPushAfterJobID: f.DropPushAfterJobID, RefuseHandshakes: f.RefuseHandshakes,
 		ListenUnavailable: f.ListenUnavailable, ListenHang: f.ListenHang, Garble: f.Garble,
 		CapacityShortage: shortage, CapacityOutcome: f.CapacityOutcome, InfoMessageOnly: f.InfoMessageOnly,
@@ -356,7 +366,7 @@ func (f *Faults) UnmarshalJSON(data []byte) error {
 		return err
 	}
 	out := Faults{
-		RateLimit: raw.RateLimit, RateLimitRetryAfter: raw.RateLimitRetryAfter, FailRate: raw.FailRate,
+		RateLimit: raw.RateLimit, RateLimitRetryAfter: raw.RateLimitRetryAfter, FailRate: raw.FailRate, FailStatus: raw.FailStatus,
 		FailNext: raw.FailNext, DropPushAfterJobID: raw.DropPushAfterJobID, RefuseHandshakes: raw.RefuseHandshakes,
 		ListenUnavailable: raw.ListenUnavailable, ListenHang: raw.ListenHang, Garble: raw.Garble,
 		CapacityOutcome: raw.CapacityOutcome, InfoMessageOnly: raw.InfoMessageOnly,
