@@ -8,6 +8,21 @@ import (
 	"github.com/tensorpool/terraform-provider-tensorpool/internal/sim"
 )
 
+// newFullStackWorld is examples/train-on-new-cluster against a simulator
+// with faults, on short latencies.
+func newFullStackWorld(t *testing.T, faults sim.Faults) *world {
+	t.Helper()
+	opts := sim.Options{
+		PendingDelay: time.Hour, CancelLatency: time.Second,
+		RequestPendingLatency: 100 * time.Millisecond, ClusterProvisionLatency: time.Second,
+		ClusterReleaseLatency: time.Second, StorageLatency: 500 * time.Millisecond, RequestRetryAfter: time.Second,
+		Faults: faults,
+	}
+	w := newExampleWorld(t, opts, fullStackExample)
+	w.ws.Env = append(w.ws.Env, "TF_VAR_ssh_public_key="+demoPublicKey)
+	return w
+}
+
 // TestFullStackExampleUnderFaults applies examples/train-on-new-cluster (an
 // SSH key, a cluster, a volume attached to it, two jobs) against an engine
 // that allows 2 requests a second, and against one that fails 30 % of the
@@ -21,14 +36,7 @@ func TestFullStackExampleUnderFaults(t *testing.T) {
 		"30 percent 503":        {FailRate: 0.3, FailStatus: 503},
 	} {
 		t.Run(name, func(t *testing.T) {
-			opts := sim.Options{
-				PendingDelay: time.Hour, CancelLatency: time.Second,
-				RequestPendingLatency: 100 * time.Millisecond, ClusterProvisionLatency: time.Second,
-				ClusterReleaseLatency: time.Second, StorageLatency: 500 * time.Millisecond, RequestRetryAfter: time.Second,
-				Faults: faults,
-			}
-			w := newExampleWorld(t, opts, fullStackExample)
-			w.ws.Env = append(w.ws.Env, "TF_VAR_ssh_public_key="+demoPublicKey)
+			w := newFullStackWorld(t, faults)
 			engine := w.server.Engine
 
 			w.mustRun("apply", "-auto-approve")
@@ -60,14 +68,7 @@ func TestFullStackExampleUnderFaults(t *testing.T) {
 // duplicate, and re-running converges. The test logs how many applies it
 // took.
 func TestFullStackExampleUnderMixed5xx(t *testing.T) {
-	opts := sim.Options{
-		PendingDelay: time.Hour, CancelLatency: time.Second,
-		RequestPendingLatency: 100 * time.Millisecond, ClusterProvisionLatency: time.Second,
-		ClusterReleaseLatency: time.Second, StorageLatency: 500 * time.Millisecond, RequestRetryAfter: time.Second,
-		Faults: sim.Faults{FailRate: 0.3},
-	}
-	w := newExampleWorld(t, opts, fullStackExample)
-	w.ws.Env = append(w.ws.Env, "TF_VAR_ssh_public_key="+demoPublicKey)
+	w := newFullStackWorld(t, sim.Faults{FailRate: 0.3})
 	engine := w.server.Engine
 	const maxApplies = 6
 	applies := 0

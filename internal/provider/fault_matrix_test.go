@@ -175,3 +175,38 @@ func TestAccFaultMatrix(t *testing.T) {
 		}
 	}
 }
+
+// TestAccFaultMatrix_attachInDoubtStaysInTheState: the engine takes an
+// attach and loses its answer while the attach is still under way, which
+// its volume info does not show [INF]: the provider's second attach is
+// refused, so the apply fails saying the attach may be under way, and the
+// attachment is in the state (tainted). Once the attach has completed, the
+// next apply replaces it and the destroy leaves nothing attached.
+func TestAccFaultMatrix_attachInDoubtStaysInTheState(t *testing.T) {
+	env := newAccEnv(t, sim.Options{StorageLatency: 2 * time.Second})
+	attachment := "tensorpool_storage_attachment.test"
+	env.run(t, resource.TestCase{
+		Steps: []resource.TestStep{
+			{Config: env.storageConfig("  size = 10")},
+			{
+				PreConfig:   func() { env.engine().SetFaults(sim.Faults{DropAfterChange: 1}) },
+				Config:      env.attachmentConfig(accCluster),
+				ExpectError: wrapped("The TensorPool storage attach may be under way", "already attached", "tp storage info", "kept in the Terraform state", "tainted"),
+			},
+			{
+				// The attach the engine took completes; the state, refreshed,
+				// holds it (checked against the engine by run).
+				PreConfig:          func() { env.clock.Skip(3 * time.Second) },
+				RefreshState:       true,
+				ExpectNonEmptyPlan: true, // tainted: the next apply replaces it
+				Check: func(s *terraform.State) error {
+					if rs, ok := s.RootModule().Resources[attachment]; !ok || !rs.Primary.Tainted {
+						return fmt.Errorf("the attachment in doubt is not in the state, tainted")
+					}
+					return nil
+				},
+			},
+			{Config: env.attachmentConfig(accCluster)},
+		},
+	})
+}
