@@ -66,6 +66,10 @@ func matrixResources() []matrixResource {
 	}
 }
 
+// matrixRequestTimeout bounds one request of the matrix's provider, so
+// that a late answer is a timeout within the test's time.
+const matrixRequestTimeout = time.Second
+
 // matrixFault is one engine fault, armed before a step.
 type matrixFault struct {
 	name string
@@ -84,6 +88,10 @@ func matrixFaults() []matrixFault {
 		{name: "500 after the change", arm: set(sim.Faults{FailAfterChange: 1}), lost: true},
 		{name: "connection dropped after send", arm: set(sim.Faults{DropAfterChange: 1}), lost: true},
 		{name: "engine restart", arm: func(e *accEnv) { e.restartDuringNextRequest() }},
+		// The next request is handled at once and answered after the
+		// provider's request timeout (matrixRequestTimeout): a read is sent
+		// again, a change's answer is lost.
+		{name: "timeout", arm: set(sim.Faults{LateAnswers: 1, LateBy: 3 * matrixRequestTimeout}), lost: true},
 	}
 }
 
@@ -146,6 +154,7 @@ func TestAccFaultMatrix(t *testing.T) {
 	for _, res := range matrixResources() {
 		for _, fault := range matrixFaults() {
 			t.Run(res.name+"/"+fault.name, func(t *testing.T) {
+				t.Parallel() // each cell has its own engine
 				env := newAccEnv(t, sim.Options{CancelLatency: 100 * time.Millisecond})
 				var steps []resource.TestStep
 				if res.before != nil {
@@ -170,7 +179,8 @@ func TestAccFaultMatrix(t *testing.T) {
 					steps = append(steps, resource.TestStep{PreConfig: func() { fault.arm(env) }, Config: last})
 				}
 				steps = append(steps, resource.TestStep{PreConfig: func() { fault.arm(env) }, Config: last, Destroy: true})
-				env.run(t, resource.TestCase{Steps: steps})
+				factories := env.factoriesWith(Options{RequestTimeout: matrixRequestTimeout})
+				env.run(t, resource.TestCase{Steps: steps, ProtoV6ProviderFactories: factories})
 			})
 		}
 	}

@@ -67,6 +67,9 @@ type Options struct {
 	// RequestPoll spaces the waits for the engine's async requests (zero:
 	// client.DefaultRequestPollSchedule).
 	RequestPoll client.RequestPollSchedule
+	// RequestTimeout bounds one HTTP attempt (zero:
+	// client.DefaultRequestTimeout).
+	RequestTimeout time.Duration
 }
 
 // TensorPoolProvider is the provider implementation.
@@ -211,6 +214,8 @@ func (p *TensorPoolProvider) Configure(ctx context.Context, req provider.Configu
 		Logger:        tflogLogger{},
 		CommandRunner: p.opts.CommandRunner,
 		RequestPoll:   p.opts.RequestPoll,
+		// A test's knob: production keeps the client's default.
+		RequestTimeout: p.opts.RequestTimeout,
 	})
 	if err != nil && engineFromEnv {
 		configErr := diag.NewErrorDiagnostic("Invalid TensorPool engine URL",

@@ -141,10 +141,41 @@ func (e *Engine) afterChange(r *http.Request) int {
 	return afterChangeNone
 }
 
+// lateAnswer counts down LateAnswers and returns how late the answer of
+// this request is; 0 for on time.
+func (e *Engine) lateAnswer() time.Duration {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.faults.LateAnswers == 0 {
+		return 0
+	}
+	e.faults.LateAnswers--
+	return e.faults.LateBy
+}
+
+// answerLate runs handle at once (the work is done), then sends its answer
+// after late, unless the request ends first: nobody is listening then.
+func answerLate(w http.ResponseWriter, r *http.Request, late time.Duration, handle func(http.ResponseWriter)) {
+	held := &heldAnswer{header: http.Header{}, status: http.StatusOK}
+	handle(held)
+	t := time.NewTimer(late)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-r.Context().Done():
+		return
+	}
+	for k, v := range held.header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(held.status)
+	_, _ = w.Write(held.body)
+}
+
 // loseAnswer runs handle (the change is made), then throws its answer away:
 // the connection drops with no response, or the answer is a 500.
 func loseAnswer(w http.ResponseWriter, how int, handle func(http.ResponseWriter)) {
-	handle(&discardWriter{header: http.Header{}})
+	handle(&heldAnswer{header: http.Header{}})
 	if how == afterChangeFail {
 		writeJSON(w, http.StatusInternalServerError, msg("Internal server error"))
 		return
@@ -156,9 +187,17 @@ func loseAnswer(w http.ResponseWriter, how int, handle func(http.ResponseWriter)
 	panic(http.ErrAbortHandler) // the server closes the connection without answering
 }
 
-// discardWriter is a ResponseWriter whose answer nobody receives.
-type discardWriter struct{ header http.Header }
+// heldAnswer is a ResponseWriter that keeps the answer, to send it later
+// or never.
+type heldAnswer struct {
+	header http.Header
+	status int
+	body   []byte
+}
 
-func (d *discardWriter) Header() http.Header         { return d.header }
-func (d *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
-func (d *discardWriter) WriteHeader(int)             {}
+func (h *heldAnswer) Header() http.Header { return h.header }
+func (h *heldAnswer) Write(b []byte) (int, error) {
+	h.body = append(h.body, b...)
+	return len(b), nil
+}
+func (h *heldAnswer) WriteHeader(status int) { h.status = status }

@@ -440,3 +440,19 @@ func TestFailStatusChoosesTheStatusOfFailRate(t *testing.T) {
 		t.Error("fail_status 502 must be refused")
 	}
 }
+
+func TestLateAnswersDoTheWorkAtOnce(t *testing.T) {
+	srv, _ := start(t, func(o *Options) { o.Faults = Faults{LateAnswers: 1, LateBy: time.Hour} })
+	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "POST", srv.URL+"/storage/create", strings.NewReader(`{"size":10}`))
+	req.Header.Set("Authorization", "Bearer "+key1)
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatalf("want no answer before the client gave up, got HTTP %d", resp.StatusCode)
+	}
+	if n := len(srv.Engine.Storage()); n != 1 {
+		t.Fatalf("the late create made %d volumes, want 1", n)
+	}
+	do(t, "POST", srv.URL+"/storage/create", key1, `{"size":10}`).expect(t, 202, nil)
+}

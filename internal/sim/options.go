@@ -256,6 +256,12 @@ type Faults struct {
 	// server error"} (no Retry-After) instead of dropping: the engine made
 	// the change and then failed.
 	FailAfterChange int `json:"fail_after_change"`
+	// LateAnswers makes the next N REST requests (after auth and rate
+	// limiting) do their work at once and answer only LateBy later, or not
+	// at all when the client stops waiting first: a request that times out
+	// after the engine acted on it.
+	LateAnswers int           `json:"late_answers"`
+	LateBy      time.Duration `json:"late_by"`
 }
 
 // Capacity outcomes (Faults.CapacityOutcome).
@@ -295,6 +301,9 @@ func (f Faults) Validate() error {
 	}
 	if f.FailNext < 0 {
 		errs = append(errs, fmt.Errorf("fail_next must be ≥ 0, got %d", f.FailNext))
+	}
+	if f.LateAnswers < 0 || f.LateBy < 0 {
+		errs = append(errs, fmt.Errorf("late_answers and late_by must be ≥ 0, got %d and %s", f.LateAnswers, f.LateBy))
 	}
 	if f.DropAfterChange < 0 || f.FailAfterChange < 0 {
 		errs = append(errs, fmt.Errorf("drop_after_change and fail_after_change must be ≥ 0, got %d and %d", f.DropAfterChange, f.FailAfterChange))
@@ -340,18 +349,21 @@ type faultsJSON struct {
 	InfoMessageOnly     bool            `json:"info_message_only"`
 	DropAfterChange     int             `json:"drop_after_change"`
 	FailAfterChange     int             `json:"fail_after_change"`
+	LateAnswers         int             `json:"late_answers"`
+	LateBy              json.RawMessage `json:"late_by,omitempty"`
 }
 
 // MarshalJSON writes latency and capacity_shortage as Go duration strings.
 func (f Faults) MarshalJSON() ([]byte, error) {
 	lat, _ := json.Marshal(f.Latency.String())
 	shortage, _ := json.Marshal(f.CapacityShortage.String())
+	lateBy, _ := json.Marshal(f.LateBy.String())
 	return json.Marshal(faultsJSON{
 		RateLimit: f.RateLimit, RateLimitRetryAfter: f.RateLimitRetryAfter, FailRate: f.FailRate, FailStatus: f.FailStatus,
 		FailNext: f.FailNext, Latency: lat, DropPushAfterJobID: f.DropPushAfterJobID, RefuseHandshakes: f.RefuseHandshakes,
 		ListenUnavailable: f.ListenUnavailable, ListenHang: f.ListenHang, Garble: f.Garble,
 		CapacityShortage: shortage, CapacityOutcome: f.CapacityOutcome, InfoMessageOnly: f.InfoMessageOnly,
-		DropAfterChange: f.DropAfterChange, FailAfterChange: f.FailAfterChange,
+		DropAfterChange: f.DropAfterChange, FailAfterChange: f.FailAfterChange, LateAnswers: f.LateAnswers, LateBy: lateBy,
 	})
 }
 
@@ -370,13 +382,16 @@ func (f *Faults) UnmarshalJSON(data []byte) error {
 		FailNext: raw.FailNext, DropPushAfterJobID: raw.DropPushAfterJobID, RefuseHandshakes: raw.RefuseHandshakes,
 		ListenUnavailable: raw.ListenUnavailable, ListenHang: raw.ListenHang, Garble: raw.Garble,
 		CapacityOutcome: raw.CapacityOutcome, InfoMessageOnly: raw.InfoMessageOnly,
-		DropAfterChange: raw.DropAfterChange, FailAfterChange: raw.FailAfterChange,
+		DropAfterChange: raw.DropAfterChange, FailAfterChange: raw.FailAfterChange, LateAnswers: raw.LateAnswers,
 	}
 	var err error
 	if out.Latency, err = durationJSON("latency", raw.Latency); err != nil {
 		return err
 	}
 	if out.CapacityShortage, err = durationJSON("capacity_shortage", raw.CapacityShortage); err != nil {
+		return err
+	}
+	if out.LateBy, err = durationJSON("late_by", raw.LateBy); err != nil {
 		return err
 	}
 	*f = out
