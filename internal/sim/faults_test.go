@@ -374,12 +374,7 @@ func TestAnswersLostAfterTheChange(t *testing.T) {
 	// A read is not a change: neither switch applies.
 	do(t, "GET", srv.URL+"/storage/list", key1, "").expect(t, 200, nil)
 	// Dropped: no answer at all, but the volume exists.
-	req, _ := http.NewRequestWithContext(t.Context(), "POST", srv.URL+"/storage/create", strings.NewReader(`{"size":10}`))
-	req.Header.Set("Authorization", "Bearer "+key1)
-	if resp, err := http.DefaultClient.Do(req); err == nil {
-		resp.Body.Close()
-		t.Fatalf("want the connection dropped, got HTTP %d", resp.StatusCode)
-	}
+	createUnanswered(t, t.Context(), srv.URL)
 	if n := len(srv.Engine.Storage()); n != 1 {
 		t.Fatalf("after the dropped create the engine has %d volumes, want 1", n)
 	}
@@ -445,14 +440,21 @@ func TestLateAnswersDoTheWorkAtOnce(t *testing.T) {
 	srv, _ := start(t, func(o *Options) { o.Faults = Faults{LateAnswers: 1, LateBy: time.Hour} })
 	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
 	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, "POST", srv.URL+"/storage/create", strings.NewReader(`{"size":10}`))
-	req.Header.Set("Authorization", "Bearer "+key1)
-	if resp, err := http.DefaultClient.Do(req); err == nil {
-		resp.Body.Close()
-		t.Fatalf("want no answer before the client gave up, got HTTP %d", resp.StatusCode)
-	}
+	createUnanswered(t, ctx, srv.URL)
 	if n := len(srv.Engine.Storage()); n != 1 {
 		t.Fatalf("the late create made %d volumes, want 1", n)
 	}
 	do(t, "POST", srv.URL+"/storage/create", key1, `{"size":10}`).expect(t, 202, nil)
+}
+
+// createUnanswered sends a storage create (with ctx) that must get no
+// answer.
+func createUnanswered(t *testing.T, ctx context.Context, base string) {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(ctx, "POST", base+"/storage/create", strings.NewReader(`{"size":10}`))
+	req.Header.Set("Authorization", "Bearer "+key1)
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatalf("want no answer, got HTTP %d", resp.StatusCode)
+	}
 }
