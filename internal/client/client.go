@@ -349,7 +349,7 @@ func (c *Client) attempt(ctx context.Context, req request, attempt int) (*respon
 	if len(req.query) > 0 {
 		u.RawQuery = req.query.Encode()
 	}
-	attemptCtx, cancel := context.WithTimeout(ctx, c.timeout)
+	attemptCtx, cancel := c.attemptContext(ctx, req)
 	defer cancel()
 	var body io.Reader
 	if req.body != nil {
@@ -393,6 +393,21 @@ func (c *Client) attempt(ctx context.Context, req request, attempt int) (*respon
 // for a request made with ctx.
 func (c *Client) tracingReach(ctx context.Context) context.Context {
 	return httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { c.reached.Store(true) }})
+}
+
+// attemptContext bounds one attempt by the request timeout. A change on its
+// way is not cut short by a cancellation (Ctrl-C) of ctx, only by ctx's
+// deadline: its answer names what the engine made, and without it the
+// object would bill outside the state.
+func (c *Client) attemptContext(ctx context.Context, req request) (context.Context, context.CancelFunc) {
+	if req.kind != callChange {
+		return context.WithTimeout(ctx, c.timeout)
+	}
+	timeout := c.timeout
+	if deadline, ok := ctx.Deadline(); ok {
+		timeout = min(timeout, deadline.Sub(c.clock.Now()))
+	}
+	return context.WithTimeout(context.WithoutCancel(ctx), timeout)
 }
 
 // transportError is a request that got no answer, marked when a connection

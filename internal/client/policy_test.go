@@ -216,3 +216,27 @@ func TestConnectionRefusedAfterTheEngineWasReachedIsAnOutage(t *testing.T) {
 		t.Errorf("refused before any answer: want unreachable (configuration), got %v", err)
 	}
 }
+
+func TestACancelDoesNotCutAChangeOnItsWay(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		cancel() // Ctrl-C while the engine works on the claim
+		<-release
+		accepted(w)
+	}))
+	defer srv.Close()
+	go func() { <-ctx.Done(); close(release) }()
+	c, err := New(Config{BaseURL: srv.URL, APIKey: testKey, RetryPolicy: fastPolicy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	created, err := c.CreateCluster(ctx, ClusterSpec{InstanceType: "1xH100"})
+	if err != nil || created.ClusterID != "c-1" {
+		t.Fatalf("the claim's answer must be read after the cancel: %+v, %v", created, err)
+	}
+	// A read is cut short as before.
+	if _, err := c.GetCluster(ctx, "c-1"); err == nil {
+		t.Error("a read after the cancel must fail")
+	}
+}
