@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"errors"
 	"slices"
 	"testing"
 	"time"
@@ -96,5 +97,53 @@ func TestFullStackExampleUnderMixed5xx(t *testing.T) {
 	w.destroy("-auto-approve")
 	if err := engine.CheckNothingBilling(owner); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestFullStackExampleCtrlC interrupts (SIGINT) the full-stack example's
+// apply and destroy right after the engine received each kind of change:
+// after every interrupted command every live object of the engine is in
+// the state, the next apply makes exactly one of each (no duplicate), and
+// the next destroy leaves nothing billing and no key.
+func TestFullStackExampleCtrlC(t *testing.T) {
+	for _, moment := range []struct{ command, route string }{
+		{"apply", "POST /user/ssh-key/add"},
+		{"apply", "POST /cluster/create"},
+		{"apply", "POST /storage/create"},
+		{"apply", "POST /storage/attach"},
+		{"destroy", "POST /storage/detach"},
+		{"destroy", "DELETE /cluster"},
+	} {
+		t.Run(moment.command+" "+moment.route, func(t *testing.T) {
+			w := newFullStackWorld(t, sim.Faults{})
+			engine := w.server.Engine
+			if moment.command == "destroy" {
+				w.mustRun("apply", "-auto-approve")
+			}
+			w.interrupted(moment.route, func() bool { return engine.Stats()[moment.route] > 0 }, moment.command, "-auto-approve")
+			if err := engine.CheckNoOrphanedObjects(owner, w.stateIDsOf("tensorpool_cluster", "tensorpool_storage", "tensorpool_storage_attachment")); err != nil {
+				t.Errorf("after the interrupted %s: %v", moment.command, err)
+			}
+			w.checkNoOrphans()
+			if moment.command == "apply" {
+				// The next apply may replace what the interrupted one left
+				// tainted: what counts is what is live.
+				w.mustRun("apply", "-auto-approve")
+				clusters := slices.DeleteFunc(engine.Clusters(), func(c sim.ClusterSnapshot) bool {
+					return c.Owner != owner || c.Status == sim.ClusterDestroyed || c.Status == sim.ClusterFailed
+				})
+				volumes := slices.DeleteFunc(engine.Storage(), func(v sim.StorageSnapshot) bool {
+					return v.Status == sim.StorageDestroyed || v.Status == sim.StorageFailed
+				})
+				if len(clusters) != 1 || len(volumes) != 1 || len(engine.SSHKeys()) != 1 {
+					t.Errorf("after the interrupted apply and another, the engine has %d live clusters, %d live volumes, %d keys; want one of each",
+						len(clusters), len(volumes), len(engine.SSHKeys()))
+				}
+			}
+			w.destroy("-auto-approve")
+			if err := errors.Join(engine.CheckNothingBilling(owner), engine.CheckNoSSHKeys(owner)); err != nil {
+				t.Error(err)
+			}
+		})
 	}
 }
