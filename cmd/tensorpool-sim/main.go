@@ -16,7 +16,7 @@
 // polls.
 //
 // The fault flags (-rate-limit, -rate-limit-retry-after, -fail-rate,
-// -fail-next, -latency, -garble, -drop-push, -refuse-handshakes, -listen-unavailable,
+// -fail-next, -drop-after-change, -fail-after-change, -late-answers, -late-by, -latency, -garble, -drop-push, -refuse-handshakes, -listen-unavailable,
 // -listen-hang, -capacity-shortage, -capacity-outcome, -info-message-only)
 // set the initial sim.Faults; POST /_sim/faults replaces them while it runs.
 // GET /_sim/jobs, /_sim/clusters, /_sim/storage, /_sim/attachments,
@@ -152,6 +152,11 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	rateRetry := fs.Int("rate-limit-retry-after", sim.DefaultRateLimitRetryAfter, "Retry-After seconds of a 429")
 	failRate := fs.Float64("fail-rate", 0, "fraction (0..1) of REST requests answered 500/503")
 	failNext := fs.Int("fail-next", 0, "answer the next N REST requests 503")
+	failStatus := fs.Int("fail-status", 0, "the status -fail-rate answers: 500 or 503; 0 = either at random")
+	dropAfterChange := fs.Int("drop-after-change", 0, "make the next N changing REST requests (not GET), then drop the connection unanswered")
+	failAfterChange := fs.Int("fail-after-change", 0, "make the next N changing REST requests (not GET), then answer 500")
+	lateAnswers := fs.Int("late-answers", 0, "handle the next N REST requests at once but answer them only -late-by later")
+	lateBy := fs.Duration("late-by", 0, "how late -late-answers answers")
 	latency := fs.Duration("latency", 0, "delay added before each API response")
 	garble := fs.String("garble", "", `corrupt /job/info answers: "not-json" or "wrong-shape"`)
 	dropPush := fs.Bool("drop-push", false, "drop the /job/push connection after sending job_id (client sees 1006)")
@@ -188,10 +193,11 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		StorageLatency:          *storageLatency,
 		RequestRetryAfter:       *reqRetry,
 		Faults: sim.Faults{
-			RateLimit: *rateLimit, RateLimitRetryAfter: *rateRetry, FailRate: *failRate, FailNext: *failNext,
+			RateLimit: *rateLimit, RateLimitRetryAfter: *rateRetry, FailRate: *failRate, FailStatus: *failStatus, FailNext: *failNext,
 			Latency: *latency, Garble: *garble, DropPushAfterJobID: *dropPush, ListenUnavailable: *listenUnavailable,
 			ListenHang: *listenHang, RefuseHandshakes: *refuseHandshakes, CapacityShortage: *shortage, CapacityOutcome: *capOutcome, InfoMessageOnly: *messageOnly,
 			SSHKeyMessageOnly: *keyMessageOnly,
+			DropAfterChange: *dropAfterChange, FailAfterChange: *failAfterChange, LateAnswers: *lateAnswers, LateBy: *lateBy,
 		},
 	}
 	if len(o.APIKeys) == 0 {

@@ -23,10 +23,13 @@ import (
 //     configuration, so the client gives up after a few quick retries
 //     (within unreachableRetryWindow) and callers fail at once.
 //   - outage: the engine is busy or briefly down — 429, 5xx except 501, a
-//     request that timed out, a connection reset or dropped mid-answer.
-//     Callers ride these out within their operation's deadline.
+//     request that timed out, a connection reset or dropped mid-answer, and
+//     a connection refused after a connection to the engine opened in this
+//     client (it is restarting). Callers ride these out within their operation's deadline.
 //
-// Everything else (4xx, an answer the client cannot read) is final.
+// Everything else (4xx, an answer the client cannot read, a change left in
+// doubt: *UnconfirmedError) is final. What may be sent again after which
+// failure, by what the call does, is policy.go's.
 
 // unreachableRetryWindow bounds the client's own retries of an unreachable
 // engine: a retry is sent only if it starts within this long of the first
@@ -36,9 +39,10 @@ const unreachableRetryWindow = 3 * time.Second
 // IsOutage reports whether err is the engine being busy or briefly down, an
 // error worth riding out within the operation's deadline after the client's
 // own retries gave up: rate limits (429), server errors (5xx except 501),
-// request timeouts, and connections reset or dropped before the answer.
+// request timeouts, connections reset or dropped before the answer, and a
+// connection refused by an engine this client reached before.
 func IsOutage(err error) bool {
-	if err == nil {
+	if err == nil || IsUnconfirmed(err) {
 		return false
 	}
 	if code, ok := statusOf(err); ok {
@@ -52,12 +56,13 @@ func IsOutage(err error) bool {
 }
 
 // IsUnreachable reports whether err says the engine cannot be reached as
-// configured: connection refused, a host name that does not resolve, a TLS
-// certificate or handshake failure, or a redirect to another scheme or host.
+// configured: connection refused (before any connection to the engine
+// opened in this client), a host name that does not resolve, a TLS certificate or
+// handshake failure, or a redirect to another scheme or host.
 // These are configuration problems: callers should fail at once with the
 // error rather than wait.
 func IsUnreachable(err error) bool {
-	if err == nil {
+	if err == nil || IsUnconfirmed(err) {
 		return false
 	}
 	if _, ok := statusOf(err); ok {
@@ -69,6 +74,10 @@ func IsUnreachable(err error) bool {
 	}
 	if isTimeout(err) {
 		return false
+	}
+	var transportErr *TransportError
+	if errors.As(err, &transportErr) && transportErr.Reached && isConnRefused(err) {
+		return false // the engine reached before is restarting: an outage
 	}
 	return isConnRefused(err) || isHostNotFound(err) || isTLSFailure(err)
 }

@@ -11,10 +11,12 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/tensorpool/terraform-provider-tensorpool/internal/backoff"
@@ -87,6 +89,10 @@ type Client struct {
 	runner     CommandRunner
 	// requestPoll is the schedule of WaitForRequest.
 	requestPoll RequestPollSchedule
+	// reached is set once a connection to the engine has opened: from then
+	// on a refused connection is the engine restarting, an outage, not a
+	// configuration problem (TransportError.Reached).
+	reached atomic.Bool
 }
 
 // New validates cfg and returns a client. It refuses a plain-HTTP base URL
@@ -211,18 +217,24 @@ type response struct {
 
 // request describes one logical call; do may send it several times.
 type request struct {
-	method     string
-	path       string // already escaped
-	query      url.Values
-	body       []byte
-	idempotent bool
+	method string
+	path   string // already escaped
+	query  url.Values
+	body   []byte
+	// kind is what the call does, which decides what follows a failure
+	// (policy.go); change is set for a callChange.
+	kind   callKind
+	change *change
 }
 
-// do sends req, retrying idempotent requests on outages (429, 5xx except
-// 501, timeouts, dropped connections) and, a few quick times within
-// unreachableRetryWindow, on an unreachable engine. Every request passes the
-// shared rate limiter first. No wait runs past ctx's deadline or
-// MaxRetryWait.
+// do sends req and, by what it does (policy.go), sends it again after a
+// failure: a read on outages (429, 5xx except 501, timeouts, dropped
+// connections) and, a few quick times within unreachableRetryWindow, on an
+// unreachable engine; a change only when the engine provably did nothing,
+// reconciling by reading after an ambiguous failure. A change that
+// reconciling found in effect answers with no status and an empty body.
+// Every request passes the shared rate limiter first. No wait runs past
+// ctx's deadline or MaxRetryWait.
 func (c *Client) do(ctx context.Context, req request) (*response, error) {
 	var resp *response
 	err := c.withRetries(ctx, req, func(attempt int) (int, error) {
@@ -233,6 +245,9 @@ func (c *Client) do(ctx context.Context, req request) (*response, error) {
 		resp = r
 		return r.StatusCode, nil
 	})
+	if errors.Is(err, errApplied) {
+		return &response{Header: http.Header{}}, nil
+	}
 	return resp, err
 }
 
@@ -245,13 +260,10 @@ func (c *Client) withRetries(ctx context.Context, req request, send func(attempt
 	if c.apiKey == "" {
 		return ErrNoAPIKey
 	}
-	attempts := 1
-	if req.idempotent {
-		attempts += c.maxRetries
-	}
 	first := c.clock.Now()
 	var lastErr error
-	for attempt := 0; attempt < attempts; attempt++ {
+	state := retryState{first: first}
+	for attempt := 0; ; attempt++ {
 		if attempt > 0 {
 			wait := c.policy.WithHint(attempt-1, RetryAfter(lastErr, c.clock.Now()))
 			if IsUnreachable(lastErr) && c.clock.Now().Add(wait).Sub(first) > unreachableRetryWindow {
@@ -274,11 +286,12 @@ func (c *Client) withRetries(ctx context.Context, req request, send func(attempt
 			return nil
 		}
 		lastErr = err
-		if !isRetryable(err) || ctx.Err() != nil {
-			return err
+		state.attempt = attempt
+		again, end := c.nextStep(ctx, req, &state, err)
+		if !again {
+			return end
 		}
 	}
-	return lastErr
 }
 
 // retryEnded explains why no further retry of lastErr was sent.
@@ -336,13 +349,13 @@ func (c *Client) attempt(ctx context.Context, req request, attempt int) (*respon
 	if len(req.query) > 0 {
 		u.RawQuery = req.query.Encode()
 	}
-	attemptCtx, cancel := context.WithTimeout(ctx, c.timeout)
+	attemptCtx, cancel := c.attemptContext(ctx, req)
 	defer cancel()
 	var body io.Reader
 	if req.body != nil {
 		body = bytes.NewReader(req.body)
 	}
-	httpReq, err := http.NewRequestWithContext(attemptCtx, req.method, u.String(), body)
+	httpReq, err := http.NewRequestWithContext(c.tracingReach(attemptCtx), req.method, u.String(), body)
 	if err != nil {
 		return nil, fmt.Errorf("building request %s %s: %w", req.method, req.path, err)
 	}
@@ -356,14 +369,14 @@ func (c *Client) attempt(ctx context.Context, req request, attempt int) (*respon
 	httpResp, err := c.http.Do(httpReq)
 	if err != nil {
 		c.log(ctx, req, attempt, 0, start, err)
-		return nil, &TransportError{Method: req.method, Path: req.path, Err: c.explainTimeout(ctx, attemptCtx, scrubURLError(err))}
+		return nil, c.transportError(req.method, req.path, c.explainTimeout(ctx, attemptCtx, scrubURLError(err)))
 	}
 	defer httpResp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(httpResp.Body, maxBodyBytes))
 	if err != nil {
 		c.log(ctx, req, attempt, httpResp.StatusCode, start, err)
 		err = c.explainTimeout(ctx, attemptCtx, err)
-		return nil, &TransportError{Method: req.method, Path: req.path, Err: fmt.Errorf("reading the response body: %w", err)}
+		return nil, c.transportError(req.method, req.path, fmt.Errorf("reading the response body: %w", err))
 	}
 	c.log(ctx, req, attempt, httpResp.StatusCode, start, nil)
 	if httpResp.StatusCode < 200 || httpResp.StatusCode > 299 {
@@ -374,6 +387,33 @@ func (c *Client) attempt(ctx context.Context, req request, attempt int) (*respon
 		}
 	}
 	return &response{StatusCode: httpResp.StatusCode, Header: httpResp.Header, Body: data}, nil
+}
+
+// tracingReach notes, in c.reached, a connection to the engine opening
+// for a request made with ctx.
+func (c *Client) tracingReach(ctx context.Context) context.Context {
+	return httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { c.reached.Store(true) }})
+}
+
+// attemptContext bounds one attempt by the request timeout. A change on its
+// way is not cut short by a cancellation (Ctrl-C) of ctx, only by ctx's
+// deadline: its answer names what the engine made, and without it the
+// object would bill outside the state.
+func (c *Client) attemptContext(ctx context.Context, req request) (context.Context, context.CancelFunc) {
+	if req.kind != callChange {
+		return context.WithTimeout(ctx, c.timeout)
+	}
+	timeout := c.timeout
+	if deadline, ok := ctx.Deadline(); ok {
+		timeout = min(timeout, deadline.Sub(c.clock.Now()))
+	}
+	return context.WithTimeout(context.WithoutCancel(ctx), timeout)
+}
+
+// transportError is a request that got no answer, marked when a connection
+// to the engine had opened before.
+func (c *Client) transportError(method, path string, err error) *TransportError {
+	return &TransportError{Method: method, Path: path, Err: err, Reached: c.reached.Load()}
 }
 
 // explainTimeout says so when the attempt's own RequestTimeout, not the

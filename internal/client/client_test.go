@@ -510,7 +510,7 @@ func TestLogsNeverHoldTheKey(t *testing.T) {
 // engine would read as another id and answer 404.
 func TestEscapedPathsAreSentEscapedOnce(t *testing.T) {
 	c, rec := newTestClient(t, jsonReply(http.StatusOK, `{}`))
-	if _, err := c.do(context.Background(), request{method: http.MethodGet, path: "/cluster/info/" + url.PathEscape("c 1%"), idempotent: true}); err != nil {
+	if _, err := c.do(context.Background(), request{method: http.MethodGet, path: "/cluster/info/" + url.PathEscape("c 1%"), kind: callRead}); err != nil {
 		t.Fatal(err)
 	}
 	if got := rec.requests[0].URL.EscapedPath(); got != "/cluster/info/c%201%25" {

@@ -32,10 +32,12 @@ type ClusterCreated struct {
 // clusterFindWith is how a person finds a cluster the client lost track of.
 const clusterFindWith = "tp cluster list"
 
-// CreateCluster asks the engine to claim a cluster. It is never retried: a
-// second POST would claim (and bill) a second cluster. An accepted answer
-// without a cluster id is a *MissingIDError. RequestID is "" when the answer
-// has none.
+// CreateCluster asks the engine to claim a cluster. It is sent again only
+// when the engine provably did nothing (policy.go): a second claim would
+// bill a second cluster, and the engine's cluster list is message-only
+// [UNK], so a claim whose answer was lost cannot be looked up and is an
+// *UnconfirmedError naming `tp cluster list`. An accepted answer without a
+// cluster id is a *MissingIDError. RequestID is "" when the answer has none.
 func (c *Client) CreateCluster(ctx context.Context, spec ClusterSpec) (*ClusterCreated, error) {
 	// The official CLI's body (helpers.py cluster_create) [CLI]:
 	// instance_type and deletion_protection always; public_keys,
@@ -56,7 +58,7 @@ func (c *Client) CreateCluster(ctx context.Context, spec ClusterSpec) (*ClusterC
 	putIfSet(body, "tp_cluster_name", spec.Name)
 	putIfSet(body, "container", spec.Container)
 	const path = "/cluster/create"
-	resp, err := c.send(ctx, http.MethodPost, path, body, false)
+	resp, err := c.send(ctx, http.MethodPost, path, body, &change{Kind: "cluster", FindWith: clusterFindWith})
 	if err != nil {
 		return nil, err
 	}
@@ -113,7 +115,7 @@ func (c *Client) GetCluster(ctx context.Context, id string) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	resp, err := c.do(ctx, request{method: http.MethodGet, path: path, idempotent: true})
+	resp, err := c.do(ctx, request{method: http.MethodGet, path: path, kind: callRead})
 	if err != nil {
 		return nil, err
 	}
@@ -175,16 +177,21 @@ func (c *Client) EditCluster(ctx context.Context, id string, edit ClusterEdit) (
 	if len(body) == 0 {
 		return "", nil
 	}
-	return c.mutate(ctx, http.MethodPatch, path, body, true)
+	// Absolute values: the same edit twice is one edit, so a lost answer is
+	// settled by sending it again.
+	return c.mutate(ctx, http.MethodPatch, path, body, &change{Kind: "cluster", FindWith: clusterFindWith, Reconcile: sendAgain})
 }
 
 // DestroyCluster asks the engine to release a cluster. It returns the
-// request id, "" when the answer has none. A protected cluster is a 400
-// (IsBadRequest), an unknown one a 404.
+// request id, "" when the answer has none or its answer was lost and a read
+// found the cluster gone, released or being released (a second release is
+// then never sent). A protected cluster is a 400 (IsBadRequest), an unknown
+// one a 404.
 func (c *Client) DestroyCluster(ctx context.Context, id string) (string, error) {
 	path, err := objectPath("cluster", "/cluster/", id)
 	if err != nil {
 		return "", err
 	}
-	return c.mutate(ctx, http.MethodDelete, path, nil, true)
+	return c.mutate(ctx, http.MethodDelete, path, nil, releaseChange("cluster", clusterFindWith,
+		func(ctx context.Context) (*Cluster, error) { return c.GetCluster(ctx, id) }, func(cl *Cluster) *string { return cl.Status }))
 }

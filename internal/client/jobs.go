@@ -47,7 +47,7 @@ func (c *Client) GetJob(ctx context.Context, id string) (*Job, error) {
 	if err != nil {
 		return nil, err
 	}
-	resp, err := c.do(ctx, request{method: http.MethodGet, path: path, idempotent: true})
+	resp, err := c.do(ctx, request{method: http.MethodGet, path: path, kind: callRead})
 	if err != nil {
 		return nil, err
 	}
@@ -204,15 +204,15 @@ type CancelResult struct {
 	Message string
 }
 
-// CancelJob asks the engine to cancel a job. Cancel is idempotent, so it is
-// retried like a GET. Errors are *APIError: 400 (invalid id or not
+// CancelJob asks the engine to cancel a job. Canceling twice is one
+// cancel, so a lost answer is settled by sending it again (policy.go). Errors are *APIError: 400 (invalid id or not
 // cancelable, e.g. already completed), 403, 404, 422, 500.
 func (c *Client) CancelJob(ctx context.Context, id string) (*CancelResult, error) {
 	path, err := jobPath("cancel", id)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := c.do(ctx, request{method: http.MethodPost, path: path, idempotent: true})
+	resp, err := c.send(ctx, http.MethodPost, path, nil, &change{Kind: "job cancel", FindWith: "tp job info " + id, Reconcile: sendAgain})
 	if err != nil {
 		return nil, err
 	}
@@ -253,7 +253,7 @@ func (c *Client) DeleteJob(ctx context.Context, id string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	resp, err := c.do(ctx, request{method: http.MethodDelete, path: path, idempotent: true})
+	resp, err := c.send(ctx, http.MethodDelete, path, nil, &change{Kind: "job", FindWith: "tp job list", Reconcile: sendAgain})
 	if err != nil {
 		return "", err
 	}

@@ -302,6 +302,27 @@ func statusIn(status *string, values ...string) bool {
 // engine change might plausibly use.
 var releasedStatuses = []string{"DESTROYED", "RELEASED", "TERMINATED", "DELETED", "FAILED"}
 
+// releasingStatuses are an object whose release is under way: DESTROYING
+// [INF], and its plausible synonyms.
+var releasingStatuses = []string{"DESTROYING", "RELEASING", "TERMINATING", "DELETING"}
+
+// releaseChange is a cluster's or volume's release, reconciled by reading
+// the object: gone (404), released or being released means the release is
+// in effect (the caller then waits by reading); anything else that it is
+// not, and it is sent again.
+func releaseChange[T any](kind, findWith string, read func(context.Context) (T, error), status func(T) *string) *change {
+	return &change{Kind: kind, FindWith: findWith, Reconcile: func(ctx context.Context) (bool, error) {
+		object, err := read(ctx)
+		switch {
+		case IsNotFound(err):
+			return true, nil
+		case err != nil:
+			return false, err
+		}
+		return statusIn(status(object), releasedStatuses...) || statusIn(status(object), releasingStatuses...), nil
+	}}
+}
+
 // mutationAnswer reads the request id(s) of a 2xx answer to a change. An
 // empty body has none. A body that is not a JSON object is an error.
 type mutationAnswer struct {
@@ -332,9 +353,9 @@ func (a *mutationAnswer) text(key string) string {
 	return textOf(raw)
 }
 
-// send marshals body (nil for none) as JSON and sends it. Only idempotent
-// requests are retried on outages.
-func (c *Client) send(ctx context.Context, method, path string, body any, idempotent bool) (*response, error) {
+// send marshals body (nil for none) as JSON and sends it as the change ch
+// (policy.go says when it is sent again).
+func (c *Client) send(ctx context.Context, method, path string, body any, ch *change) (*response, error) {
 	var data []byte
 	if body != nil {
 		var err error
@@ -342,13 +363,13 @@ func (c *Client) send(ctx context.Context, method, path string, body any, idempo
 			return nil, fmt.Errorf("encoding the body of %s %s: %w", method, path, err)
 		}
 	}
-	return c.do(ctx, request{method: method, path: path, body: data, idempotent: idempotent})
+	return c.do(ctx, request{method: method, path: path, body: data, kind: callChange, change: ch})
 }
 
 // mutate sends a change and returns the request id of its answer, "" when
-// the answer has none.
-func (c *Client) mutate(ctx context.Context, method, path string, body any, idempotent bool) (string, error) {
-	resp, err := c.send(ctx, method, path, body, idempotent)
+// the answer has none (or reconciling found the change in effect).
+func (c *Client) mutate(ctx context.Context, method, path string, body any, ch *change) (string, error) {
+	resp, err := c.send(ctx, method, path, body, ch)
 	if err != nil {
 		return "", err
 	}

@@ -46,7 +46,7 @@ func (c *Client) PullJob(ctx context.Context, id string) (*PullResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	resp, err := c.do(ctx, request{method: http.MethodGet, path: path, query: pullQuery, idempotent: true})
+	resp, err := c.do(ctx, request{method: http.MethodGet, path: path, query: pullQuery, kind: callRead})
 	if err != nil {
 		return nil, err
 	}

@@ -84,7 +84,7 @@ func (c *Client) GetRequest(ctx context.Context, id string) (*Request, error) {
 	if err != nil {
 		return nil, err
 	}
-	resp, err := c.do(ctx, request{method: http.MethodGet, path: path, idempotent: true})
+	resp, err := c.do(ctx, request{method: http.MethodGet, path: path, kind: callRead})
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -64,7 +65,10 @@ func (e *KeyNotAddedError) Unwrap() error { return e.Err }
 // material (type and base64 body; the comment may differ) that was not there
 // before, the name deciding between several. A key still not identified is
 // a *MissingIDError, which quotes the list: picking one of several would
-// let a later remove delete a key that was not ours. It is never retried.
+// let a later remove delete a key that was not ours. The add is sent again
+// when the engine provably did nothing, or when its answer was lost and the
+// list holds no new key with this key material; a list that cannot be read
+// then is an *UnconfirmedError.
 func (c *Client) AddSSHKey(ctx context.Context, publicKey string, name *string) (*SSHKey, error) {
 	before, err := c.ListSSHKeys(ctx)
 	if err != nil {
@@ -73,7 +77,20 @@ func (c *Client) AddSSHKey(ctx context.Context, publicKey string, name *string) 
 	body := map[string]any{"public_key": publicKey}
 	putIfSet(body, "name", name)
 	const path = "/user/ssh-key/add"
-	resp, err := c.send(ctx, http.MethodPost, path, body, false)
+	existed := make(map[string]bool, len(before))
+	for _, key := range before {
+		existed[key.ID] = true
+	}
+	resp, err := c.send(ctx, http.MethodPost, path, body, &change{Kind: "SSH key", FindWith: sshKeyFindWith,
+		Reconcile: func(ctx context.Context) (bool, error) {
+			// A new key with this material means added: its id is then
+			// looked up below, as for an answer without one. None, and the
+			// add is sent again.
+			keys, err := c.ListSSHKeys(ctx)
+			return slices.ContainsFunc(keys, func(key SSHKey) bool {
+				return !existed[key.ID] && key.PublicKey != nil && sameKeyMaterial(*key.PublicKey, publicKey)
+			}), err
+		}})
 	if err != nil {
 		return nil, err
 	}
@@ -87,10 +104,6 @@ func (c *Client) AddSSHKey(ctx context.Context, publicKey string, name *string) 
 		missing.Reason = "no key id, and the key list could not be read"
 		missing.Err = err
 		return nil, missing
-	}
-	existed := make(map[string]bool, len(before))
-	for _, key := range before {
-		existed[key.ID] = true
 	}
 	var matches []SSHKey
 	for _, key := range after {
@@ -170,7 +183,7 @@ func sameKeyMaterial(a, b string) bool {
 // answer with only a text message, as the official CLI reads it, is a
 // *KeyListTextError; any other answer without a list is a *DecodeError.
 func (c *Client) ListSSHKeys(ctx context.Context) ([]SSHKey, error) {
-	resp, err := c.do(ctx, request{method: http.MethodGet, path: sshKeyListPath, idempotent: true})
+	resp, err := c.do(ctx, request{method: http.MethodGet, path: sshKeyListPath, kind: callRead})
 	if err != nil {
 		return nil, err
 	}
@@ -254,12 +267,14 @@ func (c *Client) GetSSHKey(ctx context.Context, id string) (*SSHKey, error) {
 	return nil, &NotFoundError{Kind: "SSH key", ID: id, Where: http.MethodGet + " " + sshKeyListPath}
 }
 
-// RemoveSSHKey deletes a saved key. An unknown key is a 404 (IsNotFound).
+// RemoveSSHKey deletes a saved key. An unknown key is a 404 (IsNotFound):
+// a lost answer is settled by sending the remove again, whose 404 then says
+// the first one was taken.
 func (c *Client) RemoveSSHKey(ctx context.Context, id string) error {
 	path, err := objectPath("SSH key", "/user/ssh-key/remove/", id)
 	if err != nil {
 		return err
 	}
-	_, err = c.do(ctx, request{method: http.MethodDelete, path: path, idempotent: true})
+	_, err = c.send(ctx, http.MethodDelete, path, nil, &change{Kind: "SSH key", FindWith: sshKeyFindWith, Reconcile: sendAgain})
 	return err
 }

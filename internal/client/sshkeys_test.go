@@ -187,3 +187,14 @@ func TestDecodeSSHKeyListShapes(t *testing.T) {
 		}
 	}
 }
+
+// changesSent counts the requests that were not reads.
+func changesSent(srv *routeServer) int {
+	n := 0
+	for _, r := range srv.requests() {
+		if r.Method != http.MethodGet {
+			n++
+		}
+	}
+	return n
+}

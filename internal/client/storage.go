@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 )
 
 // StorageSpec is what POST /storage/create takes.
@@ -23,14 +24,17 @@ type StorageCreated struct {
 // storageFindWith is how a person finds a volume the client lost track of.
 const storageFindWith = "tp storage list"
 
-// CreateStorage asks the engine to create a storage volume. It is never
-// retried (a second POST would create a second volume). An accepted answer
-// without a storage id is a *MissingIDError.
+// CreateStorage asks the engine to create a storage volume. It is sent
+// again only when the engine provably did nothing (policy.go): a second
+// POST would create a second volume, and the engine's storage list is
+// message-only [UNK], so a create whose answer was lost is an
+// *UnconfirmedError naming `tp storage list`. An accepted answer without a
+// storage id is a *MissingIDError.
 func (c *Client) CreateStorage(ctx context.Context, spec StorageSpec) (*StorageCreated, error) {
 	body := map[string]any{"size": spec.SizeGB, "deletion_protection": spec.DeletionProtection}
 	putIfSet(body, "name", spec.Name)
 	const path = "/storage/create"
-	resp, err := c.send(ctx, http.MethodPost, path, body, false)
+	resp, err := c.send(ctx, http.MethodPost, path, body, &change{Kind: "storage volume", FindWith: storageFindWith})
 	if err != nil {
 		return nil, err
 	}
@@ -80,7 +84,7 @@ func (c *Client) GetStorage(ctx context.Context, id string) (*Storage, error) {
 	if err != nil {
 		return nil, err
 	}
-	resp, err := c.do(ctx, request{method: http.MethodGet, path: path, idempotent: true})
+	resp, err := c.do(ctx, request{method: http.MethodGet, path: path, kind: callRead})
 	if err != nil {
 		return nil, err
 	}
@@ -142,17 +146,22 @@ func (c *Client) EditStorage(ctx context.Context, id string, edit StorageEdit) (
 	if len(body) == 0 {
 		return "", nil
 	}
-	return c.mutate(ctx, http.MethodPatch, path, body, true)
+	// Absolute values: the same edit twice is one edit, so a lost answer is
+	// settled by sending it again.
+	return c.mutate(ctx, http.MethodPatch, path, body, &change{Kind: "storage volume", FindWith: storageFindWith, Reconcile: sendAgain})
 }
 
 // DestroyStorage asks the engine to destroy a volume. It returns the request
-// id, "" when the answer has none. A protected or attached volume is a 400.
+// id, "" when the answer has none or its answer was lost and a read found
+// the volume gone, destroyed or being destroyed (a second destroy is then
+// never sent). A protected or attached volume is a 400.
 func (c *Client) DestroyStorage(ctx context.Context, id string) (string, error) {
 	path, err := objectPath("storage volume", "/storage/", id)
 	if err != nil {
 		return "", err
 	}
-	return c.mutate(ctx, http.MethodDelete, path, nil, true)
+	return c.mutate(ctx, http.MethodDelete, path, nil, releaseChange("storage volume", storageFindWith,
+		func(ctx context.Context) (*Storage, error) { return c.GetStorage(ctx, id) }, func(s *Storage) *string { return s.Status }))
 }
 
 // errNoClusters refuses an attach to no cluster before any request.
@@ -160,8 +169,13 @@ var errNoClusters = errors.New("attaching storage needs at least one cluster id"
 
 // AttachStorage attaches a volume to clusters (restarting every node of
 // each). It returns one request id per cluster as the engine lists them
-// (`request_ids`, or a single `request_id`); nil when the answer has none.
-// It is never retried.
+// (`request_ids`, or a single `request_id`); nil when the answer has none,
+// or when its answer was lost and the volume's info lists every cluster (the
+// caller then waits by reading). It is sent again only when the engine
+// provably did nothing, or the info reports the clusters and not every one
+// of them; info that does not report them, or a refusal of that second
+// attach (the engine may be attaching already: it does not list an attach
+// under way [INF]), is an *UnconfirmedError: the attachment may exist.
 func (c *Client) AttachStorage(ctx context.Context, storageID string, clusterIDs []string) ([]string, error) {
 	if err := ValidateObjectID("storage volume", storageID); err != nil {
 		return nil, err
@@ -175,7 +189,13 @@ func (c *Client) AttachStorage(ctx context.Context, storageID string, clusterIDs
 		}
 	}
 	const path = "/storage/attach"
-	resp, err := c.send(ctx, http.MethodPost, path, map[string]any{"storage_id": storageID, "cluster_ids": clusterIDs}, false)
+	resp, err := c.send(ctx, http.MethodPost, path, map[string]any{"storage_id": storageID, "cluster_ids": clusterIDs},
+		c.attachmentChange(storageID, func(attached []string) (bool, error) {
+			if attached == nil {
+				return false, errors.New("the volume's info does not list the clusters it is attached to")
+			}
+			return !slices.ContainsFunc(clusterIDs, func(id string) bool { return !slices.Contains(attached, id) }), nil
+		}))
 	if err != nil {
 		return nil, err
 	}
@@ -193,7 +213,11 @@ func (c *Client) AttachStorage(ctx context.Context, storageID string, clusterIDs
 }
 
 // DetachStorage detaches a volume from a cluster. It returns the request
-// id, "" when the answer has none. It is never retried.
+// id, "" when the answer has none, or when its answer was lost and the
+// volume's info no longer lists the cluster (the caller then waits by
+// reading). Otherwise a lost answer is settled by sending it again: a
+// detach the engine already took is refused (400), which the caller reads
+// as "not attached".
 func (c *Client) DetachStorage(ctx context.Context, storageID, clusterID string) (string, error) {
 	if err := ValidateObjectID("storage volume", storageID); err != nil {
 		return "", err
@@ -201,5 +225,22 @@ func (c *Client) DetachStorage(ctx context.Context, storageID, clusterID string)
 	if err := ValidateObjectID("cluster", clusterID); err != nil {
 		return "", err
 	}
-	return c.mutate(ctx, http.MethodPost, "/storage/detach", map[string]any{"storage_id": storageID, "cluster_id": clusterID}, false)
+	return c.mutate(ctx, http.MethodPost, "/storage/detach", map[string]any{"storage_id": storageID, "cluster_id": clusterID},
+		c.attachmentChange(storageID, func(attached []string) (bool, error) {
+			return attached != nil && !slices.Contains(attached, clusterID), nil
+		}))
+}
+
+// attachmentChange reconciles an attach or detach of storageID by the
+// clusters the volume's info lists: inEffect tells from them (nil when not
+// reported) whether the change is in effect, or that they cannot tell.
+func (c *Client) attachmentChange(storageID string, inEffect func(attached []string) (bool, error)) *change {
+	return &change{Kind: "storage attachment", FindWith: "tp storage info " + storageID,
+		Reconcile: func(ctx context.Context) (bool, error) {
+			storage, err := c.GetStorage(ctx, storageID)
+			if err != nil {
+				return false, err
+			}
+			return inEffect(storage.ClusterIDs)
+		}}
 }

@@ -17,11 +17,14 @@ import (
 // unreachable): nothing but the upgrade request has been sent then, so a
 // retry cannot start anything twice. An open connection is never retried.
 func (c *Client) dialWebSocket(ctx context.Context, path string, retry bool) (*websocket.Conn, error) {
-	req := request{method: http.MethodGet, path: path, idempotent: retry}
+	req := request{method: http.MethodGet, path: path, kind: callOnce}
+	if retry {
+		req.kind = callRead
+	}
 	var conn *websocket.Conn
 	err := c.withRetries(ctx, req, func(attempt int) (int, error) {
 		start := c.clock.Now()
-		opened, resp, err := websocket.Dial(ctx, c.wsURL(path), &websocket.DialOptions{
+		opened, resp, err := websocket.Dial(c.tracingReach(ctx), c.wsURL(path), &websocket.DialOptions{
 			HTTPClient: c.http,
 			HTTPHeader: http.Header{"User-Agent": {c.userAgent}},
 		})
@@ -41,7 +44,7 @@ func (c *Client) dialWebSocket(ctx context.Context, path string, retry bool) (*w
 			return 0, &APIError{StatusCode: status, Method: req.method, Path: path,
 				Message: fmt.Sprintf("the WebSocket handshake was refused (HTTP %d)", status), RetryAfter: resp.Header.Get("Retry-After")}
 		default:
-			return 0, &TransportError{Method: req.method, Path: path, Err: scrubURLError(err)}
+			return 0, c.transportError(req.method, path, scrubURLError(err))
 		}
 	})
 	return conn, err

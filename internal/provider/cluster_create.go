@@ -107,10 +107,13 @@ func createClusterAdvice(err error) string {
 	case errors.As(err, &missing):
 		return err.Error() + ".\n\nThe provider cannot put a cluster it cannot name in the state. Check `tp cluster list` and " +
 			"release any cluster you did not expect (`tp cluster destroy <id>`), or import it with an import block."
-	case client.IsOutage(err), errors.Is(err, context.DeadlineExceeded):
+	case client.IsUnconfirmed(err):
 		return err.Error() + ".\n\nThe engine's answer did not arrive, so a cluster may have been claimed without Terraform " +
-			"knowing its id. Check `tp cluster list` before applying again: a claim is never retried automatically, because a " +
-			"retry could claim (and bill) a second cluster."
+			"knowing its id. Check `tp cluster list` before applying again: a claim whose answer was lost is never sent again, " +
+			"because that could claim (and bill) a second cluster."
+	case client.IsOutage(err), errors.Is(err, context.DeadlineExceeded):
+		return err.Error() + ".\n\nThe engine refused the claim without acting on it (a rate limit, or unavailable), also " +
+			"when the provider tried again until timeouts.create ended: nothing was claimed. Apply again when the engine is back."
 	}
 	return err.Error() + "."
 }

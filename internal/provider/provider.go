@@ -67,6 +67,9 @@ type Options struct {
 	// RequestPoll spaces the waits for the engine's async requests (zero:
 	// client.DefaultRequestPollSchedule).
 	RequestPoll client.RequestPollSchedule
+	// RequestTimeout bounds one HTTP attempt (zero:
+	// client.DefaultRequestTimeout).
+	RequestTimeout time.Duration
 }
 
 // TensorPoolProvider is the provider implementation.
@@ -126,10 +129,16 @@ func (p *TensorPoolProvider) Schema(_ context.Context, _ provider.SchemaRequest,
 				Validators: []validator.String{engineURLValidator{}},
 			},
 			"max_retries": schema.Int64Attribute{
-				MarkdownDescription: "How many times one idempotent request (reading, canceling or deleting a job) is retried after " +
-					"a rate limit (429), a server error (5xx) or a network error, with exponential backoff that honours `Retry-After` " +
-					"up to 30 seconds per wait. Default `4`; `0` disables retries. An engine that cannot be reached at all " +
-					"(connection refused, unknown host, TLS error) is retried only for the first 3 seconds. Beyond these retries, " +
+				MarkdownDescription: "How many times one read is retried after a rate limit (429), a server error (5xx) or a network " +
+					"error, with exponential backoff that honours `Retry-After` up to 30 seconds per wait. Default `4`; `0` disables retries. " +
+					"A change (creating, editing or releasing a cluster or volume, attaching or detaching a volume, canceling a job, " +
+					"adding or removing an SSH key) is sent again only when the engine provably did nothing with it (429, 503 with " +
+					"`Retry-After`, a connection that never opened), then until the operation's deadline (2 minutes when it has no " +
+					"timeout); after a lost answer (another 5xx, a timeout, a connection dropped after sending) the provider reads the " +
+					"engine before deciding, and a create no read can settle fails naming the CLI command that finds what may exist " +
+					"(`tp cluster list`, `tp storage list`) instead of being sent twice. An engine that cannot be reached at all " +
+					"(connection refused, unknown host, TLS error) is retried only for the first 3 seconds; a connection refused after " +
+					"one opened in the same run is the engine restarting, ridden out like a server error. Beyond these retries, " +
 					"refreshes and destroys keep trying through rate limits and server errors until `timeouts.read` and " +
 					"`timeouts.delete`. Job submission is never retried once its connection is open, because a retry would start a second job; only a connection the engine refuses or that fails before it opens is tried again.",
 				Optional:   true,
@@ -205,6 +214,8 @@ func (p *TensorPoolProvider) Configure(ctx context.Context, req provider.Configu
 		Logger:        tflogLogger{},
 		CommandRunner: p.opts.CommandRunner,
 		RequestPoll:   p.opts.RequestPoll,
+		// A test's knob: production keeps the client's default.
+		RequestTimeout: p.opts.RequestTimeout,
 	})
 	if err != nil && engineFromEnv {
 		configErr := diag.NewErrorDiagnostic("Invalid TensorPool engine URL",

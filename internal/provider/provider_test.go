@@ -76,12 +76,15 @@ func newAccEnv(t *testing.T, opts sim.Options) *accEnv {
 func (e *accEnv) engine() *sim.Engine { return e.server.Engine }
 
 func (e *accEnv) factories() map[string]func() (tfprotov6.ProviderServer, error) {
+	return e.factoriesWith(Options{})
+}
+
+// factoriesWith is factories with more knobs set in opts; the test
+// schedules are filled in.
+func (e *accEnv) factoriesWith(opts Options) map[string]func() (tfprotov6.ProviderServer, error) {
+	opts.PollPolicy, opts.RetryPolicy, opts.RequestPoll = testPollPolicy, testRetryPolicy, testRequestPoll
 	return map[string]func() (tfprotov6.ProviderServer, error){
-		"tensorpool": NewServer("test", Options{
-			PollPolicy:  testPollPolicy,
-			RetryPolicy: testRetryPolicy,
-			RequestPoll: testRequestPoll,
-		}),
+		"tensorpool": NewServer("test", opts),
 	}
 }
 

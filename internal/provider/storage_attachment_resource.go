@@ -171,14 +171,25 @@ func (r *storageAttachmentResource) Create(ctx context.Context, req resource.Cre
 	defer cancel()
 	storageID, clusterID := plan.StorageID.ValueString(), plan.ClusterID.ValueString()
 	requestIDs, err := api.AttachStorage(createCtx, storageID, []string{clusterID})
-	if err != nil {
+	if err != nil && !client.IsUnconfirmed(err) {
 		resp.Diagnostics.AddError("Could not attach the TensorPool storage volume",
-			fmt.Sprintf("Attaching storage volume %s to cluster %s failed: %s.\n\nAn attach is never retried automatically; "+
-				"fix the cause (the cluster must be running) and apply again.", storageID, clusterID, err))
+			fmt.Sprintf("Attaching storage volume %s to cluster %s failed: %s.\n\nAn attach is sent again only when the engine "+
+				"provably did not act on it; fix the cause (the cluster must be running) and apply again.", storageID, clusterID, err))
 		return
 	}
 	plan.ID = types.StringValue(storageID + attachmentIDSeparator + clusterID)
 	setAttachmentIdentity(ctx, resp.Identity, plan, &resp.Diagnostics)
+	if err != nil {
+		// The engine may have taken the attach: the attachment's id is known,
+		// so it is kept in the state (tainted), and refresh and destroy read
+		// what the engine did.
+		resp.Diagnostics.AddError("The TensorPool storage attach may be under way",
+			fmt.Sprintf("Attaching storage volume %s to cluster %s: %s.\n\nThe attachment is kept in the Terraform state, marked "+
+				"tainted: `terraform destroy` detaches the volume if it was attached, and the next `terraform apply` does the same, "+
+				"then attaches it again.", storageID, clusterID, err))
+		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+		return
+	}
 	// Saved before the wait, with the attach's requests: a timeout or Ctrl-C
 	// from here on leaves the attachment in the state (tainted), and refresh
 	// and destroy know that an attach may still be under way.

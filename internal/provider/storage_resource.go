@@ -199,7 +199,7 @@ func (r *storageResource) Create(ctx context.Context, req resource.CreateRequest
 	created, err := api.CreateStorage(createCtx, spec)
 	if err != nil {
 		resp.Diagnostics.AddError("Could not create the TensorPool storage volume",
-			fmt.Sprintf("%s.\n\nA create is never retried automatically, because a retry could create a second volume; "+
+			fmt.Sprintf("%s.\n\nA create whose answer was lost is never sent again, because that could create a second volume; "+
 				"check `tp storage list` before applying again.", err))
 		return
 	}

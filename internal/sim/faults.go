@@ -89,7 +89,7 @@ func (e *Engine) injectFault(w http.ResponseWriter, user string) bool {
 		return true
 	case f.FailRate > 0 && randFloat() < f.FailRate:
 		w.Header().Set("Retry-After", "1")
-		if randFloat() < 0.5 {
+		if f.FailStatus == http.StatusInternalServerError || (f.FailStatus == 0 && randFloat() < 0.5) {
 			writeJSON(w, http.StatusInternalServerError, msg("Internal server error"))
 		} else {
 			writeJSON(w, http.StatusServiceUnavailable, msg("Service unavailable"))
@@ -114,3 +114,90 @@ func (e *Engine) refuseHandshake(w http.ResponseWriter) bool {
 	}
 	return refuse
 }
+
+// Ways a change's answer is lost after the engine made it.
+const (
+	afterChangeNone = iota
+	afterChangeDrop
+	afterChangeFail
+)
+
+// afterChange counts down DropAfterChange or FailAfterChange for a request
+// that changes something, and says which applies.
+func (e *Engine) afterChange(r *http.Request) int {
+	if r.Method == http.MethodGet {
+		return afterChangeNone
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	switch {
+	case e.faults.DropAfterChange > 0:
+		e.faults.DropAfterChange--
+		return afterChangeDrop
+	case e.faults.FailAfterChange > 0:
+		e.faults.FailAfterChange--
+		return afterChangeFail
+	}
+	return afterChangeNone
+}
+
+// lateAnswer counts down LateAnswers and returns how late the answer of
+// this request is; 0 for on time.
+func (e *Engine) lateAnswer() time.Duration {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.faults.LateAnswers == 0 {
+		return 0
+	}
+	e.faults.LateAnswers--
+	return e.faults.LateBy
+}
+
+// answerLate runs handle at once (the work is done), then sends its answer
+// after late, unless the request ends first: nobody is listening then.
+func answerLate(w http.ResponseWriter, r *http.Request, late time.Duration, handle func(http.ResponseWriter)) {
+	held := &heldAnswer{header: http.Header{}, status: http.StatusOK}
+	handle(held)
+	t := time.NewTimer(late)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-r.Context().Done():
+		return
+	}
+	for k, v := range held.header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(held.status)
+	_, _ = w.Write(held.body)
+}
+
+// loseAnswer runs handle (the change is made), then throws its answer away:
+// the connection drops with no response, or the answer is a 500.
+func loseAnswer(w http.ResponseWriter, how int, handle func(http.ResponseWriter)) {
+	handle(&heldAnswer{header: http.Header{}})
+	if how == afterChangeFail {
+		writeJSON(w, http.StatusInternalServerError, msg("Internal server error"))
+		return
+	}
+	if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+		_ = conn.Close()
+		return
+	}
+	panic(http.ErrAbortHandler) // the server closes the connection without answering
+}
+
+// heldAnswer is a ResponseWriter that keeps the answer, to send it later
+// or never.
+type heldAnswer struct {
+	header http.Header
+	status int
+	body   []byte
+}
+
+func (h *heldAnswer) Header() http.Header { return h.header }
+func (h *heldAnswer) Write(b []byte) (int, error) {
+	h.body = append(h.body, b...)
+	return len(b), nil
+}
+func (h *heldAnswer) WriteHeader(status int) { h.status = status }

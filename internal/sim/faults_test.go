@@ -368,3 +368,93 @@ func TestRefuseHandshakes(t *testing.T) {
 		t.Errorf("a REST request consumed a refusal: %d left", n)
 	}
 }
+
+func TestAnswersLostAfterTheChange(t *testing.T) {
+	srv, _ := start(t, func(o *Options) { o.Faults = Faults{DropAfterChange: 1, FailAfterChange: 1} })
+	// A read is not a change: neither switch applies.
+	do(t, "GET", srv.URL+"/storage/list", key1, "").expect(t, 200, nil)
+	// Dropped: no answer at all, but the volume exists.
+	createUnanswered(t, t.Context(), srv.URL)
+	if n := len(srv.Engine.Storage()); n != 1 {
+		t.Fatalf("after the dropped create the engine has %d volumes, want 1", n)
+	}
+	// Failed: a 500 without Retry-After, and the second volume exists.
+	r := do(t, "POST", srv.URL+"/storage/create", key1, `{"size":10}`)
+	r.expect(t, 500, map[string]any{"message": "Internal server error"})
+	if r.header.Get("Retry-After") != "" {
+		t.Errorf("a 500 after the change must not promise anything with Retry-After")
+	}
+	if n := len(srv.Engine.Storage()); n != 2 {
+		t.Fatalf("after the failed create the engine has %d volumes, want 2", n)
+	}
+	// Both used up: the next create is answered.
+	do(t, "POST", srv.URL+"/storage/create", key1, `{"size":10}`).expect(t, 202, nil)
+	if f := srv.Engine.Faults(); f.DropAfterChange != 0 || f.FailAfterChange != 0 {
+		t.Errorf("switches left at %+v", f)
+	}
+}
+
+func TestRestartRefusesConnectionsThenServesTheSameState(t *testing.T) {
+	srv, _ := start(t, nil)
+	do(t, "POST", srv.URL+"/storage/create", key1, `{"size":10}`).expect(t, 202, nil)
+	srv.Restart(300 * time.Millisecond)
+	req, _ := http.NewRequestWithContext(t.Context(), "GET", srv.URL+"/storage/list", nil)
+	if resp, err := http.DefaultClient.Do(req); err == nil || !strings.Contains(err.Error(), "refused") {
+		if resp != nil {
+			resp.Body.Close()
+		}
+		t.Fatalf("while down: want connection refused, got %v", err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		resp, err := http.DefaultClient.Do(req.Clone(t.Context()))
+		if err == nil {
+			resp.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the engine did not come back: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := len(srv.Engine.Storage()); n != 1 {
+		t.Errorf("after the restart the engine has %d volumes, want the 1 it had", n)
+	}
+}
+
+func TestFailStatusChoosesTheStatusOfFailRate(t *testing.T) {
+	for _, want := range []int{500, 503} {
+		srv, _ := start(t, func(o *Options) { o.Faults = Faults{FailRate: 1, FailStatus: want} })
+		for range 5 {
+			if r := do(t, "GET", srv.URL+"/storage/list", key1, ""); r.code != want {
+				t.Fatalf("fail_status %d: got %d", want, r.code)
+			}
+		}
+	}
+	if err := (Faults{FailStatus: 502}).Validate(); err == nil {
+		t.Error("fail_status 502 must be refused")
+	}
+}
+
+func TestLateAnswersDoTheWorkAtOnce(t *testing.T) {
+	srv, _ := start(t, func(o *Options) { o.Faults = Faults{LateAnswers: 1, LateBy: time.Hour} })
+	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	createUnanswered(t, ctx, srv.URL)
+	if n := len(srv.Engine.Storage()); n != 1 {
+		t.Fatalf("the late create made %d volumes, want 1", n)
+	}
+	do(t, "POST", srv.URL+"/storage/create", key1, `{"size":10}`).expect(t, 202, nil)
+}
+
+// createUnanswered sends a storage create (with ctx) that must get no
+// answer.
+func createUnanswered(t *testing.T, ctx context.Context, base string) {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(ctx, "POST", base+"/storage/create", strings.NewReader(`{"size":10}`))
+	req.Header.Set("Authorization", "Bearer "+key1)
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatalf("want no answer, got HTTP %d", resp.StatusCode)
+	}
+}

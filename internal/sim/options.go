@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/http"
 	"strings"
 	"time"
 
@@ -199,6 +200,9 @@ type Faults struct {
 	// 500 {"message":"Internal server error"} or 503 {"message":"Service
 	// unavailable"}, both with Retry-After: 1.
 	FailRate float64 `json:"fail_rate"`
+	// FailStatus, when 500 or 503, is the only status FailRate answers;
+	// 0 means either, at random.
+	FailStatus int `json:"fail_status"`
 	// FailNext makes the next N REST requests (after auth and rate limiting)
 	// answer 503 with Retry-After: 1: the deterministic form of FailRate.
 	FailNext int `json:"fail_next"`
@@ -247,6 +251,22 @@ type Faults struct {
 	// list are [INF]): "add" for POST /user/ssh-key/add alone (the list
 	// stays structured), "all" for the add and GET /user/ssh-key/list.
 	SSHKeyMessageOnly string `json:"ssh_key_message_only"`
+	// DropAfterChange makes the next N REST requests that change something
+	// (any method but GET), after auth and rate limiting, do their work and
+	// then drop the connection without an answer: the lost answer of a
+	// change the engine made. [INF] How often the real engine does this is
+	// unknown; any HTTP server can.
+	DropAfterChange int `json:"drop_after_change"`
+	// FailAfterChange is DropAfterChange answering 500 {"message":"Internal
+	// server error"} (no Retry-After) instead of dropping: the engine made
+	// the change and then failed.
+	FailAfterChange int `json:"fail_after_change"`
+	// LateAnswers makes the next N REST requests (after auth and rate
+	// limiting) do their work at once and answer only LateBy later, or not
+	// at all when the client stops waiting first: a request that times out
+	// after the engine acted on it.
+	LateAnswers int           `json:"late_answers"`
+	LateBy      time.Duration `json:"late_by"`
 }
 
 // SSH key answer modes (Faults.SSHKeyMessageOnly).
@@ -285,8 +305,19 @@ func (f Faults) Validate() error {
 	if !(f.FailRate >= 0 && f.FailRate <= 1) {
 		errs = append(errs, fmt.Errorf("fail_rate must be between 0 and 1, got %v", f.FailRate))
 	}
+	switch f.FailStatus {
+	case 0, http.StatusInternalServerError, http.StatusServiceUnavailable:
+	default:
+		errs = append(errs, fmt.Errorf("fail_status must be 0, 500 or 503, got %d", f.FailStatus))
+	}
 	if f.FailNext < 0 {
 		errs = append(errs, fmt.Errorf("fail_next must be ≥ 0, got %d", f.FailNext))
+	}
+	if f.LateAnswers < 0 || f.LateBy < 0 {
+		errs = append(errs, fmt.Errorf("late_answers and late_by must be ≥ 0, got %d and %s", f.LateAnswers, f.LateBy))
+	}
+	if f.DropAfterChange < 0 || f.FailAfterChange < 0 {
+		errs = append(errs, fmt.Errorf("drop_after_change and fail_after_change must be ≥ 0, got %d and %d", f.DropAfterChange, f.FailAfterChange))
 	}
 	if f.RefuseHandshakes < 0 {
 		errs = append(errs, fmt.Errorf("refuse_handshakes must be ≥ 0, got %d", f.RefuseHandshakes))
@@ -322,6 +353,7 @@ type faultsJSON struct {
 	RateLimit           float64         `json:"rate_limit"`
 	RateLimitRetryAfter int             `json:"rate_limit_retry_after"`
 	FailRate            float64         `json:"fail_rate"`
+	FailStatus          int             `json:"fail_status"`
 	FailNext            int             `json:"fail_next"`
 	Latency             json.RawMessage `json:"latency,omitempty"`
 	DropPushAfterJobID  bool            `json:"drop_push_after_job_id"`
@@ -333,18 +365,24 @@ type faultsJSON struct {
 	CapacityOutcome     string          `json:"capacity_outcome"`
 	InfoMessageOnly     bool            `json:"info_message_only"`
 	SSHKeyMessageOnly   string          `json:"ssh_key_message_only"`
+	DropAfterChange     int             `json:"drop_after_change"`
+	FailAfterChange     int             `json:"fail_after_change"`
+	LateAnswers         int             `json:"late_answers"`
+	LateBy              json.RawMessage `json:"late_by,omitempty"`
 }
 
 // MarshalJSON writes latency and capacity_shortage as Go duration strings.
 func (f Faults) MarshalJSON() ([]byte, error) {
 	lat, _ := json.Marshal(f.Latency.String())
 	shortage, _ := json.Marshal(f.CapacityShortage.String())
+	lateBy, _ := json.Marshal(f.LateBy.String())
 	return json.Marshal(faultsJSON{
-		RateLimit: f.RateLimit, RateLimitRetryAfter: f.RateLimitRetryAfter, FailRate: f.FailRate,
+		RateLimit: f.RateLimit, RateLimitRetryAfter: f.RateLimitRetryAfter, FailRate: f.FailRate, FailStatus: f.FailStatus,
 		FailNext: f.FailNext, Latency: lat, DropPushAfterJobID: f.DropPushAfterJobID, RefuseHandshakes: f.RefuseHandshakes,
 		ListenUnavailable: f.ListenUnavailable, ListenHang: f.ListenHang, Garble: f.Garble,
 		CapacityShortage: shortage, CapacityOutcome: f.CapacityOutcome, InfoMessageOnly: f.InfoMessageOnly,
 		SSHKeyMessageOnly: f.SSHKeyMessageOnly,
+		DropAfterChange: f.DropAfterChange, FailAfterChange: f.FailAfterChange, LateAnswers: f.LateAnswers, LateBy: lateBy,
 	})
 }
 
@@ -359,16 +397,20 @@ func (f *Faults) UnmarshalJSON(data []byte) error {
 		return err
 	}
 	out := Faults{
-		RateLimit: raw.RateLimit, RateLimitRetryAfter: raw.RateLimitRetryAfter, FailRate: raw.FailRate,
+		RateLimit: raw.RateLimit, RateLimitRetryAfter: raw.RateLimitRetryAfter, FailRate: raw.FailRate, FailStatus: raw.FailStatus,
 		FailNext: raw.FailNext, DropPushAfterJobID: raw.DropPushAfterJobID, RefuseHandshakes: raw.RefuseHandshakes,
 		ListenUnavailable: raw.ListenUnavailable, ListenHang: raw.ListenHang, Garble: raw.Garble,
 		CapacityOutcome: raw.CapacityOutcome, InfoMessageOnly: raw.InfoMessageOnly, SSHKeyMessageOnly: raw.SSHKeyMessageOnly,
+		DropAfterChange: raw.DropAfterChange, FailAfterChange: raw.FailAfterChange, LateAnswers: raw.LateAnswers,
 	}
 	var err error
 	if out.Latency, err = durationJSON("latency", raw.Latency); err != nil {
 		return err
 	}
 	if out.CapacityShortage, err = durationJSON("capacity_shortage", raw.CapacityShortage); err != nil {
+		return err
+	}
+	if out.LateBy, err = durationJSON("late_by", raw.LateBy); err != nil {
 		return err
 	}
 	*f = out

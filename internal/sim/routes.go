@@ -221,6 +221,14 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if e.injectFault(rec, user) {
 			return
 		}
+		if how := e.afterChange(r); how != afterChangeNone {
+			loseAnswer(rec, how, func(w http.ResponseWriter) { rt.handle(w, r, c) })
+			return
+		}
+		if late := e.lateAnswer(); late > 0 {
+			answerLate(rec, r, late, func(w http.ResponseWriter) { rt.handle(w, r, c) })
+			return
+		}
 	case kindWS:
 		e.count(rt.stat, c.id)
 		if !e.sleep(r.Context()) || e.refuseHandshake(rec) {

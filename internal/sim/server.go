@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 )
 
@@ -15,9 +16,12 @@ type Server struct {
 	URL    string
 	Engine *Engine
 
-	srv  *http.Server
-	ln   net.Listener
-	done chan struct{}
+	// mu guards srv and done, which a Restart replaces, and closed.
+	mu     sync.Mutex
+	srv    *http.Server
+	ln     net.Listener
+	done   chan struct{}
+	closed bool
 }
 
 // Start runs an engine on a free loopback port.
@@ -33,19 +37,47 @@ func Listen(addr string, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := New(opts)
-	s := &Server{
-		URL:    "http://" + ln.Addr().String(),
-		Engine: e,
-		srv:    &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second},
-		ln:     ln,
-		done:   make(chan struct{}),
-	}
-	go func() {
-		defer close(s.done)
-		_ = s.srv.Serve(ln)
-	}()
+	s := &Server{URL: "http://" + ln.Addr().String(), Engine: New(opts)}
+	s.serve(ln)
 	return s, nil
+}
+
+// serve starts an http.Server on ln; s.mu is held or s not yet shared.
+func (s *Server) serve(ln net.Listener) {
+	srv := &http.Server{Handler: s.Engine, ReadHeaderTimeout: 10 * time.Second}
+	done := make(chan struct{})
+	s.srv, s.ln, s.done = srv, ln, done
+	go func() {
+		defer close(done)
+		_ = srv.Serve(ln)
+	}()
+}
+
+// Restart is the engine going down and coming back: it stops listening at
+// once, dropping every connection (new ones are refused), and listens again
+// on the same address after down, with its state unchanged. It returns as
+// soon as the engine is down. [INF] What clients see of a real restart
+// (refused connections, connections reset) is any HTTP server's.
+func (s *Server) Restart(down time.Duration) {
+	s.mu.Lock()
+	addr := s.ln.Addr().String()
+	_ = s.srv.Close()
+	done := s.done
+	s.mu.Unlock()
+	<-done
+	go func() {
+		time.Sleep(down)
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.closed {
+			return
+		}
+		ln, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", addr)
+		if err != nil {
+			return // the port was taken meanwhile: the engine stays down
+		}
+		s.serve(ln)
+	}()
 }
 
 // Shutdown ends open WebSocket streams and hanging handshakes (ListenHang),
@@ -54,8 +86,12 @@ func Listen(addr string, opts Options) (*Server, error) {
 // hanging handshake until ctx ends.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.Engine.Close()
-	err := s.srv.Shutdown(ctx)
-	<-s.done
+	s.mu.Lock()
+	s.closed = true
+	srv, done := s.srv, s.done
+	s.mu.Unlock()
+	err := srv.Shutdown(ctx)
+	<-done
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
@@ -65,7 +101,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // Close stops the server at once, dropping requests in flight. It suits
 // t.Cleanup(srv.Close).
 func (s *Server) Close() {
-	_ = s.srv.Close()
+	s.mu.Lock()
+	s.closed = true
+	srv, done := s.srv, s.done
+	s.mu.Unlock()
+	_ = srv.Close()
 	s.Engine.Close()
-	<-s.done
+	<-done
 }
