@@ -242,6 +242,12 @@ type Faults struct {
 	// only {"message": ...}, as the CLI shows them [CLI]: the structured
 	// objects are [INF].
 	InfoMessageOnly bool `json:"info_message_only"`
+	// UploadNeedsSSHIdentity makes the upload command of /job/push check
+	// first that the SSH agent of the machine running it holds an identity
+	// the cluster accepts (its public_keys, and the keys saved before its
+	// claim), failing like ssh (exit 255, "Permission denied (publickey).")
+	// otherwise: see identityCheck. [INF] Off, the upload needs no identity.
+	UploadNeedsSSHIdentity bool `json:"upload_needs_ssh_identity"`
 }
 
 // Capacity outcomes (Faults.CapacityOutcome).
