@@ -1,0 +1,167 @@
+package client
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/pem"
+	"errors"
+	"io/fs"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/agent"
+
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/sim"
+)
+
+// newSSHKey returns a fresh ed25519 private key in OpenSSH PEM form and its
+// public key in authorized_keys form (one line, no newline).
+func newSSHKey(t *testing.T) (private, public string) {
+	t.Helper()
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, err := ssh.MarshalPrivateKey(priv, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sshPub, err := ssh.NewPublicKey(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(block)), strings.TrimSpace(string(ssh.MarshalAuthorizedKey(sshPub)))
+}
+
+// The agent serves the key, and only it, while the session lasts; nothing
+// but its socket is on disk, and after the session not even that.
+func TestSSHAgentSessionServesTheKeyAndLeavesNothing(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir())
+	private, public := newSSHKey(t)
+	r, err := NewSSHAgentRunner(private)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runner, end, err := r.startSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("SSH_AUTH_SOCK", "/the/host/agent")
+	code, stdout, stderr := runner.Run(context.Background(), t.TempDir(), `printf %s "$SSH_AUTH_SOCK"`)
+	socket := stdout
+	if code != 0 || socket == "/the/host/agent" || !strings.HasPrefix(socket, os.Getenv("TMPDIR")) {
+		t.Fatalf("SSH_AUTH_SOCK %q (exit %d, %s), want the session's socket, not the host's agent", socket, code, stderr)
+	}
+	conn, err := net.Dial("unix", socket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := agent.NewClient(conn).List()
+	if err != nil || len(keys) != 1 || keys[0].String() != public+" "+agentComment {
+		t.Fatalf("agent lists %v (%v), want the one key %s", keys, err, public)
+	}
+	if err := agent.NewClient(conn).RemoveAll(); err == nil {
+		t.Error("a command could remove the served key")
+	}
+	// The key is in no file: the agent's directory holds the socket alone.
+	var files []string
+	_ = filepath.WalkDir(os.Getenv("TMPDIR"), func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			files = append(files, path)
+			if info, _ := d.Info(); info != nil && info.Mode()&fs.ModeSocket == 0 {
+				t.Errorf("%s is a file during the session", path)
+			}
+		}
+		return nil
+	})
+	if len(files) != 1 || files[0] != socket {
+		t.Errorf("files during the session %v, want only the socket", files)
+	}
+	_ = conn.Close()
+
+	end()
+	if _, err := net.Dial("unix", socket); err == nil {
+		t.Error("the agent still answers after the session")
+	}
+	if left, _ := os.ReadDir(os.Getenv("TMPDIR")); len(left) != 0 {
+		t.Errorf("left behind: %v", left)
+	}
+}
+
+// Through the simulator's identity check (ssh-add -L against the cluster's
+// keys): the served key uploads; another key is refused, and the error
+// names the key the agent served.
+func TestSimPushWithTheAgentsKey(t *testing.T) {
+	if _, err := exec.LookPath("ssh-add"); err != nil {
+		t.Skip("ssh-add is not installed")
+	}
+	srv, c := startSim(t, sim.Options{Faults: sim.Faults{UploadNeedsSSHIdentity: true}})
+	private, public := newSSHKey(t)
+	cluster, err := srv.Engine.AddCluster(testKey, sim.ClusterSpec{PublicKeys: []string{public + " laptop"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("SSH_AUTH_SOCK", "") // no agent of the machine's own
+	push := func(privateKey string) (*PushResult, error, *SSHAgentRunner) {
+		r, err := NewSSHAgentRunner(privateKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.runner = r
+		res, err := c.PushJob(context.Background(), PushRequest{Config: `commands = ["python train.py"]`, ClusterID: cluster, Dir: t.TempDir()})
+		return res, err, r
+	}
+
+	res, err, _ := push(private)
+	if err != nil || res.JobID == "" {
+		t.Fatalf("push with the cluster's key: %v", err)
+	}
+
+	other, _ := newSSHKey(t)
+	_, err, r := push(other)
+	var pushErr *PushError
+	if !errors.As(err, &pushErr) || pushErr.Command == nil || pushErr.Command.Problem != IdentityRefused ||
+		pushErr.Command.AgentKey != r.Fingerprint() || !strings.Contains(err.Error(), r.Fingerprint()) {
+		t.Fatalf("push with another key: %v, want the refusal naming %s", err, r.Fingerprint())
+	}
+	if n := len(srv.Engine.Jobs()); n != 1 {
+		t.Errorf("%d jobs, want the one accepted", n)
+	}
+}
+
+func TestSSHAgentRunnerRefusesKeysItCannotServe(t *testing.T) {
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, err := ssh.MarshalPrivateKeyWithPassphrase(priv, "", []byte("secret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	encrypted := string(pem.EncodeToMemory(block))
+	_, public := newSSHKey(t)
+	for name, tt := range map[string]struct{ key, want string }{
+		"passphrase":          {encrypted, "protected by a passphrase"},
+		"a public key":        {public, "cannot be read"},
+		"garbage":             {"not a key at all", "cannot be read"},
+		"cut off after BEGIN": {"-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n", "cannot be read"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := NewSSHAgentRunner(tt.key)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %v, want %q", err, tt.want)
+			}
+			for _, line := range strings.Split(tt.key, "\n") {
+				if len(line) > 8 && strings.Contains(err.Error(), line) {
+					t.Errorf("error %q quotes the key's %q", err, line)
+				}
+			}
+		})
+	}
+}
