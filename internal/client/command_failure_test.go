@@ -3,13 +3,11 @@ package client
 import (
 	"context"
 	"errors"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/tensorpool/terraform-provider-tensorpool/internal/sim"
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/uploadtest"
 )
 
 // What each shell and tool prints when something is missing, as they print
@@ -55,27 +53,11 @@ func TestDiagnoseCommandNamesWhatIsMissing(t *testing.T) {
 	}
 }
 
-// pathWith is a PATH holding only links to the system's copies of tools.
-func pathWith(t *testing.T, tools ...string) string {
-	t.Helper()
-	bin := t.TempDir()
-	for _, tool := range tools {
-		path, err := exec.LookPath(tool)
-		if err != nil {
-			t.Skipf("%s is not installed", tool)
-		}
-		if err := os.Symlink(path, filepath.Join(bin, tool)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return bin
-}
-
 // A machine without find cannot run the simulator's upload: the push fails,
 // says which tool was missing, and no job exists.
 func TestSimPushWithoutAToolSaysWhichOne(t *testing.T) {
 	srv, c := startSim(t, sim.Options{})
-	t.Setenv("PATH", pathWith(t, "sh", "sed"))
+	t.Setenv("PATH", uploadtest.PathWithOnly(t, "sh", "sed"))
 	_, err := c.PushJob(context.Background(), PushRequest{Config: `commands = ["python train.py"]`, ClusterID: "c-local", Dir: t.TempDir()})
 	var pushErr *PushError
 	if !errors.As(err, &pushErr) || pushErr.Command == nil || pushErr.Command.Problem != ToolMissing ||

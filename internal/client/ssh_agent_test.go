@@ -2,9 +2,6 @@ package client
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
-	"encoding/pem"
 	"errors"
 	"io/fs"
 	"net"
@@ -14,36 +11,17 @@ import (
 	"strings"
 	"testing"
 
-	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
 
 	"github.com/tensorpool/terraform-provider-tensorpool/internal/sim"
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/uploadtest"
 )
-
-// newSSHKey returns a fresh ed25519 private key in OpenSSH PEM form and its
-// public key in authorized_keys form (one line, no newline).
-func newSSHKey(t *testing.T) (private, public string) {
-	t.Helper()
-	pub, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	block, err := ssh.MarshalPrivateKey(priv, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sshPub, err := ssh.NewPublicKey(pub)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(pem.EncodeToMemory(block)), strings.TrimSpace(string(ssh.MarshalAuthorizedKey(sshPub)))
-}
 
 // The agent serves the key, and only it, while the session lasts; nothing
 // but its socket is on disk, and after the session not even that.
 func TestSSHAgentSessionServesTheKeyAndLeavesNothing(t *testing.T) {
 	t.Setenv("TMPDIR", t.TempDir())
-	private, public := newSSHKey(t)
+	private, public := uploadtest.NewSSHKey(t)
 	r, err := NewSSHAgentRunner(private)
 	if err != nil {
 		t.Fatal(err)
@@ -102,7 +80,7 @@ func TestSimPushWithTheAgentsKey(t *testing.T) {
 		t.Skip("ssh-add is not installed")
 	}
 	srv, c := startSim(t, sim.Options{Faults: sim.Faults{UploadNeedsSSHIdentity: true}})
-	private, public := newSSHKey(t)
+	private, public := uploadtest.NewSSHKey(t)
 	cluster, err := srv.Engine.AddCluster(testKey, sim.ClusterSpec{PublicKeys: []string{public + " laptop"}})
 	if err != nil {
 		t.Fatal(err)
@@ -123,7 +101,7 @@ func TestSimPushWithTheAgentsKey(t *testing.T) {
 		t.Fatalf("push with the cluster's key: %v", err)
 	}
 
-	other, _ := newSSHKey(t)
+	other, _ := uploadtest.NewSSHKey(t)
 	_, err, r := push(other)
 	var pushErr *PushError
 	if !errors.As(err, &pushErr) || pushErr.Command == nil || pushErr.Command.Problem != IdentityRefused ||
@@ -136,16 +114,8 @@ func TestSimPushWithTheAgentsKey(t *testing.T) {
 }
 
 func TestSSHAgentRunnerRefusesKeysItCannotServe(t *testing.T) {
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	block, err := ssh.MarshalPrivateKeyWithPassphrase(priv, "", []byte("secret"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	encrypted := string(pem.EncodeToMemory(block))
-	_, public := newSSHKey(t)
+	encrypted := uploadtest.NewEncryptedSSHKey(t, "secret")
+	_, public := uploadtest.NewSSHKey(t)
 	for name, tt := range map[string]struct{ key, want string }{
 		"passphrase":          {encrypted, "protected by a passphrase"},
 		"a public key":        {public, "cannot be read"},
