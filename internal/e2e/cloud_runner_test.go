@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/ssh"
+
 	"github.com/tensorpool/terraform-provider-tensorpool/internal/sim"
 	"github.com/tensorpool/terraform-provider-tensorpool/internal/uploadtest"
 )
@@ -74,7 +76,8 @@ func secretLines(private string) []string {
 //   - a run canceled while the cluster is being claimed (SIGINT, as Terraform
 //     Cloud sends it) stops with the cluster in the state;
 //   - without TENSORPOOL_SSH_PRIVATE_KEY the jobs fail with the refused
-//     identity, saying no job was created and how to provide one;
+//     identity, saying no job was created and how to provide one; with a
+//     key the cluster lacks, the error names the key's fingerprint;
 //   - with it, plan and apply submit both jobs, the key served by the
 //     provider's own agent, and the key is in no file the run leaves: the
 //     state, the saved plan, the TRACE log, HOME, TMPDIR;
@@ -129,6 +132,20 @@ func TestTerraformCloudRun(t *testing.T) {
 		t.Fatalf("apply without a key: exit %d, engine jobs %v; want a failure and no job", res.ExitCode, engine.Jobs())
 	}
 	nothingOutsideTheState("after the apply without a key")
+
+	// A key the cluster does not have: the error names its fingerprint.
+	stranger, _ := uploadtest.NewSSHKey(t)
+	signer, err := ssh.ParsePrivateKey([]byte(stranger))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.ws.Env = append(w.ws.Env, "TENSORPOOL_SSH_PRIVATE_KEY="+stranger)
+	res = w.run("apply", "-auto-approve")
+	if want := "fingerprint " + ssh.FingerprintSHA256(signer.PublicKey()); res.ExitCode == 0 || !says(res.Output(), want) || len(engine.Jobs()) != 0 {
+		t.Fatalf("apply with a key the cluster lacks: exit %d, engine jobs %v; want a failure naming %q and no job:\n%s",
+			res.ExitCode, engine.Jobs(), want, res.Output())
+	}
+	nothingOutsideTheState("after the apply with a key the cluster lacks")
 
 	logPath := filepath.Join(t.TempDir(), "trace.log")
 	w.ws.Env = append(w.ws.Env, "TENSORPOOL_SSH_PRIVATE_KEY="+private, "TF_LOG=TRACE", "TF_LOG_PATH="+logPath)

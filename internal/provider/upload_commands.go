@@ -64,7 +64,7 @@ func uploadAdvice(err error) string {
 			"to disk. Its public key must be on the cluster: in the cluster's public_keys, or saved with tensorpool_ssh_key before the cluster was created."
 	case failure.Problem == client.HostKeyUnverified:
 		how = "The provider runs the engine's commands as the engine sends them and changes nothing about host key checking: ssh looks " +
-			"for the cluster's host key in ~/.ssh/known_hosts of the user running Terraform (HOME) and, in a run nobody watches, cannot " +
+			"for the cluster's host key in ~/.ssh/known_hosts in the home directory of the user running Terraform and, in a run nobody watches, cannot " +
 			"ask whether to trust it. Add the cluster's host key to that file; for Terraform Cloud, in the image of a Terraform Cloud agent."
 	}
 	return err.Error() + ".\n\n" + created + "\n\n" + how
