@@ -151,7 +151,7 @@ func (c *Client) PushJob(ctx context.Context, req PushRequest) (*PushResult, err
 	// creates no job.
 	runner := c.runner
 	if session, ok := runner.(commandSession); ok {
-		sessionRunner, end, err := session.startSession()
+		sessionRunner, end, err := session.startSession(ctx)
 		if err != nil {
 			return nil, &PushError{Err: err}
 		}

@@ -57,7 +57,7 @@ func (r *SSHAgentRunner) Fingerprint() string { return r.fingerprint }
 
 // Run runs one command with the agent serving the key for its duration.
 func (r *SSHAgentRunner) Run(ctx context.Context, dir, command string) (int, string, string) {
-	runner, end, err := r.startSession()
+	runner, end, err := r.startSession(ctx)
 	if err != nil {
 		return 127, "", err.Error()
 	}
@@ -68,19 +68,19 @@ func (r *SSHAgentRunner) Run(ctx context.Context, dir, command string) (int, str
 // commandSession is a runner whose commands share state that must be set up
 // before the first and torn down after the last command of a submission.
 type commandSession interface {
-	startSession() (runner CommandRunner, end func(), err error)
+	startSession(ctx context.Context) (runner CommandRunner, end func(), err error)
 }
 
 // startSession starts the agent: until end is called, the returned runner's
 // commands find the key through SSH_AUTH_SOCK. end stops the agent, closes
 // its connections and removes its directory.
-func (r *SSHAgentRunner) startSession() (CommandRunner, func(), error) {
+func (r *SSHAgentRunner) startSession(ctx context.Context) (CommandRunner, func(), error) {
 	dir, err := os.MkdirTemp("", "tp-agent-")
 	if err != nil {
 		return nil, nil, fmt.Errorf("starting an SSH agent for the upload commands: %w", err)
 	}
 	socket := filepath.Join(dir, "agent.sock")
-	listener, err := net.Listen("unix", socket)
+	listener, err := (&net.ListenConfig{}).Listen(ctx, "unix", socket)
 	if err != nil {
 		_ = os.RemoveAll(dir)
 		return nil, nil, fmt.Errorf("starting an SSH agent for the upload commands: %w", err)
@@ -128,8 +128,8 @@ type servedKeys struct{ agent.Agent }
 
 var errReadOnlyAgent = errors.New("this agent serves one fixed key and accepts no changes")
 
-func (servedKeys) Add(agent.AddedKey) error       { return errReadOnlyAgent }
-func (servedKeys) Remove(ssh.PublicKey) error     { return errReadOnlyAgent }
-func (servedKeys) RemoveAll() error               { return errReadOnlyAgent }
-func (servedKeys) Lock(passphrase []byte) error   { return errReadOnlyAgent }
-func (servedKeys) Unlock(passphrase []byte) error { return errReadOnlyAgent }
+func (servedKeys) Add(agent.AddedKey) error   { return errReadOnlyAgent }
+func (servedKeys) Remove(ssh.PublicKey) error { return errReadOnlyAgent }
+func (servedKeys) RemoveAll() error           { return errReadOnlyAgent }
+func (servedKeys) Lock([]byte) error          { return errReadOnlyAgent }
+func (servedKeys) Unlock([]byte) error        { return errReadOnlyAgent }

@@ -26,7 +26,7 @@ func TestSSHAgentSessionServesTheKeyAndLeavesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	runner, end, err := r.startSession()
+	runner, end, err := r.startSession(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +36,8 @@ func TestSSHAgentSessionServesTheKeyAndLeavesNothing(t *testing.T) {
 	if code != 0 || socket == "/the/host/agent" || !strings.HasPrefix(socket, os.Getenv("TMPDIR")) {
 		t.Fatalf("SSH_AUTH_SOCK %q (exit %d, %s), want the session's socket, not the host's agent", socket, code, stderr)
 	}
-	conn, err := net.Dial("unix", socket)
+	var dialer net.Dialer
+	conn, err := dialer.DialContext(t.Context(), "unix", socket)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +65,7 @@ func TestSSHAgentSessionServesTheKeyAndLeavesNothing(t *testing.T) {
 	_ = conn.Close()
 
 	end()
-	if _, err := net.Dial("unix", socket); err == nil {
+	if _, err := dialer.DialContext(t.Context(), "unix", socket); err == nil {
 		t.Error("the agent still answers after the session")
 	}
 	if left, _ := os.ReadDir(os.Getenv("TMPDIR")); len(left) != 0 {

@@ -156,7 +156,7 @@ func TestTerraformCloudRun(t *testing.T) {
 		t.Fatalf("the engine has %d jobs after the apply with the key, want 2", len(jobs))
 	}
 	for _, j := range jobs {
-		if _, paths := uploadedPaths(j.UploadListing); !slices.Contains(paths, "train.py") {
+		if paths := uploadedPaths(j.UploadListing); !slices.Contains(paths, "train.py") {
 			t.Errorf("job %s uploaded %q, want the job folder", j.JobID, paths)
 		}
 	}
@@ -198,10 +198,10 @@ func TestTerraformCloudRun(t *testing.T) {
 	w.destroy("-auto-approve")
 }
 
-// uploadedPaths splits an upload listing into the directory and the paths.
-func uploadedPaths(listing string) (string, []string) {
-	lines := strings.Split(strings.TrimSuffix(listing, "\n"), "\n")
-	return lines[0], lines[1:]
+// uploadedPaths is the paths of an upload listing (its first line is the
+// directory).
+func uploadedPaths(listing string) []string {
+	return strings.Split(strings.TrimSuffix(listing, "\n"), "\n")[1:]
 }
 
 // planFileEntries is the text of every file in a saved plan (a zip archive,

@@ -1,7 +1,7 @@
 // Package uploadtest makes, for tests, what the machine running the
 // engine's upload commands has or lacks: an SSH key pair, a PATH holding
-// only some programs. (The simulator's tests keep their own copy: the
-// simulator shares no code with the provider's side.)
+// only some programs. The simulator's tests keep their own copy, because the
+// simulator shares no code with the provider's side.
 package uploadtest
 
 import (
