@@ -163,6 +163,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	refuseHandshakes := fs.Int("refuse-handshakes", 0, "answer the next N WebSocket handshakes (/job/push, /job/listen) 429")
 	listenUnavailable := fs.Bool("listen-unavailable", false, "answer /job/listen with HTTP 404")
 	listenHang := fs.Bool("listen-hang", false, "accept /job/listen connections but never answer the handshake")
+	needsIdentity := fs.Bool("upload-needs-ssh-identity", false,
+		"a job's upload fails like ssh (Permission denied (publickey)) unless the SSH agent of the machine running it holds one of the cluster's keys")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
@@ -198,6 +200,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 			ListenHang: *listenHang, RefuseHandshakes: *refuseHandshakes, CapacityShortage: *shortage, CapacityOutcome: *capOutcome, InfoMessageOnly: *messageOnly,
 			SSHKeyMessageOnly: *keyMessageOnly,
 			DropAfterChange: *dropAfterChange, FailAfterChange: *failAfterChange, LateAnswers: *lateAnswers, LateBy: *lateBy,
+			UploadNeedsSSHIdentity: *needsIdentity,
 		},
 	}
 	if len(o.APIKeys) == 0 {

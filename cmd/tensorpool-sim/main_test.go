@@ -172,7 +172,7 @@ func TestRunInProcess(t *testing.T) {
 func TestParseFlags(t *testing.T) {
 	cfg, err := parseFlags([]string{"-api-key", "a", "-api-key", "b", "-cluster", "c-1", "-outcome", "error",
 		"-run-duration", "5s", "-rate-limit", "2.5", "-drop-push", "-listen-unavailable", "-listen-hang", "-garble", "not-json",
-		"-cancel-latency-jitter", "2s", "-seed", "42", "-refuse-handshakes", "3", "-ssh-key-message-only", "all"}, io.Discard)
+		"-cancel-latency-jitter", "2s", "-seed", "42", "-refuse-handshakes", "3", "-ssh-key-message-only", "all", "-upload-needs-ssh-identity"}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,12 +180,12 @@ func TestParseFlags(t *testing.T) {
 	if strings.Join(o.APIKeys, ",") != "a,b" || strings.Join(o.Clusters, ",") != "c-1" || o.Outcome != "error" ||
 		o.RunDuration != 5*time.Second || o.RateLimit != 2.5 || !o.DropPushAfterJobID || !o.ListenUnavailable || !o.ListenHang ||
 		o.Garble != "not-json" || o.PendingDelay != time.Second || o.CancelLatency != 3*time.Second ||
-		o.CancelLatencyJitter != 2*time.Second || o.Seed != 42 || o.RefuseHandshakes != 3 || o.SSHKeyMessageOnly != "all" {
+		o.CancelLatencyJitter != 2*time.Second || o.Seed != 42 || o.RefuseHandshakes != 3 || o.SSHKeyMessageOnly != "all" || !o.UploadNeedsSSHIdentity {
 		t.Errorf("options %+v", o)
 	}
 	cfg, err = parseFlags(nil, io.Discard)
 	if err != nil || strings.Join(cfg.opts.APIKeys, ",") != "tp-local-key" || strings.Join(cfg.opts.Clusters, ",") != "c-local" || cfg.opts.ListenHang ||
-		cfg.opts.Outcome != "completed" || cfg.listen != "127.0.0.1:0" || cfg.opts.CancelLatencyJitter != 0 || cfg.opts.Seed != 0 {
+		cfg.opts.UploadNeedsSSHIdentity || cfg.opts.Outcome != "completed" || cfg.listen != "127.0.0.1:0" || cfg.opts.CancelLatencyJitter != 0 || cfg.opts.Seed != 0 {
 		t.Errorf("defaults %+v (%v)", cfg, err)
 	}
 	for _, bad := range [][]string{{"-outcome", "canceled"}, {"-fail-rate", "2"}, {"-api-key", ""}, {"extra"}, {"-garble", "x"}, {"-cancel-latency-jitter", "-1s"}, {"-refuse-handshakes", "-1"}, {"-ssh-key-message-only", "x"}} {

@@ -22,7 +22,11 @@ type CommandRunner interface {
 // whole when the context ends (Ctrl-C, a timeout); the wait for its output
 // is bounded by commandWaitDelay once it has exited or been killed; and it
 // sees only the environment variables named by CommandEnvironment.
-type ShellRunner struct{}
+type ShellRunner struct {
+	// env is added to the allowed environment, replacing what it names
+	// (SSH_AUTH_SOCK of SSHAgentRunner's agent).
+	env []string
+}
 
 const maxCommandOutput = 1 << 20
 
@@ -33,10 +37,11 @@ const commandWaitDelay = 2 * time.Second
 
 // Run executes command in dir. A command that cannot start reports exit code
 // 127 and the reason on stderr, like a shell would.
-func (ShellRunner) Run(ctx context.Context, dir, command string) (int, string, string) {
+func (r ShellRunner) Run(ctx context.Context, dir, command string) (int, string, string) {
 	cmd := shellCommand(ctx, command)
 	cmd.Dir = dir
-	cmd.Env = commandEnv(os.Environ())
+	// exec keeps the last of duplicate names: r.env wins.
+	cmd.Env = append(commandEnv(os.Environ()), r.env...)
 	cmd.WaitDelay = commandWaitDelay
 	var stdout, stderr limitedBuffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

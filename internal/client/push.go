@@ -46,6 +46,10 @@ type PushError struct {
 	CloseCode int
 	Reason    string
 	Err       error
+	// Command is set when an engine command failed for want of something on
+	// this machine (a tool, an SSH identity, a known host key): what the
+	// machine running the provider must provide.
+	Command *CommandFailure
 }
 
 func (e *PushError) Error() string {
@@ -63,6 +67,9 @@ func (e *PushError) Error() string {
 	}
 	if e.Err != nil {
 		fmt.Fprintf(&b, ": %v", e.Err)
+	}
+	if e.Command != nil {
+		fmt.Fprintf(&b, "; %v", e.Command)
 	}
 	if e.JobID != "" {
 		fmt.Fprintf(&b, " (the engine had already created job %s)", e.JobID)
@@ -139,6 +146,18 @@ func (c *Client) PushJob(ctx context.Context, req PushRequest) (*PushResult, err
 	if system == "" {
 		system = localSystem()
 	}
+	// Whatever the commands need for the whole submission (an SSH agent)
+	// is set up before anything is submitted, so that a failure here
+	// creates no job.
+	runner := c.runner
+	if session, ok := runner.(commandSession); ok {
+		sessionRunner, end, err := session.startSession(ctx)
+		if err != nil {
+			return nil, &PushError{Err: err}
+		}
+		defer end()
+		runner = sessionRunner
+	}
 	// The handshake is retried like an idempotent request: the job only
 	// starts with the submission message, after it.
 	conn, err := c.dialWebSocket(ctx, "/job/push", true)
@@ -164,10 +183,16 @@ func (c *Client) PushJob(ctx context.Context, req PushRequest) (*PushResult, err
 	}
 
 	result := &PushResult{}
+	var failure *CommandFailure
 	for {
 		_, data, err := conn.Read(ctx)
 		if err != nil {
-			return c.pushEnded(ctx, result, err)
+			result, err := c.pushEnded(ctx, result, err)
+			var pushErr *PushError
+			if errors.As(err, &pushErr) {
+				pushErr.Command = failure
+			}
+			return result, err
 		}
 		msg, ok := decodePushMessage(data)
 		if !ok {
@@ -187,7 +212,13 @@ func (c *Client) PushJob(ctx context.Context, req PushRequest) (*PushResult, err
 		if msg.Command == "" {
 			continue
 		}
-		code, stdout, stderr := c.runner.Run(ctx, req.Dir, msg.Command)
+		code, stdout, stderr := runner.Run(ctx, req.Dir, msg.Command)
+		if f := diagnoseCommand(code, stderr); f != nil && failure == nil {
+			if agentRunner, ok := c.runner.(*SSHAgentRunner); ok {
+				f.AgentKey = agentRunner.Fingerprint()
+			}
+			failure = f
+		}
 		if msg.ShowStdout && req.OnMessage != nil && stdout != "" {
 			req.OnMessage(stdout)
 		}

@@ -190,6 +190,9 @@ func (r *jobResource) refreshInto(ctx context.Context, api *client.Client, m *jo
 }
 
 func pushAdvice(err error) string {
+	if advice := uploadAdvice(err); advice != "" {
+		return advice
+	}
 	var pushErr *client.PushError
 	if errors.As(err, &pushErr) && pushErr.Lost {
 		return err.Error() + ".\n\nThe engine sent no job id before the connection ended, so the job was most likely not created. " +

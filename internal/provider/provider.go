@@ -32,6 +32,9 @@ import (
 const (
 	EnvAPIKey    = "TENSORPOOL_KEY"
 	EnvEngineURL = "TENSORPOOL_ENGINE"
+	// EnvSSHPrivateKey is the provider's own (the CLI has none): the key the
+	// engine's upload commands use on a machine without one.
+	EnvSSHPrivateKey = "TENSORPOOL_SSH_PRIVATE_KEY"
 )
 
 // DefaultPollPolicy is how destroy and wait_for_completion poll a job, with
@@ -100,6 +103,7 @@ type providerModel struct {
 	EngineURL  types.String  `tfsdk:"engine_url"`
 	MaxRetries types.Int64   `tfsdk:"max_retries"`
 	RateLimit  types.Float64 `tfsdk:"rate_limit"`
+	SSHKey     types.String  `tfsdk:"ssh_private_key"`
 }
 
 // Metadata names the provider.
@@ -152,6 +156,19 @@ func (p *TensorPoolProvider) Schema(_ context.Context, _ provider.SchemaRequest,
 				Optional:   true,
 				Validators: []validator.Float64{float64validator.AtLeast(0)},
 			},
+			"ssh_private_key": schema.StringAttribute{
+				MarkdownDescription: "SSH private key (the whole text, `-----BEGIN … PRIVATE KEY-----` to its END line, without a passphrase) " +
+					"that the engine's upload commands use when they copy a job's files to the cluster over ssh. " +
+					"Defaults to the `" + EnvSSHPrivateKey + "` environment variable; in Terraform Cloud, set that as a sensitive " +
+					"environment variable of the workspace. Needed only on a machine with no SSH identity of its own (a Terraform Cloud " +
+					"run, a CI container); unset, the commands use the SSH agent and `~/.ssh` of the user running Terraform. The provider " +
+					"serves the key through an SSH agent of its own, on a private socket that `SSH_AUTH_SOCK` names for the upload commands " +
+					"only, for the duration of each job submission: it is never written to disk, and never in the state, the plan or the " +
+					"logs. The key's public half must be on the cluster (its `public_keys`, or a `tensorpool_ssh_key` saved before the " +
+					"cluster was created). Linux and macOS.",
+				Optional:  true,
+				Sensitive: true,
+			},
 		},
 	}
 }
@@ -180,6 +197,7 @@ func (p *TensorPoolProvider) Configure(ctx context.Context, req provider.Configu
 	for attr, unknown := range map[string]bool{
 		"api_key": cfg.APIKey.IsUnknown(), "engine_url": cfg.EngineURL.IsUnknown(),
 		"max_retries": cfg.MaxRetries.IsUnknown(), "rate_limit": cfg.RateLimit.IsUnknown(),
+		"ssh_private_key": cfg.SSHKey.IsUnknown(),
 	} {
 		if unknown {
 			resp.Diagnostics.AddAttributeError(path.Root(attr), "Provider setting not known yet",
@@ -203,6 +221,18 @@ func (p *TensorPoolProvider) Configure(ctx context.Context, req provider.Configu
 			maxRetries = -1 // the client reads 0 as "default"
 		}
 	}
+	runner, sshKeyFromEnv, err := uploadRunner(cfg.SSHKey, p.opts.CommandRunner)
+	if err != nil && sshKeyFromEnv {
+		configErr := diag.NewErrorDiagnostic("Invalid SSH private key in "+EnvSSHPrivateKey,
+			err.Error()+" (the value came from the "+EnvSSHPrivateKey+" environment variable). Fix or unset "+EnvSSHPrivateKey+".")
+		data := &providerData{opts: p.opts, configErr: &configErr}
+		resp.ResourceData, resp.DataSourceData, resp.ActionData = data, data, data
+		return
+	}
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("ssh_private_key"), "Invalid SSH private key", err.Error()+".")
+		return
+	}
 	c, err := client.New(client.Config{
 		BaseURL:       engineURL,
 		APIKey:        apiKey,
@@ -212,7 +242,7 @@ func (p *TensorPoolProvider) Configure(ctx context.Context, req provider.Configu
 		RateLimit:     cfg.RateLimit.ValueFloat64(),
 		Clock:         p.opts.Clock,
 		Logger:        tflogLogger{},
-		CommandRunner: p.opts.CommandRunner,
+		CommandRunner: runner,
 		RequestPoll:   p.opts.RequestPoll,
 		// A test's knob: production keeps the client's default.
 		RequestTimeout: p.opts.RequestTimeout,

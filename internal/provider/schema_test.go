@@ -26,9 +26,11 @@ func TestSchemasAreDescribedAndKeyIsSensitive(t *testing.T) {
 			t.Errorf("provider attribute %s has no description", name)
 		}
 	}
-	key, ok := presp.Schema.Attributes["api_key"].(providerschema.StringAttribute)
-	if !ok || !key.Sensitive {
-		t.Error("api_key must be a sensitive string")
+	for _, secret := range []string{"api_key", "ssh_private_key"} {
+		key, ok := presp.Schema.Attributes[secret].(providerschema.StringAttribute)
+		if !ok || !key.Sensitive {
+			t.Errorf("%s must be a sensitive string", secret)
+		}
 	}
 
 	var rresp resource.SchemaResponse

@@ -95,13 +95,6 @@ func (e *Engine) addSharedClusterLocked(id string) {
 // [DOC] objects belong to their creator; [INF] shared clusters to everyone.
 func (c *cluster) visibleTo(user string) bool { return c.owner == "" || c.owner == user }
 
-// checkPushTarget is checkPushTargetLocked for callers without the lock.
-func (e *Engine) checkPushTarget(user, clusterID string) error {
-	e.lockSettled()
-	defer e.mu.Unlock()
-	return e.checkPushTargetLocked(user, clusterID)
-}
-
 // checkPushTargetLocked reports why user cannot push a job to clusterID:
 // it must exist, be theirs or shared, and be RUNNING. [INF] the texts.
 func (e *Engine) checkPushTargetLocked(user, clusterID string) error {

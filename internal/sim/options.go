@@ -267,6 +267,12 @@ type Faults struct {
 	// after the engine acted on it.
 	LateAnswers int           `json:"late_answers"`
 	LateBy      time.Duration `json:"late_by"`
+	// UploadNeedsSSHIdentity makes the upload command of /job/push check
+	// first that the SSH agent of the machine running it holds an identity
+	// the cluster accepts (its public_keys, and the keys saved before its
+	// claim), failing like ssh (exit 255, "Permission denied (publickey).")
+	// otherwise: see identityCheck. [INF] Off, the upload needs no identity.
+	UploadNeedsSSHIdentity bool `json:"upload_needs_ssh_identity"`
 }
 
 // SSH key answer modes (Faults.SSHKeyMessageOnly).

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"slices"
 	"strings"
 )
 
@@ -18,6 +19,11 @@ import (
 // ship, recursively. It needs only sh, find and sed, in their POSIX forms
 // (GNU and busybox alike); symbolic links are listed, not followed. A path
 // containing a newline prints on two lines.
+//
+// Like a real upload, it fails when any of its tools fails: find's listing
+// is taken with $(…), whose status is find's, before sed reads it, because in
+// `find … | sed …` the status would be sed's alone (POSIX sh has no
+// pipefail), and a machine without find would "upload" an empty listing.
 //
 // [INF] rsync's exclude rules, as far as find can express them:
 //   - a pattern without "/" matches a name at any depth ("*.tfstate");
@@ -45,7 +51,43 @@ func uploadCommand(ignore []string) string {
 	if len(rules) > 0 {
 		expr += ` \( ` + strings.Join(rules, " -o ") + ` \) -prune -o`
 	}
-	return "pwd && find . " + expr + ` -print | sed 's|^\./||'`
+	return `pwd && listing=$(find . ` + expr + ` -print) && { [ -z "$listing" ] || printf '%s\n' "$listing" | sed 's|^\./||'; }`
+}
+
+// checkPushTargetKeys is checkPushTargetLocked for callers without the lock;
+// it also returns the public keys the cluster accepts (for identityCheck).
+func (e *Engine) checkPushTargetKeys(user, clusterID string) ([]string, error) {
+	e.lockSettled()
+	defer e.mu.Unlock()
+	if err := e.checkPushTargetLocked(user, clusterID); err != nil {
+		return nil, err
+	}
+	return slices.Clone(e.clusters[clusterID].publicKeys), nil
+}
+
+// identityCheck is the part of the upload command that the engine sends
+// first when Faults.UploadNeedsSSHIdentity is set. [INF] A real upload runs
+// ssh to the cluster, which accepts only the identities whose public keys it
+// has: the cluster's public_keys and the keys saved before it was claimed. The
+// simulator has no ssh server, so the command asks the SSH agent of the
+// machine running it for its identities (`ssh-add -L`) and fails as ssh
+// would, exit 255 with "Permission denied (publickey).", unless one of them
+// is authorized. A machine without ssh-add fails as a shell does for a
+// missing tool (exit 127, "ssh-add: not found"). Only the key's base64 blob
+// is compared: comments differ between a key file and an agent's listing.
+func identityCheck(authorized []string) string {
+	const refuse = `echo 'Permission denied (publickey).' >&2; exit 255`
+	check := `command -v ssh-add >/dev/null || exec ssh-add; keys=$(ssh-add -L 2>/dev/null); `
+	var patterns []string
+	for _, key := range authorized {
+		if fields := strings.Fields(key); len(fields) >= 2 {
+			patterns = append(patterns, "*"+shellQuote(fields[1])+"*")
+		}
+	}
+	if len(patterns) == 0 {
+		return check + refuse + "; "
+	}
+	return check + "case $keys in " + strings.Join(patterns, "|") + ") ;; *) " + refuse + ";; esac; "
 }
 
 // excludeRule turns one ignore pattern into a parenthesised find test that

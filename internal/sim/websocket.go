@@ -200,7 +200,8 @@ func (e *Engine) handlePush(w http.ResponseWriter, r *http.Request, _ *call) {
 		s.close(closeInvalidData, "cluster_id is missing")
 		return
 	}
-	if err := e.checkPushTarget(user, *req.ClusterID); err != nil {
+	authorized, err := e.checkPushTargetKeys(user, *req.ClusterID)
+	if err != nil {
 		s.close(closeInvalidData, err.Error())
 		return
 	}
@@ -209,6 +210,9 @@ func (e *Engine) handlePush(w http.ResponseWriter, r *http.Request, _ *call) {
 		return
 	}
 	upload := uploadCommand(cfg.ignore)
+	if e.Faults().UploadNeedsSSHIdentity {
+		upload = identityCheck(authorized) + upload
+	}
 	if s.write(map[string]any{"command": upload, "command_show_stdout": false}) != nil {
 		return
 	}
