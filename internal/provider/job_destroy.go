@@ -42,8 +42,9 @@ func (r *jobResource) Delete(ctx context.Context, req resource.DeleteRequest, re
 		Wait:      newWaitConfig(ctx, r.data, api, deleteTimeout),
 	}
 	// The status in the state is the known one: job states only move
-	// forward, and the cancel's own answer corrects a stale one.
-	if !state.Status.IsNull() {
+	// forward, and the cancel's own answer corrects a stale one. A job
+	// recorded deleted is looked up instead: its 404 makes a quiet destroy.
+	if !state.Status.IsNull() && state.Status.ValueString() != statusDeleted {
 		settings.Known = &client.Job{ID: id, Status: client.ParseStatus(state.Status.ValueString())}
 	}
 	result, err := destroyJob(waitCtx, api, id, settings)

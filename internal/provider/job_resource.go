@@ -50,6 +50,12 @@ const (
 	// engine outages: long enough for a storm of 429s over hundreds of
 	// jobs, short enough that a plan against a dead engine ends.
 	defaultReadTimeout = 5 * time.Minute
+
+	// statusDeleted is the status the provider records for a job the
+	// engine no longer has (it answers 404). The engine deletes only
+	// finished jobs, so such a job is over, not lost: it is kept, never
+	// resubmitted by an unrelated apply, and its destroy is quiet.
+	statusDeleted = "deleted"
 )
 
 var (
@@ -205,7 +211,8 @@ func (r *jobResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp
 		MarkdownDescription: "A training job on a TensorPool GPU cluster. Creating it submits the job; destroying it cancels the job " +
 			"and waits, within `timeouts.delete`, until the engine reports that it has stopped, so that no GPU keeps billing after " +
 			"a destroy succeeds. A job cannot be edited: changing `cluster_id`, `config`, `source_dir` or `teardown_cluster` replaces it. " +
-			"A job that finishes, fails or is canceled outside Terraform stays in the state with its new `status`; it is not run again.",
+			"A job that finishes, fails, is canceled or is deleted outside Terraform stays in the state with its new `status` " +
+			"(`deleted` for a job the engine no longer has); it is not run again unless you ask (`-replace`, `triggers_replace`).",
 		Attributes: attributes,
 		Blocks: map[string]schema.Block{
 			"timeouts": timeouts.Block(ctx, timeouts.Opts{
@@ -295,14 +302,31 @@ func (r *jobResource) Read(ctx context.Context, req resource.ReadRequest, resp *
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	if prior.deleted() {
+		// The engine never brings a deleted job back: no request needed.
+		setJobIdentity(ctx, resp.Identity, prior.id, &resp.Diagnostics)
+		return
+	}
 	job, err := readJob(ctx, r.data, api, id, readTimeout)
 	if client.IsNotFound(err) {
-		resp.Diagnostics.AddWarning("TensorPool job no longer exists",
-			fmt.Sprintf("Job %s was not found in the engine (deleted outside Terraform), so it is removed from the state. "+
-				"The next apply submits a new job.", id))
-		// The framework wants an identity even for a removed resource.
+		if adopting(ctx, req.Private, prior.attrs["status"].IsNull()) {
+			// An import of an id the engine does not know: nothing to adopt,
+			// and Terraform says so ("Cannot import non-existent remote object").
+			setJobIdentity(ctx, resp.Identity, prior.id, &resp.Diagnostics)
+			resp.State.RemoveResource(ctx)
+			return
+		}
+		// The engine deletes only finished jobs (`tp job delete`), so a job
+		// Terraform knows that answers 404 has finished and was cleaned up:
+		// it stays in the state, marked deleted, and is not submitted again
+		// (that would buy its GPU time a second time).
+		resp.Diagnostics.AddWarning("TensorPool job deleted outside Terraform",
+			fmt.Sprintf("Job %s is no longer known to the engine: it finished and was deleted (`tp job delete`). "+
+				"It stays in the Terraform state with status \"deleted\" and is not submitted again. To run it again, "+
+				"apply with `-replace=ADDRESS` or change `triggers_replace`; to forget it, remove the resource from the "+
+				"configuration (its destroy sends nothing the engine would act on).", id))
+		resp.Diagnostics.Append(prior.markDeleted(&resp.State)...)
 		setJobIdentity(ctx, resp.Identity, prior.id, &resp.Diagnostics)
-		resp.State.RemoveResource(ctx)
 		return
 	}
 	if err != nil {
@@ -350,6 +374,27 @@ func priorJobOf(ctx context.Context, state tfsdk.State) (priorJob, diag.Diagnost
 		return priorJob{}, diags
 	}
 	return priorJob{attrs: attrs, id: id, timeouts: readTimeouts}, diags
+}
+
+// deleted reports whether the state already records the job as deleted
+// from the engine (statusDeleted).
+func (p priorJob) deleted() bool {
+	var status string
+	return p.attrs["status"].As(&status) == nil && status == statusDeleted
+}
+
+// markDeleted records in state that the engine no longer has the job: its
+// status becomes statusDeleted, the rest keeps what was last reported.
+func (p priorJob) markDeleted(state *tfsdk.State) diag.Diagnostics {
+	var diags diag.Diagnostics
+	attrs := maps.Clone(p.attrs)
+	attrs["status"] = tftypes.NewValue(tftypes.String, statusDeleted)
+	if err := tftypes.ValidateValue(state.Raw.Type(), attrs); err != nil {
+		diags.AddError("Could not write the job's state", "This is a bug in the provider: "+err.Error())
+		return diags
+	}
+	state.Raw = tftypes.NewValue(state.Raw.Type(), attrs)
+	return diags
 }
 
 // refresh writes what the engine reports of job into state, which the

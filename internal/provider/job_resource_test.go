@@ -190,28 +190,70 @@ func TestAccJob_driftCanceledOutsideIsShownNotReplaced(t *testing.T) {
 	}
 }
 
-func TestAccJob_driftDeletedOutsideProposesCreate(t *testing.T) {
+// TestAccJob_deletedOutsideIsKeptNotResubmitted: a finished job deleted
+// outside Terraform (`tp job delete`) stays in the state as "deleted"; an
+// unrelated apply changes a setting in place and submits nothing; a new
+// triggers_replace value submits it again, as asked.
+func TestAccJob_deletedOutsideIsKeptNotResubmitted(t *testing.T) {
 	env := newAccEnv(t, sim.Options{})
 	var id string
 	env.run(t, resource.TestCase{
 		Steps: []resource.TestStep{
-			{Config: env.jobConfig(), Check: captureID(&id)},
+			{Config: env.jobConfig(`  triggers_replace = "v1"`), Check: captureID(&id)},
 			{
 				PreConfig: func() {
-					if err := env.engine().Remove(id); err != nil {
+					if err := env.engine().SetStatus(id, sim.StatusCompleted); err != nil {
+						t.Fatal(err)
+					}
+					if err := sim.DeleteJobAsTheCLI(env.server.URL, accKey, id); err != nil {
 						t.Fatal(err)
 					}
 				},
-				Config: env.jobConfig(),
+				Config: env.jobConfig(`  triggers_replace = "v1"`),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(jobAddr, plancheck.ResourceActionCreate),
+					plancheck.ExpectResourceAction(jobAddr, plancheck.ResourceActionNoop),
 				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(jobAddr, tfjsonpath.New("status"), knownvalue.StringExact("deleted")),
+				},
+				Check: func(s *terraform.State) error {
+					if got := s.RootModule().Resources[jobAddr].Primary.ID; got != id {
+						return fmt.Errorf("the state holds job %q, want the deleted job %s kept", got, id)
+					}
+					return nil
+				},
+			},
+			{
+				// An unrelated change: an in-place update, nothing submitted.
+				Config: env.jobConfig(`  triggers_replace = "v1"`, `  on_destroy = "abandon"`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(jobAddr, plancheck.ResourceActionUpdate),
+				}},
+				Check: func(*terraform.State) error {
+					if n := len(env.engine().Jobs()); n != 0 {
+						return fmt.Errorf("the engine has %d jobs after an unrelated apply, want 0 (nothing resubmitted)", n)
+					}
+					if n := env.engine().RequestsFor(id)["POST /job/cancel"]; n != 0 {
+						return fmt.Errorf("%d cancels sent for a deleted job", n)
+					}
+					return nil
+				},
+			},
+			{
+				// Asked for: a new triggers_replace value runs the job again.
+				Config: env.jobConfig(`  triggers_replace = "v2"`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(jobAddr, plancheck.ResourceActionDestroyBeforeCreate),
+				}},
+				Check: func(s *terraform.State) error {
+					if job := env.onlyJob(); job.JobID != s.RootModule().Resources[jobAddr].Primary.ID || job.JobID == id {
+						return fmt.Errorf("the engine's job %s is not the new one in the state", job.JobID)
+					}
+					return nil
+				},
 			},
 		},
 	})
-	if n := len(env.engine().Jobs()); n != 1 {
-		t.Errorf("%d jobs remain, want the one re-created", n)
-	}
 }
 
 func TestAccJob_waitForCompletion(t *testing.T) {
