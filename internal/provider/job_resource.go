@@ -19,6 +19,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/boolplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/dynamicplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
@@ -121,7 +122,8 @@ func (r *jobResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp
 			MarkdownDescription: "Directory the engine's upload commands run in, that is, the directory whose files are uploaded " +
 				"with the job (minus the config's `ignore` patterns and Terraform's own files). Relative paths are relative to the " +
 				"directory Terraform runs in, which is also the default. Use a dedicated folder such as `\"${path.module}/job\"`. " +
-				"Checked at plan time when known. Changing it submits a new job.",
+				"Checked at plan time when known. Compared as the folder it resolves to (absolute, symlinks resolved), so " +
+				"`abspath()` of the same folder is no change. Changing it to another folder submits a new job.",
 			Optional:      true,
 			CustomType:    sourceDirType{},
 			Validators:    []validator.String{sourceDirValidator{}},
@@ -137,11 +139,15 @@ func (r *jobResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp
 			},
 		},
 		"source_hash": schema.StringAttribute{
-			MarkdownDescription: "A hash of the files the job uploaded (`source_dir` minus the config's `ignore` patterns and " +
-				"Terraform's own files), recorded at submission and computed again at every plan. When the files change, the plan " +
-				"shows the new hash and, with `on_source_change = \"replace\"`, submits the job again.",
-			Computed:      true,
-			PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			MarkdownDescription: "A hash of the files the job uploaded (`source_dir` minus the config's `ignore` patterns, " +
+				"Terraform's own files and the job's config file, that is, a file whose content is the `config` text), recorded at " +
+				"submission (for an imported job, at the apply that adopts its configuration) and computed again at every plan. " +
+				"Symlinks count by their target path, not followed. When the files change, the plan shows the new hash and, with " +
+				"`on_source_change = \"replace\"`, submits the job again. See [Source changes](#source-changes).",
+			Computed: true,
+			// Not UseStateForUnknown: an imported job has none yet, and the
+			// apply that adopts its configuration must get to record one.
+			PlanModifiers: []planmodifier.String{stringplanmodifier.UseNonNullStateForUnknown()},
 		},
 		"on_source_change": schema.StringAttribute{
 			MarkdownDescription: "What a plan does when the files of `source_dir` no longer match `source_hash`: `\"show\"` (the " +
@@ -196,15 +202,15 @@ func (r *jobResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp
 		},
 	}
 	maps.Copy(attributes, jobStatusAttributes(
+		// An update changes none of them (Update sends nothing to the
+		// engine): they keep their values in its plan.
 		func(key string) schema.Attribute {
-			attr := schema.StringAttribute{MarkdownDescription: jobFieldDescriptions[key], Computed: true}
-			if key == "created_at" { // set once, when the job is created
-				attr.PlanModifiers = []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
-			}
-			return attr
+			return schema.StringAttribute{MarkdownDescription: jobFieldDescriptions[key], Computed: true,
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}}
 		},
 		func(key string) schema.Attribute {
-			return schema.Int64Attribute{MarkdownDescription: jobFieldDescriptions[key], Computed: true}
+			return schema.Int64Attribute{MarkdownDescription: jobFieldDescriptions[key], Computed: true,
+				PlanModifiers: []planmodifier.Int64{int64planmodifier.UseStateForUnknown()}}
 		},
 	))
 	resp.Schema = schema.Schema{
@@ -442,27 +448,26 @@ func (p priorJob) refresh(ctx context.Context, state *tfsdk.State, job *client.J
 }
 
 // Update changes only settings that do not touch the running job
-// (wait_for_completion, on_destroy, purge_on_destroy, timeouts), and adopts
-// the configured inputs after an import. Every other change replaces the job.
+// (wait_for, on_destroy, purge_on_destroy, timeouts, on_source_change),
+// records a new source_hash, and adopts the configured inputs after an
+// import. Every other change replaces the job. It sends nothing to the
+// engine: the engine-reported attributes were planned as they are in the
+// state (UseStateForUnknown), so that an update shows no "(known after
+// apply)" for them, and the next refresh reads them again.
 func (r *jobResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var plan jobResourceModel
+	var plan, state jobResourceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	ctx, api := engineFor(ctx, r.data, &resp.Diagnostics)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	job, err := api.GetJob(ctx, plan.ID.ValueString())
-	if err != nil {
-		var state jobResourceModel
-		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-		plan.jobStatusModel = state.jobStatusModel
-		resp.Diagnostics.AddWarning("Could not refresh the job's status", fmt.Sprintf("The settings were saved, but reading job %s failed: %s", plan.ID.ValueString(), err))
-	} else {
-		plan.setFromJob(job)
-	}
+	plan.jobStatusModel = state.jobStatusModel
 	if plan.SourceHash.IsUnknown() {
-		// Adopting an imported job: from now on, its files are compared with these.
-		plan.SourceHash = sourceHashOrNull(ctx, plan, &resp.Diagnostics)
+		// Adopting an imported job: from now on, its files are compared
+		// with these. The configured text finds the config file among them.
+		inputs := plan
+		resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("config"), &inputs.Config)...)
+		plan.SourceHash = sourceHashOrNull(ctx, inputs, &resp.Diagnostics)
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 	setJobIdentity(ctx, resp.Identity, plan.ID, &resp.Diagnostics)
@@ -547,7 +552,7 @@ func (m jobResourceModel) waitGoal() string {
 func sourceHashOrNull(ctx context.Context, m jobResourceModel, diags *diag.Diagnostics) types.String {
 	hash, err := hashSource(ctx, m)
 	if err == nil {
-		return types.StringValue(hash)
+		return types.StringValue(hash.Hash)
 	}
 	diags.AddAttributeWarning(path.Root("source_hash"), "Could not hash the job's files",
 		fmt.Sprintf("source_hash stays empty, so later changes to the files are not detected: %s.", err))

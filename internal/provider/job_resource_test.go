@@ -2,6 +2,8 @@ package provider
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -99,6 +101,8 @@ func TestAccJob_importAdoptsConfiguration(t *testing.T) {
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(jobAddr, tfjsonpath.New("id"), knownvalue.StringExact(id)),
 					statecheck.ExpectKnownValue(jobAddr, tfjsonpath.New("config"), knownvalue.NotNull()),
+					// The adopting apply records the files, so later changes show.
+					statecheck.ExpectKnownValue(jobAddr, tfjsonpath.New("source_hash"), knownvalue.StringRegexp(regexp.MustCompile(`^sha256:[0-9a-f]{64}$`))),
 				},
 			},
 			{
@@ -106,6 +110,20 @@ func TestAccJob_importAdoptsConfiguration(t *testing.T) {
 				Config: env.jobConfig(),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectEmptyPlan(),
+				}},
+			},
+			{
+				// A change of the imported job's files is shown (an in-place
+				// update of source_hash, the default on_source_change).
+				PreConfig: func() {
+					if err := os.WriteFile(filepath.Join(env.srcDir, "train.py"), []byte("print('v2')\n"), 0o600); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: env.jobConfig(),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(jobAddr, plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue(jobAddr, tfjsonpath.New("status"), knownvalue.NotNull()),
 				}},
 			},
 			{
