@@ -33,7 +33,7 @@ func TestAccJob_waitForCompletionEndsByTheCreateDeadline(t *testing.T) {
 				},
 				Config: env.jobConfig("  wait_for_completion = true",
 					fmt.Sprintf("  timeouts {\n    create = %q\n  }", createTimeout)),
-				ExpectError: regexp.MustCompile(`(?s)did\s+not\s+finish\s+in\s+time.*to\s+finish\s+timed\s+out\s+after.*timeouts.create\s+=\s+1.5s`),
+				ExpectError: regexp.MustCompile(`(?s)did\s+not\s+finish\s+in\s+time.*did\s+not\s+finish\s+within\s+timeouts.create\s+=\s+"1.5s"`),
 			},
 			{
 				PreConfig: func() {
