@@ -8,6 +8,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/tensorpool/terraform-provider-tensorpool/internal/sourcehash"
 	"github.com/tensorpool/terraform-provider-tensorpool/internal/tpconfig"
@@ -41,6 +42,41 @@ func TestPlanSourceChangeRecognisesAHashThatCountedTheConfigFile(t *testing.T) {
 		planSourceChange(ctx, req, &resp)
 		if replace := len(resp.RequiresReplace) > 0; replace != wantReplace || resp.Diagnostics.HasError() {
 			t.Errorf("recorded %s: replace = %v, want %v (%v)", recorded, replace, wantReplace, resp.Diagnostics)
+		}
+	}
+}
+
+// TestSourceDirIsComparedAsTheFolderItResolvesTo: a relative path, its
+// absolute form (abspath()), a trailing slash and a symlink to the folder are
+// one source_dir; another folder is not.
+func TestSourceDirIsComparedAsTheFolderItResolvesTo(t *testing.T) {
+	root := t.TempDir()
+	t.Chdir(root)
+	for _, dir := range []string{"job", "other"} {
+		if err := os.Mkdir(dir, 0o750); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(filepath.Join(root, "job"), "link"); err != nil {
+		t.Skip("symlinks unavailable:", err)
+	}
+	equal := func(a, b string) bool {
+		t.Helper()
+		eq, diags := sourceDirValue{StringValue: types.StringValue(a)}.StringSemanticEquals(context.Background(),
+			sourceDirValue{StringValue: types.StringValue(b)})
+		if diags.HasError() {
+			t.Fatal(diags)
+		}
+		return eq
+	}
+	for _, same := range []string{"job/", "./job", filepath.Join(root, "job"), "link", "gone/../job"} {
+		if !equal("job", same) {
+			t.Errorf("%q and %q name the same folder, but compare unequal", "job", same)
+		}
+	}
+	for _, other := range []string{"other", "job/sub", filepath.Join(root, "other")} {
+		if equal("job", other) {
+			t.Errorf("%q and %q compare equal", "job", other)
 		}
 	}
 }
