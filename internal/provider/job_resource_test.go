@@ -140,6 +140,22 @@ func TestAccJob_importAdoptsConfiguration(t *testing.T) {
 	}
 }
 
+// TestAccJob_importOfAnUnknownIDFails: a 404 keeps a job Terraform knows
+// (as "deleted"), but an import of an id the engine does not know imports
+// nothing: Terraform reports it, and nothing is submitted.
+func TestAccJob_importOfAnUnknownIDFails(t *testing.T) {
+	env := newAccEnv(t, sim.Options{})
+	env.run(t, resource.TestCase{
+		Steps: []resource.TestStep{{
+			Config:      env.jobConfig() + fmt.Sprintf("\nimport {\n  to = %s\n  id = %q\n}\n", jobAddr, "job-0000000000000000"),
+			ExpectError: regexp.MustCompile(`Cannot import non-existent remote object`),
+		}},
+	})
+	if n := len(env.engine().Jobs()); n != 0 {
+		t.Errorf("%d jobs submitted, want none", n)
+	}
+}
+
 func TestAccJob_destroyWaitsForCanceled(t *testing.T) {
 	// The engine takes 2s to cancel; the destroy may only succeed after.
 	env := newAccEnv(t, sim.Options{CancelLatency: 2 * time.Second, InfoRetryAfter: 0})
