@@ -182,6 +182,15 @@ func TestDeletedOutsideTerraformIsShownAndNeverBoughtAgain(t *testing.T) {
 	if got := w.stateStatus(addr); got != "deleted" {
 		t.Errorf("state status %q, want \"deleted\"", got)
 	}
+	// Once recorded, a deleted job costs plans no request: the engine never
+	// brings it back.
+	reads := w.server.Engine.RequestsFor(first)["GET /job/info"]
+	if plan := w.run("plan", "-detailed-exitcode"); plan.ExitCode != 0 || says(plan.Output(), "TensorPool job deleted outside Terraform") {
+		t.Errorf("plan after recording the deletion: exit %d, want 0 and no warning:\n%s", plan.ExitCode, plan.Output())
+	}
+	if n := w.server.Engine.RequestsFor(first)["GET /job/info"]; n != reads {
+		t.Errorf("a plan read the deleted job %d times, want 0", n-reads)
+	}
 
 	w.mustRun("apply", "-auto-approve", "-replace="+addr)
 	jobs := w.server.Engine.Jobs()
