@@ -425,6 +425,14 @@ func TestAccJob_inPlaceSettingsDoNotReplace(t *testing.T) {
 				Config: env.jobConfig(`  on_destroy = "cancel"`, "  purge_on_destroy = true", "  timeouts {\n    delete = \"5m\"\n  }"),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(jobAddr, plancheck.ResourceActionUpdate),
+					// A settings update changes nothing the engine reports:
+					// no "(known after apply)" for it.
+					plancheck.ExpectKnownValue(jobAddr, tfjsonpath.New("status"), knownvalue.NotNull()),
+					plancheck.ExpectKnownValue(jobAddr, tfjsonpath.New("message"), knownvalue.NotNull()),
+					plancheck.ExpectKnownValue(jobAddr, tfjsonpath.New("updated_at"), knownvalue.NotNull()),
+					plancheck.ExpectKnownValue(jobAddr, tfjsonpath.New("job_info_json"), knownvalue.NotNull()),
+					plancheck.ExpectKnownValue(jobAddr, tfjsonpath.New("exit_code"), knownvalue.Null()),
+					plancheck.ExpectKnownValue(jobAddr, tfjsonpath.New("source_hash"), knownvalue.NotNull()),
 				}},
 			},
 			{
