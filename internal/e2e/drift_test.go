@@ -134,3 +134,79 @@ const (
 )
 
 var resourceExampleWithout = []string{"import-block.tf"}
+
+// TestDeletedOutsideTerraformIsShownAndNeverBoughtAgain: a finished job
+// deleted with `tp job delete` (DELETE /job/delete) is drift, not a job to
+// submit again. A plain plan says "No changes" (with a warning naming the
+// job), `plan -refresh-only` prints `~ status = "completed" -> "deleted"`, an
+// apply submits nothing; `apply -replace` does run it again, as asked; and
+// the destroy of a deleted job succeeds quietly, canceling nothing.
+func TestDeletedOutsideTerraformIsShownAndNeverBoughtAgain(t *testing.T) {
+	w := newWorld(t, sim.Options{}, jobsConfig(1))
+	w.mustRun("apply", "-auto-approve")
+	const addr = "tensorpool_job.job[0]"
+	deleteOutside := func() string {
+		id := w.stateIDs()[0]
+		if err := w.server.Engine.SetStatus(id, sim.StatusCompleted); err != nil {
+			t.Fatal(err)
+		}
+		w.mustRun("apply", "-refresh-only", "-auto-approve")
+		if err := sim.DeleteJobAsTheCLI(w.server.URL, w.key, id); err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	first := deleteOutside()
+
+	plan := w.run("plan", "-detailed-exitcode")
+	if plan.ExitCode != 0 || !strings.Contains(plan.Stdout, "No changes.") {
+		t.Errorf("plain plan: exit %d, want 0 and \"No changes.\":\n%s", plan.ExitCode, plan.Output())
+	}
+	if !says(plan.Output(), "TensorPool job deleted outside Terraform") || !says(plan.Output(), "Job "+first+" is no longer known") {
+		t.Errorf("plain plan does not warn about the deleted job %s:\n%s", first, plan.Output())
+	}
+	for _, word := range replacementWords {
+		if strings.Contains(plan.Stdout, word) {
+			t.Errorf("plain plan says %q:\n%s", word, plan.Stdout)
+		}
+	}
+	refreshOnly := w.run("plan", "-refresh-only", "-detailed-exitcode")
+	if refreshOnly.ExitCode != 2 || !statusChangeLine(sim.StatusCompleted, "deleted").MatchString(refreshOnly.Stdout) {
+		t.Errorf("plan -refresh-only: exit %d, want 2 and status \"completed\" -> \"deleted\":\n%s", refreshOnly.ExitCode, refreshOnly.Output())
+	}
+
+	apply := w.mustRun("apply", "-auto-approve")
+	if n := len(w.server.Engine.Jobs()); n != 0 || !strings.Contains(apply.Stdout, "0 added, 0 changed, 0 destroyed") {
+		t.Fatalf("an unrelated apply acted on the deleted job (%d jobs in the engine):\n%s", n, apply.Output())
+	}
+	if got := w.stateStatus(addr); got != "deleted" {
+		t.Errorf("state status %q, want \"deleted\"", got)
+	}
+	// Once recorded, a deleted job costs plans no request: the engine never
+	// brings it back.
+	reads := w.server.Engine.RequestsFor(first)["GET /job/info"]
+	if plan := w.run("plan", "-detailed-exitcode"); plan.ExitCode != 0 || says(plan.Output(), "TensorPool job deleted outside Terraform") {
+		t.Errorf("plan after recording the deletion: exit %d, want 0 and no warning:\n%s", plan.ExitCode, plan.Output())
+	}
+	if n := w.server.Engine.RequestsFor(first)["GET /job/info"]; n != reads {
+		t.Errorf("a plan read the deleted job %d times, want 0", n-reads)
+	}
+
+	w.mustRun("apply", "-auto-approve", "-replace="+addr)
+	jobs := w.server.Engine.Jobs()
+	if len(jobs) != 1 || jobs[0].JobID == first || w.stateIDs()[0] != jobs[0].JobID {
+		t.Fatalf("apply -replace: the engine has %v, want one new job in the state", jobs)
+	}
+	w.checkNoOrphans()
+
+	second := deleteOutside()
+	w.mustRun("apply", "-refresh-only", "-auto-approve")
+	destroy := w.mustRun("destroy", "-auto-approve")
+	w.checkDestroyedBy(w.clock.Now())
+	if says(destroy.Output(), "TensorPool job") || strings.Contains(destroy.Output(), "Error") {
+		t.Errorf("the destroy of deleted job %s was not quiet:\n%s", second, destroy.Output())
+	}
+	if n := w.server.Engine.Stats()["POST /job/cancel"]; n != 0 {
+		t.Errorf("%d cancels sent, want none: every job had finished", n)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/function"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/pelletier/go-toml/v2"
 
 	"github.com/tensorpool/terraform-provider-tensorpool/internal/tpconfig"
@@ -188,13 +189,36 @@ func tomlNumber(where string, n *big.Float) (any, error) {
 	return f, nil
 }
 
-// describe names a value's type for an error message.
+// describe names a value's type for an error message as HCL writes it
+// (`string`, `list(string)`, `object`), not as the framework's Go types do.
 func describe(v attr.Value) string {
-	if v == nil {
+	if v == nil || v.IsNull() {
 		return "null"
 	}
-	if v.IsNull() {
-		return "null"
+	return hclType(v.Type(context.Background()).TerraformType(context.Background()))
+}
+
+// hclType is the HCL name of a Terraform type.
+func hclType(t tftypes.Type) string {
+	switch t := t.(type) {
+	case tftypes.List:
+		return "list(" + hclType(t.ElementType) + ")"
+	case tftypes.Set:
+		return "set(" + hclType(t.ElementType) + ")"
+	case tftypes.Map:
+		return "map(" + hclType(t.ElementType) + ")"
+	case tftypes.Tuple:
+		return "tuple"
+	case tftypes.Object:
+		return "object"
 	}
-	return v.Type(context.Background()).String()
+	switch {
+	case t.Is(tftypes.String):
+		return "string"
+	case t.Is(tftypes.Number):
+		return "number"
+	case t.Is(tftypes.Bool):
+		return "bool"
+	}
+	return "any"
 }

@@ -207,8 +207,10 @@ func TestTPConfigRefusesWhatTOMLOrTheEngineCannotTake(t *testing.T) {
 		{"empty commands", object(map[string]attr.Value{"commands": tuple()}), "`commands` list is empty"},
 		{"commands not strings", object(map[string]attr.Value{"commands": tuple(types.NumberValue(big.NewFloat(1)))}), "`commands\\[0\\]` must be a string"},
 		{"outputs a string", object(map[string]attr.Value{"commands": tuple(str("a")), "outputs": str("model.pt")}), "`outputs` must be a list"},
-		{"not an object", str("commands = ['a']"), "config must be an object"},
-		{"a list", tuple(str("a")), "config must be an object"},
+		// The type named as HCL writes it, not as the Go code does.
+		{"not an object", str("commands = ['a']"), `^config must be an object such as \{ commands = \["python train.py"\] \}, got string$`},
+		{"a list", types.ListValueMust(types.StringType, []attr.Value{str("a")}), `config must be an object .*, got list\(string\)$`},
+		{"a tuple", tuple(str("a")), `config must be an object .*, got tuple$`},
 		{"integer beyond 64 bits", object(map[string]attr.Value{"commands": tuple(str("a")), "n": types.NumberValue(huge)}), `config\.n = 1e\+30: TOML integers are 64-bit`},
 	}
 	for _, tc := range tests {
@@ -247,6 +249,11 @@ resource "tensorpool_job" "test" {
 				// A plan-time error, before anything is submitted.
 				Config:      config(`{ commands = ["python train.py", null] }`),
 				ExpectError: regexp.MustCompile(`(?s)config\.commands\[1\] is null`),
+			},
+			{
+				// TOML text where an object belongs: the error names HCL's type.
+				Config:      config(`"commands = ['python train.py']"`),
+				ExpectError: regexp.MustCompile(`(?s)config must be an object such as.*got string`),
 			},
 			{
 				Config: config(`{ commands = ["python train.py"], outputs = ["checkpoints/"], ignore = [".venv/"], retries = 2 }`),

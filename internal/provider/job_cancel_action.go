@@ -111,8 +111,10 @@ func (a *jobCancelAction) Invoke(ctx context.Context, req action.InvokeRequest, 
 	wait.Progress = func(job *client.Job, waited time.Duration) {
 		progress("Job %s is %s; waiting for it to stop (%s so far)", id, job.Status, waited.Round(time.Second))
 	}
-	progress("Canceling job %s", id)
-	result, err := destroyJob(waitCtx, api, id, destroySettings{OnDestroy: onDestroyCancel, Wait: wait})
+	result, err := destroyJob(waitCtx, api, id, destroySettings{
+		OnDestroy: onDestroyCancel, Wait: wait,
+		OnCancel: func() { progress("Canceling job %s", id) },
+	})
 	if err != nil {
 		resp.Diagnostics.AddError(cancelActionErrorSummary(err), cancelActionErrorDetail(timeout, err))
 		return

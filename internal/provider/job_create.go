@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -97,7 +98,7 @@ func (r *jobResource) Create(ctx context.Context, req resource.CreateRequest, re
 		plan.setFromJob(job)
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 	}
-	if summary, detail := completionError(jobID, goal, createTimeout, job, err); summary != "" {
+	if summary, detail := completionError(jobID, goal, createTimeoutText(plan.Timeouts), job, err); summary != "" {
 		if job != nil && (job.Status.Is(client.StatusError) || job.Status.Is(client.StatusFailed)) {
 			detail += jobOutputText(createCtx, api, jobID)
 		}
@@ -137,35 +138,59 @@ func jobOutputText(ctx context.Context, api *client.Client, id string) string {
 // completionError is the error of a create that did not see the job reach
 // its goal (wait_for: running or completed; "" when it did), worded for what
 // happened: a timeout, an interrupt, a failed read, or the job's own end.
-func completionError(jobID, goal string, timeout time.Duration, job *client.Job, err error) (summary, detail string) {
+// timeout is timeouts.create as configured (createTimeoutText).
+func completionError(jobID, goal, timeout string, job *client.Job, err error) (summary, detail string) {
 	const keptTainted = "It is saved in the state, marked tainted, and keeps running: the next apply cancels it and submits a new job; " +
 		"run `terraform untaint` on this resource to keep it instead."
+	what := "finish"
+	if goal == waitForRunning {
+		what = "start running"
+	}
 	var waitErr *waitError
 	switch {
 	case errors.As(err, &waitErr) && waitErr.TimedOut:
-		what := "finish"
-		if goal == waitForRunning {
-			what = "start running"
-		}
 		return "TensorPool job did not " + what + " in time",
-			fmt.Sprintf("Job %s was submitted, but %s (timeouts.create = %s). %s Raise `timeouts.create`, or set "+
-				"`wait_for = \"accepted\"` to return as soon as the job is accepted.", jobID, waitErr, timeout, keptTainted)
+			fmt.Sprintf("Job %s was submitted, but it did not %s within %s, which bounds the submission and the wait; %s. %s "+
+				"Raise `timeouts.create`, or set `wait_for = \"accepted\"` to return as soon as the job is accepted.",
+				jobID, what, timeout, waitErr.lastSeen(), keptTainted)
 	case errors.As(err, &waitErr):
 		return "Wait for the TensorPool job interrupted",
-			fmt.Sprintf("Job %s was submitted, but Terraform was stopped (Ctrl-C) while waiting: %s. %s", jobID, waitErr, keptTainted)
+			fmt.Sprintf("Job %s was submitted, but Terraform was stopped (Ctrl-C) after waiting %s for it to %s; %s. %s",
+				jobID, waitErr.Waited.Round(time.Second), what, waitErr.lastSeen(), keptTainted)
 	case err != nil:
 		return "Could not follow the TensorPool job",
 			fmt.Sprintf("Job %s was submitted and saved in the state, but reading its status failed: %s", jobID, err)
 	case job == nil:
-		return "TensorPool job disappeared", fmt.Sprintf("Job %s was deleted from the engine while Terraform waited for it to finish.", jobID)
-	case goal == waitForRunning && !job.Status.IsTerminal():
-		return "", "" // running
-	case !job.Status.Is(client.StatusCompleted):
-		return "TensorPool job did not complete",
-			fmt.Sprintf("Job %s ended with status %q%s%s. It stays in the state, marked tainted, so the next apply submits it again.",
-				jobID, job.Status, exitCodeText(job), messageText(job))
+		return "TensorPool job disappeared", fmt.Sprintf("Job %s was deleted from the engine while Terraform waited for it to %s.", jobID, what)
+	case goal == waitForRunning && !job.Status.IsTerminal(), job.Status.Is(client.StatusCompleted):
+		return "", "" // running, or done (a job that completed has run)
+	case goal == waitForRunning:
+		return "TensorPool job ended before it was seen running",
+			fmt.Sprintf("Job %s ended%s before the wait for it to start running ever saw it running. "+
+				"It stays in the state, marked tainted, so the next apply submits it again.", jobID, jobEndText(job))
 	}
-	return "", ""
+	return "TensorPool job did not complete",
+		fmt.Sprintf("Job %s ended%s. It stays in the state, marked tainted, so the next apply submits it again.", jobID, jobEndText(job))
+}
+
+// jobEndText is how a job ended, after "Job X ended", saying its status
+// once: the engine's message when it names the status itself ("Job was
+// canceled"), else the status, its exit code and the message.
+func jobEndText(job *client.Job) string {
+	status := string(job.Status)
+	if job.Message != nil && strings.Contains(strings.ToLower(*job.Message), strings.ToLower(status)) {
+		return fmt.Sprintf("%s: %q", exitCodeText(job), *job.Message)
+	}
+	return fmt.Sprintf(" with status %q%s%s", status, exitCodeText(job), messageText(job))
+}
+
+// createTimeoutText is timeouts.create as the configuration writes it, for
+// messages: `timeouts.create = "90m"`, or the default when it is unset.
+func createTimeoutText(v timeouts.Value) string {
+	if configured, ok := v.Attributes()["create"].(types.String); ok && !configured.IsNull() && !configured.IsUnknown() {
+		return fmt.Sprintf("timeouts.create = %q", configured.ValueString())
+	}
+	return "timeouts.create (" + shortDuration(defaultCreateTimeout) + ", the default)"
 }
 
 // refreshInto reads the job into m. A failure is a warning: the job exists

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/tensorpool/terraform-provider-tensorpool/internal/clock"
 	"github.com/tensorpool/terraform-provider-tensorpool/internal/sim"
@@ -33,7 +34,7 @@ func TestAccJob_waitForCompletionEndsByTheCreateDeadline(t *testing.T) {
 				},
 				Config: env.jobConfig("  wait_for_completion = true",
 					fmt.Sprintf("  timeouts {\n    create = %q\n  }", createTimeout)),
-				ExpectError: regexp.MustCompile(`(?s)did\s+not\s+finish\s+in\s+time.*to\s+finish\s+timed\s+out\s+after.*timeouts.create\s+=\s+1.5s`),
+				ExpectError: regexp.MustCompile(`(?s)did\s+not\s+finish\s+in\s+time.*did\s+not\s+finish\s+within\s+timeouts.create\s+=\s+"1.5s"`),
 			},
 			{
 				PreConfig: func() {
@@ -52,4 +53,39 @@ func TestAccJob_waitForCompletionEndsByTheCreateDeadline(t *testing.T) {
 			},
 		},
 	})
+}
+
+// TestAccJob_firstReadOfAWaitFailsAndTheJobIsKept: with wait_for set, the job
+// is saved in the state before the wait, so a wait whose very first read
+// fails (here, an answer that is not JSON) still leaves the submitted job in
+// the state, tainted: the engine has it, and it must not bill unseen.
+func TestAccJob_firstReadOfAWaitFailsAndTheJobIsKept(t *testing.T) {
+	for _, waitFor := range []string{waitForRunning, waitForCompleted} {
+		t.Run(waitFor, func(t *testing.T) {
+			env := newAccEnv(t, sim.Options{PendingDelay: time.Hour})
+			env.run(t, resource.TestCase{
+				Steps: []resource.TestStep{
+					{
+						PreConfig:   func() { env.engine().SetFaults(sim.Faults{Garble: "not-json"}) },
+						Config:      env.jobConfig(fmt.Sprintf("  wait_for = %q", waitFor)),
+						ExpectError: regexp.MustCompile(`(?s)Could not follow the TensorPool job.*was submitted and saved in the state`),
+					},
+					{
+						// run's orphan check: the engine's pending job is in
+						// the state, tainted, so the next apply replaces it.
+						PreConfig:          func() { env.engine().SetFaults(sim.Faults{}) },
+						RefreshState:       true,
+						ExpectNonEmptyPlan: true,
+						Check: func(s *terraform.State) error {
+							rs, ok := s.RootModule().Resources[jobAddr]
+							if !ok || !rs.Primary.Tainted || rs.Primary.ID != env.onlyJob().JobID {
+								return fmt.Errorf("the submitted job %s must be in the state, tainted (in state: %v)", env.onlyJob().JobID, ok)
+							}
+							return nil
+						},
+					},
+				},
+			})
+		})
+	}
 }

@@ -51,7 +51,8 @@ func (d *jobDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, re
 	))
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "The current state of a TensorPool job, read from the engine on every plan. " +
-			"A job that does not exist (or was deleted) is an error. Rate limits and engine errors are ridden out for up to " +
+			"A job the engine does not know (it deletes only finished jobs, with `tp job delete`) reads as `status = \"deleted\"` " +
+			"with the other attributes null, and a warning, rather than an error that would stop every plan and destroy. Rate limits and engine errors are ridden out for up to " +
 			shortDuration(defaultReadTimeout) + ".",
 		Attributes: attributes,
 	}
@@ -73,8 +74,15 @@ func (d *jobDataSource) Read(ctx context.Context, req datasource.ReadRequest, re
 	id := m.ID.ValueString()
 	job, err := readJob(ctx, d.data, api, id, defaultReadTimeout)
 	if client.IsNotFound(err) {
-		resp.Diagnostics.AddError("TensorPool job not found",
-			fmt.Sprintf("Job %s was not found: it does not exist, or it was deleted. Check the id with `tp job list`.", id))
+		// Not an error: the engine deletes only finished jobs, and an error
+		// here would stop every plan and destroy that reads this job.
+		resp.Diagnostics.AddWarning("TensorPool job not found",
+			fmt.Sprintf("The engine does not know job %s: it finished and was deleted (`tp job delete`), or the id is wrong "+
+				"(check it with `tp job list`). Its status reads \"deleted\" and the other attributes are null.", id))
+		m.jobStatusModel = jobStatusModel{Status: types.StringValue(statusDeleted)}
+		m.setUnknownAsNull()
+		m.ClusterID = types.StringNull()
+		resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 		return
 	}
 	if err != nil {

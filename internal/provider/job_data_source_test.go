@@ -34,8 +34,20 @@ func TestAccJobDataSource(t *testing.T) {
 				},
 			},
 			{
-				Config:      env.providerBlock() + "data \"tensorpool_job\" \"x\" {\n  id = \"job-doesnotexist\"\n}\n",
-				ExpectError: regexp.MustCompile(`(?s)TensorPool job not found.*job-doesnotexist`),
+				// Deleted with `tp job delete`: reported, not an error that
+				// would stop every plan and destroy that reads it.
+				PreConfig: func() {
+					if err := sim.DeleteJobAsTheCLI(env.server.URL, accKey, id); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: env.providerBlock() + fmt.Sprintf("data \"tensorpool_job\" \"x\" {\n  id = %q\n}\n", id),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("data.tensorpool_job.x", tfjsonpath.New("status"), knownvalue.StringExact("deleted")),
+					statecheck.ExpectKnownValue("data.tensorpool_job.x", tfjsonpath.New("cluster_id"), knownvalue.Null()),
+					statecheck.ExpectKnownValue("data.tensorpool_job.x", tfjsonpath.New("exit_code"), knownvalue.Null()),
+					statecheck.ExpectKnownValue("data.tensorpool_job.x", tfjsonpath.New("job_info_json"), knownvalue.Null()),
+				},
 			},
 			{
 				// Another user's job: the engine's 403 is quoted.

@@ -42,8 +42,9 @@ func (r *jobResource) Delete(ctx context.Context, req resource.DeleteRequest, re
 		Wait:      newWaitConfig(ctx, r.data, api, deleteTimeout),
 	}
 	// The status in the state is the known one: job states only move
-	// forward, and the cancel's own answer corrects a stale one.
-	if !state.Status.IsNull() {
+	// forward, and the cancel's own answer corrects a stale one. A job
+	// recorded deleted is looked up instead: its 404 makes a quiet destroy.
+	if !state.Status.IsNull() && state.Status.ValueString() != statusDeleted {
 		settings.Known = &client.Job{ID: id, Status: client.ParseStatus(state.Status.ValueString())}
 	}
 	result, err := destroyJob(waitCtx, api, id, settings)
@@ -144,6 +145,10 @@ type destroySettings struct {
 	// corrects a stale one. nil (no status in the state) means destroyJob
 	// reads it live first.
 	Known *client.Job
+	// OnCancel, when set, is called just before the cancel is sent, and
+	// only then: the cancel action reports it, and a job that had already
+	// stopped (or was gone) is never said to be canceled.
+	OnCancel func()
 }
 
 // destroyResult is the outcome of a successful destroy.
@@ -184,6 +189,9 @@ func destroyJob(ctx context.Context, api jobAPI, id string, s destroySettings) (
 	case job.Status.Is(client.StatusCanceling):
 		// Someone (perhaps an earlier destroy) already asked; just wait.
 	default:
+		if s.OnCancel != nil {
+			s.OnCancel()
+		}
 		done, err := requestCancel(ctx, api, id, s.Wait, result)
 		if err != nil || done {
 			if err == nil {

@@ -21,7 +21,8 @@ import (
 
 // A job's inputs are compared by what they mean, not how they are written:
 // `config` by its parsed TOML value (a comment or a reformatting is not a
-// change), `source_dir` by its cleaned path (a trailing `/` is not either).
+// change), `source_dir` by its resolved absolute path (a trailing `/`, or
+// abspath() of the same folder, is not either).
 // Each is a custom string type with semantic equality, the framework's tool
 // for this; keepEquivalentPrior applies the same equality at plan time, so
 // that a cosmetic edit plans no change at all instead of replacing (that
@@ -113,13 +114,29 @@ func (v sourceDirValue) Equal(o attr.Value) bool {
 	return ok && v.StringValue.Equal(other.StringValue)
 }
 
-// StringSemanticEquals: `job/` and `./job` name the directory `job` does.
+// StringSemanticEquals: `job/`, `./job`, `abspath("job")` and a symlink to
+// it name the directory `job` does: paths are compared resolved.
 func (v sourceDirValue) StringSemanticEquals(_ context.Context, newValuable basetypes.StringValuable) (bool, diag.Diagnostics) {
 	newValue, ok := newValuable.(sourceDirValue)
 	if !ok {
 		return false, nil
 	}
-	return filepath.Clean(v.ValueString()) == filepath.Clean(newValue.ValueString()), nil
+	return resolvedDir(v.ValueString()) == resolvedDir(newValue.ValueString()), nil
+}
+
+// resolvedDir is the absolute path of dir (relative to the directory
+// Terraform runs in, as for the upload) with symlinks resolved, or as much
+// of that as can be worked out: a directory that does not exist is compared
+// by its absolute path.
+func resolvedDir(dir string) string {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return filepath.Clean(dir)
+	}
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		return real
+	}
+	return abs
 }
 
 func stringValueFromTerraform(ctx context.Context, base basetypes.StringType, in tftypes.Value, wrap func(basetypes.StringValue) attr.Value) (attr.Value, error) {

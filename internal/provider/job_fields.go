@@ -30,7 +30,8 @@ type jobStatusModel struct {
 var jobFieldDescriptions = map[string]string{
 	"status": "The job's status as the engine last reported it: `pending`, `running`, `canceling`, `completed`, `error` " +
 		"(the job's own commands failed), `failed` (an infrastructure failure on TensorPool's side) or `canceled`. " +
-		"A status the provider does not know is shown as the engine sent it and treated as still running.",
+		"A status the provider does not know is shown as the engine sent it and treated as still running. " +
+		"`deleted` is the provider's own: the engine no longer has the job (it deletes only finished jobs, with `tp job delete`).",
 	"message":       "The engine's public message about the job. Null when the engine sends none.",
 	"exit_code":     "Exit code of the job's commands, once the engine reports one. Null until then.",
 	"instance_type": "Instance type the job runs on (for example `1xH100`), when the engine reports it.",

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -101,6 +102,41 @@ func TestAccJob_waitForRunning(t *testing.T) {
 			},
 		}},
 	})
+}
+
+// TestAccJob_waitForRunningOfAJobThatFailsFirst: a job that fails while
+// still pending ends a wait_for = "running" apply with an error that says
+// it ended before it was seen running (not that it "did not complete"); it
+// stays in the state, tainted.
+func TestAccJob_waitForRunningOfAJobThatFailsFirst(t *testing.T) {
+	env := newAccEnv(t, sim.Options{PendingDelay: time.Hour})
+	var failer sync.WaitGroup
+	env.run(t, resource.TestCase{
+		Steps: []resource.TestStep{
+			{
+				PreConfig: func() {
+					failer.Add(1)
+					go func() {
+						defer failer.Done()
+						forceFirstJob(env, sim.StatusFailed)
+					}()
+				},
+				Config:      env.jobConfig(`  wait_for = "running"`),
+				ExpectError: regexp.MustCompile(`(?s)TensorPool job ended before it was seen running.*ended: "Job failed due to an\s+infrastructure error.*before the wait for it to start running ever saw it\s+running`),
+			},
+			{
+				RefreshState:       true,
+				ExpectNonEmptyPlan: true,
+				Check: func(s *terraform.State) error {
+					if rs, ok := s.RootModule().Resources[jobAddr]; !ok || !rs.Primary.Tainted {
+						return fmt.Errorf("the failed job must stay in the state, tainted (in state: %v)", ok)
+					}
+					return nil
+				},
+			},
+		},
+	})
+	failer.Wait()
 }
 
 // TestAccJob_waitForCompletedAndTheDeprecatedFlag: wait_for = "completed"

@@ -25,11 +25,12 @@ type jobOutputsDataSource struct {
 }
 
 type jobOutputsModel struct {
-	ID      types.String `tfsdk:"id"`
-	Status  types.String `tfsdk:"status"`
-	Message types.String `tfsdk:"message"`
-	Files   types.List   `tfsdk:"files"`
-	URLs    types.Map    `tfsdk:"urls"`
+	ID       types.String `tfsdk:"id"`
+	Status   types.String `tfsdk:"status"`
+	Finished types.Bool   `tfsdk:"finished"`
+	Message  types.String `tfsdk:"message"`
+	Files    types.List   `tfsdk:"files"`
+	URLs     types.Map    `tfsdk:"urls"`
 }
 
 // outputFileType is one element of `files`.
@@ -46,10 +47,12 @@ func (d *jobOutputsDataSource) Schema(_ context.Context, _ datasource.SchemaRequ
 			"The URLs are presigned: anyone holding one can download the file until it expires, so they are sensitive " +
 			"and stored in the Terraform state like any other attribute — protect the state accordingly.\n\n" +
 			"Outputs exist only once the job has finished (`completed`, `error`, `failed` or `canceled`). " +
-			"Reading the outputs of a job that is still `pending`, `running` or `canceling` is an error that says so, " +
-			"rather than an empty list a downstream resource would silently consume. Read it after a `tensorpool_job` " +
+			"For a job that is still `pending`, `running` or `canceling`, or one the engine no longer has (`status = \"deleted\"`), " +
+			"the data source is not an error (an error would stop every plan, `terraform destroy` included): it reads " +
+			"`finished = false` with empty `files` and `urls`, and a warning. Read it after a `tensorpool_job` " +
 			"that waits for completion (`wait_for = \"completed\"`) by referencing that resource's `id`, " +
-			"and Terraform reads the data source only after the job has finished.\n\n" +
+			"and Terraform reads the data source only after the job has finished; add a `postcondition` on " +
+			"`self.finished` to make an unfinished job an error.\n\n" +
 			"Rate limits and engine errors are ridden out for up to " + shortDuration(defaultReadTimeout) + ".",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
@@ -58,11 +61,16 @@ func (d *jobOutputsDataSource) Schema(_ context.Context, _ datasource.SchemaRequ
 				Validators:          []validator.String{jobIDValidator{}},
 			},
 			"status": schema.StringAttribute{
-				MarkdownDescription: "The job's status when the outputs were listed: always a terminal one.",
+				MarkdownDescription: "The job's status when the outputs were listed, or `deleted` when the engine no longer has the job.",
 				Computed:            true,
 			},
+			"finished": schema.BoolAttribute{
+				MarkdownDescription: "Whether the job had finished, so that `files` and `urls` list its outputs. `false` while it is " +
+					"`pending`, `running` or `canceling`, and for a deleted job: `files` and `urls` are then empty, not the job's outputs.",
+				Computed: true,
+			},
 			"message": schema.StringAttribute{
-				MarkdownDescription: "The engine's message about the job's files.",
+				MarkdownDescription: "The engine's message about the job's files. Null when `finished` is `false`.",
 				Computed:            true,
 			},
 			"files": schema.ListNestedAttribute{
@@ -112,12 +120,19 @@ func (d *jobOutputsDataSource) Read(ctx context.Context, req datasource.ReadRequ
 	id := m.ID.ValueString()
 
 	job, err := readJob(ctx, d.data, api, id, defaultReadTimeout)
-	if err != nil {
+	switch {
+	case client.IsNotFound(err):
+		resp.Diagnostics.AddWarning("TensorPool job not found",
+			fmt.Sprintf("The engine does not know job %s: it finished and was deleted (`tp job delete`), or the id is wrong "+
+				"(check it with `tp job list`). Its outputs cannot be listed: finished = false and files is empty.", id))
+		resp.Diagnostics.Append(resp.State.Set(ctx, m.unfinished(statusDeleted))...)
+		return
+	case err != nil:
 		addJobOutputsReadError(&resp.Diagnostics, id, err)
 		return
-	}
-	if !job.Status.IsTerminal() {
-		addJobNotFinishedError(&resp.Diagnostics, id, job.Status)
+	case !job.Status.IsTerminal():
+		addJobNotFinishedWarning(&resp.Diagnostics, id, job.Status)
+		resp.Diagnostics.Append(resp.State.Set(ctx, m.unfinished(job.Status.String()))...)
 		return
 	}
 	pulled, err := readPatiently(ctx, d.data, defaultReadTimeout, func(ctx context.Context) (*client.PullResult, error) { return api.PullJob(ctx, id) })
@@ -126,6 +141,7 @@ func (d *jobOutputsDataSource) Read(ctx context.Context, req datasource.ReadRequ
 		return
 	}
 	m.Status = types.StringValue(job.Status.String())
+	m.Finished = types.BoolValue(true)
 	m.Message = types.StringValue(pulled.Message)
 	files, urls := outputFileValues(pulled.Files)
 	m.Files = types.ListValueMust(outputFileType, files)
@@ -151,13 +167,24 @@ func outputFileValues(pulled []client.PulledFile) ([]attr.Value, map[string]attr
 	return files, urls
 }
 
-// addJobNotFinishedError explains why a live job has no outputs yet.
-func addJobNotFinishedError(diags interface{ AddError(string, string) }, id string, status client.Status) {
-	diags.AddError("TensorPool job has not finished",
-		fmt.Sprintf("Job %s is %s: its output files can be listed once it finishes (completed, error, failed or canceled). "+
-			"To read them in the same run that submits the job, set id to the tensorpool_job resource's id and let that "+
-			"resource wait for completion (wait_for = \"completed\"): Terraform then reads this data source after the job "+
-			"has finished. Otherwise plan again once the job has finished (`tp job info %s`).", id, status, id))
+// unfinished is what the data source reads for a job with no outputs to list
+// yet (or any more): flagged by finished = false, with empty lists.
+func (m jobOutputsModel) unfinished(status string) *jobOutputsModel {
+	m.Status = types.StringValue(status)
+	m.Finished = types.BoolValue(false)
+	m.Message = types.StringNull()
+	m.Files = types.ListValueMust(outputFileType, []attr.Value{})
+	m.URLs = types.MapValueMust(types.StringType, map[string]attr.Value{})
+	return &m
+}
+
+// addJobNotFinishedWarning explains why a live job has no outputs yet.
+func addJobNotFinishedWarning(diags interface{ AddWarning(string, string) }, id string, status client.Status) {
+	diags.AddWarning("TensorPool job has not finished",
+		fmt.Sprintf("Job %s is %s: its output files can be listed once it finishes (completed, error, failed or canceled), "+
+			"so for now finished = false and files is empty. To read them in the same run that submits the job, set id to the "+
+			"tensorpool_job resource's id and let that resource wait for completion (wait_for = \"completed\"): Terraform then "+
+			"reads this data source after the job has finished. Otherwise plan again once the job has finished (`tp job info %s`).", id, status, id))
 }
 
 // addJobOutputsReadError reports a failed read, naming a missing job as such.

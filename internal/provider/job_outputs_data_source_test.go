@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/tensorpool/terraform-provider-tensorpool/internal/sim"
@@ -61,6 +62,7 @@ func TestAccJobOutputsDataSource(t *testing.T) {
 				Config: env.outputsJobConfig("tensorpool_job.test.id"),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(outputsAddr, tfjsonpath.New("status"), knownvalue.StringExact("completed")),
+					statecheck.ExpectKnownValue(outputsAddr, tfjsonpath.New("finished"), knownvalue.Bool(true)),
 					statecheck.ExpectKnownValue(outputsAddr, tfjsonpath.New("files"), knownvalue.ListExact([]knownvalue.Check{
 						knownvalue.ObjectExact(map[string]knownvalue.Check{
 							"path": knownvalue.StringExact("checkpoints/"), "url": knownvalue.Null(),
@@ -76,9 +78,15 @@ func TestAccJobOutputsDataSource(t *testing.T) {
 				},
 			},
 			{
-				// A running job: an error that says when outputs exist.
-				Config:      env.outputsJobConfig(fmt.Sprintf("%q", live)),
-				ExpectError: regexp.MustCompile(`(?s)TensorPool job has not finished.*` + live + `.*is running.*once it\s+finishes`),
+				// A running job: no outputs yet, flagged, not an error.
+				Config: env.outputsJobConfig(fmt.Sprintf("%q", live)),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(outputsAddr, tfjsonpath.New("status"), knownvalue.StringExact("running")),
+					statecheck.ExpectKnownValue(outputsAddr, tfjsonpath.New("finished"), knownvalue.Bool(false)),
+					statecheck.ExpectKnownValue(outputsAddr, tfjsonpath.New("files"), knownvalue.ListExact([]knownvalue.Check{})),
+					statecheck.ExpectKnownValue(outputsAddr, tfjsonpath.New("urls"), knownvalue.MapExact(map[string]knownvalue.Check{})),
+					statecheck.ExpectKnownValue(outputsAddr, tfjsonpath.New("message"), knownvalue.Null()),
+				},
 			},
 			{
 				// Once it has finished, its (empty) outputs are listed.
@@ -94,14 +102,67 @@ func TestAccJobOutputsDataSource(t *testing.T) {
 				},
 			},
 			{
-				Config:      env.outputsJobConfig(`"job-doesnotexist"`),
-				ExpectError: regexp.MustCompile(`(?s)TensorPool job not found.*job-doesnotexist`),
+				Config: env.outputsJobConfig(`"job-doesnotexist"`),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(outputsAddr, tfjsonpath.New("status"), knownvalue.StringExact("deleted")),
+					statecheck.ExpectKnownValue(outputsAddr, tfjsonpath.New("finished"), knownvalue.Bool(false)),
+					statecheck.ExpectKnownValue(outputsAddr, tfjsonpath.New("files"), knownvalue.ListExact([]knownvalue.Check{})),
+				},
 			},
 		},
 	})
 }
 
 // The download URLs are credentials: Terraform must redact them.
+// TestAccJobOutputs_unfinishedJobNeverBlocksDestroy: outputs read over a job
+// that is still running (say, an interrupted wait_for = "completed" apply,
+// untainted) are flagged finished = false; the destroy then cancels the job
+// as usual. A postcondition on finished, as the docs show, makes it an error
+// for those who want one, in plans and applies but not in the destroy.
+func TestAccJobOutputs_unfinishedJobNeverBlocksDestroy(t *testing.T) {
+	env := newAccEnv(t, sim.Options{PendingDelay: 50 * time.Millisecond, RunDuration: time.Hour})
+	config := func(postcondition string) string {
+		return env.jobConfig() + fmt.Sprintf(`
+data "tensorpool_job_outputs" "test" {
+  id = tensorpool_job.test.id
+%s
+}
+`, postcondition)
+	}
+	const requireFinished = `  lifecycle {
+    postcondition {
+      condition     = self.finished
+      error_message = "Job ${self.id} is ${self.status}: its outputs are not there yet."
+    }
+  }`
+	env.run(t, resource.TestCase{
+		CheckDestroy: func(*terraform.State) error {
+			if job := env.onlyJob(); job.Status != sim.StatusCanceled {
+				return fmt.Errorf("after the destroy the job is %q, want canceled", job.Status)
+			}
+			return nil
+		},
+		Steps: []resource.TestStep{
+			{
+				Config: config(""),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(outputsAddr, tfjsonpath.New("finished"), knownvalue.Bool(false)),
+					statecheck.ExpectKnownValue(outputsAddr, tfjsonpath.New("files"), knownvalue.ListExact([]knownvalue.Check{})),
+				},
+			},
+			{
+				Config:      config(requireFinished),
+				ExpectError: regexp.MustCompile(`(?s)Resource postcondition failed.*Job job-[0-9a-f]+ is running: its outputs are not there yet`),
+			},
+			{
+				// The postcondition fails plans and applies, not the destroy.
+				Config:  config(requireFinished),
+				Destroy: true,
+			},
+		},
+	})
+}
+
 func TestJobOutputsURLsAreSensitive(t *testing.T) {
 	var resp datasource.SchemaResponse
 	NewJobOutputsDataSource().Schema(context.Background(), datasource.SchemaRequest{}, &resp)

@@ -203,13 +203,12 @@ func planSourceChangeByWholeModel(ctx context.Context, req resource.ModifyPlanRe
 	case err != nil:
 		resp.Diagnostics.AddAttributeWarning(path.Root("source_hash"), "Could not hash the job's files",
 			fmt.Sprintf("Whether the files of source_dir changed since the job was submitted is unknown: %s.", err))
-	case hash == state.SourceHash.ValueString():
+	case sourceUnchanged(hash, state.SourceHash.ValueString()):
 	case plan.OnSourceChange.ValueString() == onSourceChangeReplace:
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("source_hash"), types.StringUnknown())...)
 		resp.RequiresReplace = append(resp.RequiresReplace, path.Root("source_hash"))
 	default:
-		plan.SourceHash = types.StringValue(hash)
-		plan.markEngineFieldsUnknown()
+		plan.SourceHash = types.StringValue(hash.Hash)
 		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 	}
 }
@@ -222,11 +221,12 @@ func TestPlanSourceChangePlansWhatDecodingTheWholeModelPlanned(t *testing.T) {
 	}
 	base := runningJobState()
 	base["source_dir"] = dir
-	current, err := hashSource(ctx, jobResourceModel{Config: jobConfigValue{StringValue: types.StringValue(base["config"].(string))}, //nolint:forcetypeassert // set above
+	hashed, err := hashSource(ctx, jobResourceModel{Config: jobConfigValue{StringValue: types.StringValue(base["config"].(string))}, //nolint:forcetypeassert // set above
 		SourceDir: sourceDirValue{StringValue: types.StringValue(dir)}})
 	if err != nil {
 		t.Fatal(err)
 	}
+	current := hashed.Hash
 	with := func(changes map[string]any) map[string]any {
 		out := runningJobState()
 		out["source_dir"] = dir
@@ -344,7 +344,7 @@ func BenchmarkJobModifyPlan(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	attrs["source_hash"] = hash
+	attrs["source_hash"] = hash.Hash
 	state := jobObject(b, attrs)
 	req := resource.ModifyPlanRequest{State: state, Plan: tfsdk.Plan(state)}
 	r := &jobResource{data: &providerData{}}

@@ -19,6 +19,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/boolplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/dynamicplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
@@ -50,6 +51,12 @@ const (
 	// engine outages: long enough for a storm of 429s over hundreds of
 	// jobs, short enough that a plan against a dead engine ends.
 	defaultReadTimeout = 5 * time.Minute
+
+	// statusDeleted is the status the provider records for a job the
+	// engine no longer has (it answers 404). The engine deletes only
+	// finished jobs, so such a job is over, not lost: it is kept, never
+	// resubmitted by an unrelated apply, and its destroy is quiet.
+	statusDeleted = "deleted"
 )
 
 var (
@@ -115,7 +122,8 @@ func (r *jobResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp
 			MarkdownDescription: "Directory the engine's upload commands run in, that is, the directory whose files are uploaded " +
 				"with the job (minus the config's `ignore` patterns and Terraform's own files). Relative paths are relative to the " +
 				"directory Terraform runs in, which is also the default. Use a dedicated folder such as `\"${path.module}/job\"`. " +
-				"Checked at plan time when known. Changing it submits a new job.",
+				"Checked at plan time when known. Compared as the folder it resolves to (absolute, symlinks resolved), so " +
+				"`abspath()` of the same folder is no change. Changing it to another folder submits a new job.",
 			Optional:      true,
 			CustomType:    sourceDirType{},
 			Validators:    []validator.String{sourceDirValidator{}},
@@ -131,11 +139,15 @@ func (r *jobResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp
 			},
 		},
 		"source_hash": schema.StringAttribute{
-			MarkdownDescription: "A hash of the files the job uploaded (`source_dir` minus the config's `ignore` patterns and " +
-				"Terraform's own files), recorded at submission and computed again at every plan. When the files change, the plan " +
-				"shows the new hash and, with `on_source_change = \"replace\"`, submits the job again.",
-			Computed:      true,
-			PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			MarkdownDescription: "A hash of the files the job uploaded (`source_dir` minus the config's `ignore` patterns, " +
+				"Terraform's own files and the job's config file, that is, a file whose content is the `config` text), recorded at " +
+				"submission (for an imported job, at the apply that adopts its configuration) and computed again at every plan. " +
+				"Symlinks count by their target path, not followed. When the files change, the plan shows the new hash and, with " +
+				"`on_source_change = \"replace\"`, submits the job again. See [Source changes](#source-changes).",
+			Computed: true,
+			// Not UseStateForUnknown: an imported job has none yet, and the
+			// apply that adopts its configuration must get to record one.
+			PlanModifiers: []planmodifier.String{stringplanmodifier.UseNonNullStateForUnknown()},
 		},
 		"on_source_change": schema.StringAttribute{
 			MarkdownDescription: "What a plan does when the files of `source_dir` no longer match `source_hash`: `\"show\"` (the " +
@@ -190,22 +202,23 @@ func (r *jobResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp
 		},
 	}
 	maps.Copy(attributes, jobStatusAttributes(
+		// An update changes none of them (Update sends nothing to the
+		// engine): they keep their values in its plan.
 		func(key string) schema.Attribute {
-			attr := schema.StringAttribute{MarkdownDescription: jobFieldDescriptions[key], Computed: true}
-			if key == "created_at" { // set once, when the job is created
-				attr.PlanModifiers = []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
-			}
-			return attr
+			return schema.StringAttribute{MarkdownDescription: jobFieldDescriptions[key], Computed: true,
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}}
 		},
 		func(key string) schema.Attribute {
-			return schema.Int64Attribute{MarkdownDescription: jobFieldDescriptions[key], Computed: true}
+			return schema.Int64Attribute{MarkdownDescription: jobFieldDescriptions[key], Computed: true,
+				PlanModifiers: []planmodifier.Int64{int64planmodifier.UseStateForUnknown()}}
 		},
 	))
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "A training job on a TensorPool GPU cluster. Creating it submits the job; destroying it cancels the job " +
 			"and waits, within `timeouts.delete`, until the engine reports that it has stopped, so that no GPU keeps billing after " +
 			"a destroy succeeds. A job cannot be edited: changing `cluster_id`, `config`, `source_dir` or `teardown_cluster` replaces it. " +
-			"A job that finishes, fails or is canceled outside Terraform stays in the state with its new `status`; it is not run again.",
+			"A job that finishes, fails, is canceled or is deleted outside Terraform stays in the state with its new `status` " +
+			"(`deleted` for a job the engine no longer has); it is not run again unless you ask (`-replace`, `triggers_replace`).",
 		Attributes: attributes,
 		Blocks: map[string]schema.Block{
 			"timeouts": timeouts.Block(ctx, timeouts.Opts{
@@ -295,14 +308,31 @@ func (r *jobResource) Read(ctx context.Context, req resource.ReadRequest, resp *
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	if prior.deleted() {
+		// The engine never brings a deleted job back: no request needed.
+		setJobIdentity(ctx, resp.Identity, prior.id, &resp.Diagnostics)
+		return
+	}
 	job, err := readJob(ctx, r.data, api, id, readTimeout)
 	if client.IsNotFound(err) {
-		resp.Diagnostics.AddWarning("TensorPool job no longer exists",
-			fmt.Sprintf("Job %s was not found in the engine (deleted outside Terraform), so it is removed from the state. "+
-				"The next apply submits a new job.", id))
-		// The framework wants an identity even for a removed resource.
+		if adopting(ctx, req.Private, prior.attrs["status"].IsNull()) {
+			// An import of an id the engine does not know: nothing to adopt,
+			// and Terraform says so ("Cannot import non-existent remote object").
+			setJobIdentity(ctx, resp.Identity, prior.id, &resp.Diagnostics)
+			resp.State.RemoveResource(ctx)
+			return
+		}
+		// The engine deletes only finished jobs (`tp job delete`), so a job
+		// Terraform knows that answers 404 has finished and was cleaned up:
+		// it stays in the state, marked deleted, and is not submitted again
+		// (that would buy its GPU time a second time).
+		resp.Diagnostics.AddWarning("TensorPool job deleted outside Terraform",
+			fmt.Sprintf("Job %s is no longer known to the engine: it finished and was deleted (`tp job delete`). "+
+				"It stays in the Terraform state with status \"deleted\" and is not submitted again. To run it again, "+
+				"apply with `-replace=ADDRESS` or change `triggers_replace`; to forget it, remove the resource from the "+
+				"configuration (its destroy sends nothing the engine would act on).", id))
+		resp.Diagnostics.Append(prior.markDeleted(&resp.State)...)
 		setJobIdentity(ctx, resp.Identity, prior.id, &resp.Diagnostics)
-		resp.State.RemoveResource(ctx)
 		return
 	}
 	if err != nil {
@@ -352,6 +382,27 @@ func priorJobOf(ctx context.Context, state tfsdk.State) (priorJob, diag.Diagnost
 	return priorJob{attrs: attrs, id: id, timeouts: readTimeouts}, diags
 }
 
+// deleted reports whether the state already records the job as deleted
+// from the engine (statusDeleted).
+func (p priorJob) deleted() bool {
+	var status string
+	return p.attrs["status"].As(&status) == nil && status == statusDeleted
+}
+
+// markDeleted records in state that the engine no longer has the job: its
+// status becomes statusDeleted, the rest keeps what was last reported.
+func (p priorJob) markDeleted(state *tfsdk.State) diag.Diagnostics {
+	var diags diag.Diagnostics
+	attrs := maps.Clone(p.attrs)
+	attrs["status"] = tftypes.NewValue(tftypes.String, statusDeleted)
+	if err := tftypes.ValidateValue(state.Raw.Type(), attrs); err != nil {
+		diags.AddError("Could not write the job's state", "This is a bug in the provider: "+err.Error())
+		return diags
+	}
+	state.Raw = tftypes.NewValue(state.Raw.Type(), attrs)
+	return diags
+}
+
 // refresh writes what the engine reports of job into state, which the
 // framework filled with a copy of the prior state. An attribute is written
 // only when its value changed, and when none did (the usual refresh) state
@@ -397,27 +448,26 @@ func (p priorJob) refresh(ctx context.Context, state *tfsdk.State, job *client.J
 }
 
 // Update changes only settings that do not touch the running job
-// (wait_for_completion, on_destroy, purge_on_destroy, timeouts), and adopts
-// the configured inputs after an import. Every other change replaces the job.
+// (wait_for, on_destroy, purge_on_destroy, timeouts, on_source_change),
+// records a new source_hash, and adopts the configured inputs after an
+// import. Every other change replaces the job. It sends nothing to the
+// engine: the engine-reported attributes were planned as they are in the
+// state (UseStateForUnknown), so that an update shows no "(known after
+// apply)" for them, and the next refresh reads them again.
 func (r *jobResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var plan jobResourceModel
+	var plan, state jobResourceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	ctx, api := engineFor(ctx, r.data, &resp.Diagnostics)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	job, err := api.GetJob(ctx, plan.ID.ValueString())
-	if err != nil {
-		var state jobResourceModel
-		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-		plan.jobStatusModel = state.jobStatusModel
-		resp.Diagnostics.AddWarning("Could not refresh the job's status", fmt.Sprintf("The settings were saved, but reading job %s failed: %s", plan.ID.ValueString(), err))
-	} else {
-		plan.setFromJob(job)
-	}
+	plan.jobStatusModel = state.jobStatusModel
 	if plan.SourceHash.IsUnknown() {
-		// Adopting an imported job: from now on, its files are compared with these.
-		plan.SourceHash = sourceHashOrNull(ctx, plan, &resp.Diagnostics)
+		// Adopting an imported job: from now on, its files are compared
+		// with these. The configured text finds the config file among them.
+		inputs := plan
+		resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("config"), &inputs.Config)...)
+		plan.SourceHash = sourceHashOrNull(ctx, inputs, &resp.Diagnostics)
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 	setJobIdentity(ctx, resp.Identity, plan.ID, &resp.Diagnostics)
@@ -502,7 +552,7 @@ func (m jobResourceModel) waitGoal() string {
 func sourceHashOrNull(ctx context.Context, m jobResourceModel, diags *diag.Diagnostics) types.String {
 	hash, err := hashSource(ctx, m)
 	if err == nil {
-		return types.StringValue(hash)
+		return types.StringValue(hash.Hash)
 	}
 	diags.AddAttributeWarning(path.Root("source_hash"), "Could not hash the job's files",
 		fmt.Sprintf("source_hash stays empty, so later changes to the files are not detected: %s.", err))

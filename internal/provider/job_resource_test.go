@@ -2,6 +2,8 @@ package provider
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -99,6 +101,8 @@ func TestAccJob_importAdoptsConfiguration(t *testing.T) {
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(jobAddr, tfjsonpath.New("id"), knownvalue.StringExact(id)),
 					statecheck.ExpectKnownValue(jobAddr, tfjsonpath.New("config"), knownvalue.NotNull()),
+					// The adopting apply records the files, so later changes show.
+					statecheck.ExpectKnownValue(jobAddr, tfjsonpath.New("source_hash"), knownvalue.StringRegexp(regexp.MustCompile(`^sha256:[0-9a-f]{64}$`))),
 				},
 			},
 			{
@@ -106,6 +110,20 @@ func TestAccJob_importAdoptsConfiguration(t *testing.T) {
 				Config: env.jobConfig(),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectEmptyPlan(),
+				}},
+			},
+			{
+				// A change of the imported job's files is shown (an in-place
+				// update of source_hash, the default on_source_change).
+				PreConfig: func() {
+					if err := os.WriteFile(filepath.Join(env.srcDir, "train.py"), []byte("print('v2')\n"), 0o600); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: env.jobConfig(),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(jobAddr, plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue(jobAddr, tfjsonpath.New("status"), knownvalue.NotNull()),
 				}},
 			},
 			{
@@ -119,6 +137,22 @@ func TestAccJob_importAdoptsConfiguration(t *testing.T) {
 	})
 	if n := len(env.engine().Jobs()); n != 2 {
 		t.Errorf("%d jobs, want the imported one and its replacement", n)
+	}
+}
+
+// TestAccJob_importOfAnUnknownIDFails: a 404 keeps a job Terraform knows
+// (as "deleted"), but an import of an id the engine does not know imports
+// nothing: Terraform reports it, and nothing is submitted.
+func TestAccJob_importOfAnUnknownIDFails(t *testing.T) {
+	env := newAccEnv(t, sim.Options{})
+	env.run(t, resource.TestCase{
+		Steps: []resource.TestStep{{
+			Config:      env.jobConfig() + fmt.Sprintf("\nimport {\n  to = %s\n  id = %q\n}\n", jobAddr, "job-0000000000000000"),
+			ExpectError: regexp.MustCompile(`Cannot import non-existent remote object`),
+		}},
+	})
+	if n := len(env.engine().Jobs()); n != 0 {
+		t.Errorf("%d jobs submitted, want none", n)
 	}
 }
 
@@ -190,28 +224,70 @@ func TestAccJob_driftCanceledOutsideIsShownNotReplaced(t *testing.T) {
 	}
 }
 
-func TestAccJob_driftDeletedOutsideProposesCreate(t *testing.T) {
+// TestAccJob_deletedOutsideIsKeptNotResubmitted: a finished job deleted
+// outside Terraform (`tp job delete`) stays in the state as "deleted"; an
+// unrelated apply changes a setting in place and submits nothing; a new
+// triggers_replace value submits it again, as asked.
+func TestAccJob_deletedOutsideIsKeptNotResubmitted(t *testing.T) {
 	env := newAccEnv(t, sim.Options{})
 	var id string
 	env.run(t, resource.TestCase{
 		Steps: []resource.TestStep{
-			{Config: env.jobConfig(), Check: captureID(&id)},
+			{Config: env.jobConfig(`  triggers_replace = "v1"`), Check: captureID(&id)},
 			{
 				PreConfig: func() {
-					if err := env.engine().Remove(id); err != nil {
+					if err := env.engine().SetStatus(id, sim.StatusCompleted); err != nil {
+						t.Fatal(err)
+					}
+					if err := sim.DeleteJobAsTheCLI(env.server.URL, accKey, id); err != nil {
 						t.Fatal(err)
 					}
 				},
-				Config: env.jobConfig(),
+				Config: env.jobConfig(`  triggers_replace = "v1"`),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(jobAddr, plancheck.ResourceActionCreate),
+					plancheck.ExpectResourceAction(jobAddr, plancheck.ResourceActionNoop),
 				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(jobAddr, tfjsonpath.New("status"), knownvalue.StringExact("deleted")),
+				},
+				Check: func(s *terraform.State) error {
+					if got := s.RootModule().Resources[jobAddr].Primary.ID; got != id {
+						return fmt.Errorf("the state holds job %q, want the deleted job %s kept", got, id)
+					}
+					return nil
+				},
+			},
+			{
+				// An unrelated change: an in-place update, nothing submitted.
+				Config: env.jobConfig(`  triggers_replace = "v1"`, `  on_destroy = "abandon"`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(jobAddr, plancheck.ResourceActionUpdate),
+				}},
+				Check: func(*terraform.State) error {
+					if n := len(env.engine().Jobs()); n != 0 {
+						return fmt.Errorf("the engine has %d jobs after an unrelated apply, want 0 (nothing resubmitted)", n)
+					}
+					if n := env.engine().RequestsFor(id)["POST /job/cancel"]; n != 0 {
+						return fmt.Errorf("%d cancels sent for a deleted job", n)
+					}
+					return nil
+				},
+			},
+			{
+				// Asked for: a new triggers_replace value runs the job again.
+				Config: env.jobConfig(`  triggers_replace = "v2"`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(jobAddr, plancheck.ResourceActionDestroyBeforeCreate),
+				}},
+				Check: func(s *terraform.State) error {
+					if job := env.onlyJob(); job.JobID != s.RootModule().Resources[jobAddr].Primary.ID || job.JobID == id {
+						return fmt.Errorf("the engine's job %s is not the new one in the state", job.JobID)
+					}
+					return nil
+				},
 			},
 		},
 	})
-	if n := len(env.engine().Jobs()); n != 1 {
-		t.Errorf("%d jobs remain, want the one re-created", n)
-	}
 }
 
 func TestAccJob_waitForCompletion(t *testing.T) {
@@ -222,8 +298,9 @@ func TestAccJob_waitForCompletion(t *testing.T) {
 	}{
 		{outcome: "completed"},
 		{outcome: "error", wantErr: `ended with status "error" \(exit code 1\)`},
-		{outcome: "failed", wantErr: `ended with status "failed"`},
-		{outcome: "completed", cancel: true, wantErr: `ended with status "canceled"`},
+		// The engine's message names the status: said once.
+		{outcome: "failed", wantErr: `ended: "Job failed due to an infrastructure error`},
+		{outcome: "completed", cancel: true, wantErr: `ended: "Job was canceled"`},
 	}
 	for _, tc := range cases {
 		name := tc.outcome
@@ -244,7 +321,7 @@ func TestAccJob_waitForCompletion(t *testing.T) {
 					canceler.Add(1)
 					go func() {
 						defer canceler.Done()
-						cancelFirstJob(env)
+						forceFirstJob(env, sim.StatusCanceled)
 					}()
 				}
 			}
@@ -279,13 +356,13 @@ func TestAccJob_waitForCompletion(t *testing.T) {
 	}
 }
 
-// cancelFirstJob waits until the engine has a job, then cancels it through
-// the engine's own cancel path, as another user of the account would.
-func cancelFirstJob(env *accEnv) {
+// forceFirstJob waits until the engine has a job, then forces its status
+// (canceled: as another user of the account would cancel it).
+func forceFirstJob(env *accEnv, status string) {
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		if jobs := env.engine().Jobs(); len(jobs) > 0 {
-			_ = env.engine().SetStatus(jobs[0].JobID, "canceled")
+			_ = env.engine().SetStatus(jobs[0].JobID, status)
 			return
 		}
 		time.Sleep(20 * time.Millisecond)
@@ -348,6 +425,14 @@ func TestAccJob_inPlaceSettingsDoNotReplace(t *testing.T) {
 				Config: env.jobConfig(`  on_destroy = "cancel"`, "  purge_on_destroy = true", "  timeouts {\n    delete = \"5m\"\n  }"),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(jobAddr, plancheck.ResourceActionUpdate),
+					// A settings update changes nothing the engine reports:
+					// no "(known after apply)" for it.
+					plancheck.ExpectKnownValue(jobAddr, tfjsonpath.New("status"), knownvalue.NotNull()),
+					plancheck.ExpectKnownValue(jobAddr, tfjsonpath.New("message"), knownvalue.NotNull()),
+					plancheck.ExpectKnownValue(jobAddr, tfjsonpath.New("updated_at"), knownvalue.NotNull()),
+					plancheck.ExpectKnownValue(jobAddr, tfjsonpath.New("job_info_json"), knownvalue.NotNull()),
+					plancheck.ExpectKnownValue(jobAddr, tfjsonpath.New("exit_code"), knownvalue.Null()),
+					plancheck.ExpectKnownValue(jobAddr, tfjsonpath.New("source_hash"), knownvalue.NotNull()),
 				}},
 			},
 			{

@@ -93,6 +93,21 @@ func (e *waitError) Error() string {
 
 func (e *waitError) Unwrap() error { return e.Cause }
 
+// lastSeen is what the wait last saw of the job, for messages that name the
+// job and the wait themselves: its status and, when the engine was failing,
+// its last error.
+func (e *waitError) lastSeen() string {
+	status := string(e.LastStatus)
+	if status == "" {
+		status = "unknown"
+	}
+	msg := fmt.Sprintf("its last status was %q", status)
+	if e.TimedOut && e.Cause != nil {
+		msg += fmt.Sprintf(" (last error: %v)", e.Cause)
+	}
+	return msg
+}
+
 // waitForTerminal polls GetJob until the job is terminal or gone. It returns
 // the last job seen (nil when the job disappeared). Engine outages (rate
 // limits, 5xx, timeouts) do not end the wait: the next poll tries again,

@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 
 	"github.com/tensorpool/terraform-provider-tensorpool/internal/client"
 	"github.com/tensorpool/terraform-provider-tensorpool/internal/clock"
@@ -152,9 +155,16 @@ func TestDestroyDecisionTable(t *testing.T) {
 			if tc.known != "" {
 				settings.Known = &client.Job{ID: "job-1", Status: client.Status(tc.known)}
 			}
+			// OnCancel (the cancel action's "Canceling job …") comes right
+			// before the first cancel, and never without one.
+			announcedAt := -1
+			settings.OnCancel = func() { announcedAt = len(api.calls) }
 			res, err := destroyJob(context.Background(), api, "job-1", settings)
 			if got := strings.Join(api.calls, ","); got != tc.wantCalls {
 				t.Errorf("calls = %s, want %s", got, tc.wantCalls)
+			}
+			if firstCancel := slices.Index(api.calls, "cancel"); announcedAt != firstCancel {
+				t.Errorf("OnCancel called before call %d, the first cancel is call %d (-1: none)", announcedAt, firstCancel)
 			}
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
@@ -602,25 +612,57 @@ func TestWaitEndsByTheContextDeadline(t *testing.T) {
 }
 
 func TestWaitErrorsSayWhatWasAwaitedAndWhatHappened(t *testing.T) {
+	const configured = `timeouts.create = "90m"`
+	says := func(what, summary, detail string, wanted, unwanted []string) {
+		t.Helper()
+		for _, want := range wanted {
+			if !strings.Contains(summary+"\n"+detail, want) {
+				t.Errorf("%s lacks %q:\n%s\n%s", what, want, summary, detail)
+			}
+		}
+		for _, not := range unwanted {
+			if strings.Contains(summary+"\n"+detail, not) {
+				t.Errorf("%s says %q:\n%s\n%s", what, not, summary, detail)
+			}
+		}
+	}
 	finish := &waitError{JobID: "job-1", Until: untilFinished, LastStatus: client.StatusRunning, Waited: 3 * time.Second, Cause: context.Canceled}
-	summary, detail := completionError("job-1", waitForCompleted, time.Hour, nil, finish)
-	for _, want := range []string{"interrupted", "Ctrl-C", "to finish was interrupted", "untaint"} {
-		if !strings.Contains(summary+detail, want) {
-			t.Errorf("an interrupted wait_for_completion lacks %q:\n%s\n%s", want, summary, detail)
-		}
+	summary, detail := completionError("job-1", waitForCompleted, configured, nil, finish)
+	says("an interrupted wait_for = completed", summary, detail,
+		[]string{"interrupted", "Ctrl-C", "after waiting 3s for it to finish", `its last status was "running"`, "untaint"}, []string{"in time", "to stop"})
+	if strings.Count(summary+detail, "job-1") != 1 {
+		t.Errorf("the job's id is said more than once:\n%s\n%s", summary, detail)
 	}
-	for _, unwanted := range []string{"in time", "to stop"} {
-		if strings.Contains(summary+detail, unwanted) {
-			t.Errorf("an interrupted wait_for_completion says %q:\n%s\n%s", unwanted, summary, detail)
-		}
+
+	// A timeout names the configured timeout, not how long the wait itself
+	// lasted (the submission came first).
+	finish.TimedOut, finish.Cause, finish.Waited = true, nil, 89*time.Minute
+	summary, detail = completionError("job-1", waitForCompleted, configured, nil, finish)
+	says("a timed-out wait_for = completed", summary, detail,
+		[]string{"did not finish in time", `did not finish within timeouts.create = "90m"`, `its last status was "running"`}, []string{"89m", "1h29m"})
+	finish.Until, finish.LastStatus = untilRunning, client.StatusPending
+	summary, detail = completionError("job-1", waitForRunning, createTimeoutText(timeouts.Value{}), nil, finish)
+	says("a timed-out wait_for = running with the default timeout", summary, detail,
+		[]string{"did not start running in time", "within timeouts.create (1h, the default)", `its last status was "pending"`}, nil)
+
+	// A job that ended before a wait_for = "running" saw it run says so.
+	infra := "Job failed due to an infrastructure error on TensorPool's side"
+	summary, detail = completionError("job-1", waitForRunning, configured, &client.Job{Status: client.StatusFailed, Message: &infra}, nil)
+	says("a job that failed before it was seen running", summary, detail,
+		[]string{"ended before it was seen running", infra}, []string{"did not complete"})
+	exitCode, commandFailed := int64(1), "Job failed: a command exited with code 1"
+	summary, detail = completionError("job-1", waitForCompleted, configured, &client.Job{Status: client.StatusError, ExitCode: &exitCode, Message: &commandFailed}, nil)
+	says("a job that errored", summary, detail, []string{"did not complete", `with status "error" (exit code 1): ` + commandFailed}, nil)
+	// No status said twice.
+	canceledMsg := "Job was canceled"
+	summary, detail = completionError("job-1", waitForCompleted, configured, &client.Job{Status: client.StatusCanceled, Message: &canceledMsg}, nil)
+	if n := strings.Count(summary+detail, "cancel"); n != 1 {
+		t.Errorf("a canceled job's error says its status %d times:\n%s\n%s", n, summary, detail)
 	}
-	finish.TimedOut, finish.Cause = true, nil
-	summary, detail = completionError("job-1", waitForCompleted, time.Hour, nil, finish)
-	for _, want := range []string{"did not finish in time", "to finish timed out after 3s", "timeouts.create = 1h0m0s"} {
-		if !strings.Contains(summary+detail, want) {
-			t.Errorf("a timed-out wait_for_completion lacks %q:\n%s\n%s", want, summary, detail)
-		}
+	if summary, _ := completionError("job-1", waitForRunning, configured, &client.Job{Status: client.StatusCompleted}, nil); summary != "" {
+		t.Errorf("a job that completed before it was seen running is an error: %s", summary)
 	}
+
 	stop := &waitError{JobID: "job-1", Until: untilStopped, Cause: context.Canceled}
 	if summary, detail := destroyErrorSummary(stop), destroyErrorDetail(time.Hour, stop); !strings.Contains(summary, "interrupted (Ctrl-C)") ||
 		!strings.Contains(detail, "to stop was interrupted") || strings.Contains(summary+detail, "in time") {

@@ -43,3 +43,17 @@ func BenchmarkTreeSmall(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkTreeSmallSkippingTheConfig is BenchmarkTreeSmall with the job's
+// config file in the folder, left out as the provider does at every plan.
+func BenchmarkTreeSmallSkippingTheConfig(b *testing.B) {
+	dir := writeTree(b, 3, 2<<10)
+	const config = "commands = [\"python train.py\"]\n"
+	write(b, dir, "train.tp.toml", config)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := TreeSkipping(b.Context(), dir, terraformFiles, []byte(config)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

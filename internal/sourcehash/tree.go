@@ -30,6 +30,12 @@ type Result struct {
 	Files int
 	// Bytes is the total size of the regular files hashed.
 	Bytes int64
+	// Skipped is the files TreeSkipping left out of Hash because their
+	// content is the one it was asked to skip ('/'-separated, sorted).
+	Skipped []string
+	// WithSkipped is the hash of the tree with those files counted, as Tree
+	// computes it: equal to Hash when nothing was skipped.
+	WithSkipped string
 }
 
 // formatVersion starts the hashed stream, so that a change to what goes into
@@ -73,6 +79,17 @@ type entry struct {
 //
 // Tree stops soon after ctx is done and returns an error wrapping ctx.Err().
 func Tree(ctx context.Context, dir string, ignore []string) (Result, error) {
+	return TreeSkipping(ctx, dir, ignore, nil)
+}
+
+// TreeSkipping is Tree, except that regular files whose content is exactly
+// skip (when skip is not nil) are left out of Hash and listed in Skipped;
+// WithSkipped is what Tree would return. A job's own config file sits in the
+// folder it uploads, and its text is compared on its own (as parsed TOML):
+// counting it here too would turn a comment in it into a changed source.
+// Content, not a name, picks it out, so it is found whatever it is called,
+// and the comparison costs no read beyond the hashing (size, then sha256).
+func TreeSkipping(ctx context.Context, dir string, ignore []string, skip []byte) (Result, error) {
 	patterns := make([]pattern, 0, len(ignore))
 	for _, raw := range ignore {
 		if p, ok := compilePattern(raw); ok {
@@ -91,7 +108,28 @@ func Tree(ctx context.Context, dir string, ignore []string) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("hashing the source directory %s: %w", dir, err)
 	}
-	return digest(entries), nil
+	all := digest(entries)
+	if skip == nil {
+		all.WithSkipped = all.Hash
+		return all, nil
+	}
+	skipSize, skipSum := int64(len(skip)), sha256.Sum256(skip)
+	var kept []entry
+	var skipped []string
+	for _, e := range entries {
+		if e.kind == kindFile && e.size == skipSize && e.sum == skipSum {
+			skipped = append(skipped, e.rel)
+			continue
+		}
+		kept = append(kept, e)
+	}
+	if len(skipped) == 0 {
+		all.WithSkipped = all.Hash
+		return all, nil
+	}
+	res := digest(kept)
+	res.Skipped, res.WithSkipped = skipped, all.Hash
+	return res, nil
 }
 
 func excluded(patterns []pattern, rel string, isDir bool) bool {

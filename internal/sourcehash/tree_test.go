@@ -5,7 +5,9 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -68,7 +70,7 @@ func TestTreeHashIgnoresCreationOrderAndModificationTimes(t *testing.T) {
 	if err := os.Chtimes(filepath.Join(b, "y"), old, old); err != nil {
 		t.Fatal(err)
 	}
-	if ha, hb := treeHash(t, a), treeHash(t, b); ha != hb {
+	if ha, hb := treeHash(t, a), treeHash(t, b); !reflect.DeepEqual(ha, hb) {
 		t.Errorf("same content, different order and mtime: %v != %v", ha, hb)
 	}
 }
@@ -195,5 +197,44 @@ func TestTreeStopsInsideALargeFileOnCancel(t *testing.T) {
 	}
 	if n := polling.polls.Load(); n > 16 {
 		t.Errorf("ctx polled %d times after cancel on its 8th poll: the file was read on", n)
+	}
+}
+
+// TestTreeSkippingLeavesOutTheConfigFile: the file whose content is the
+// job's config text counts neither before nor after an edit of that text;
+// a file of the same size with other content still counts; WithSkipped is
+// Tree's hash.
+func TestTreeSkippingLeavesOutTheConfigFile(t *testing.T) {
+	dir := sampleTree(t)
+	without := treeHash(t, dir).Hash
+	const config = "commands = [\"python train.py\"]\n"
+	write(t, dir, "train.tp.toml", config)
+	skipping := func(text string) Result {
+		t.Helper()
+		res, err := TreeSkipping(t.Context(), dir, testIgnore, []byte(text))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	res := skipping(config)
+	if res.Hash != without || len(res.Skipped) != 1 || res.Skipped[0] != "train.tp.toml" {
+		t.Errorf("Hash %s, Skipped %v; want the hash of the tree without the config file (%s) and [train.tp.toml]", res.Hash, res.Skipped, without)
+	}
+	if all := treeHash(t, dir).Hash; res.WithSkipped != all || all == without {
+		t.Errorf("WithSkipped %s, want Tree's %s (which counts the config file)", res.WithSkipped, all)
+	}
+	const edited = "# a comment\ncommands = [\"python train.py\"]\n"
+	write(t, dir, "train.tp.toml", edited)
+	if got := skipping(edited).Hash; got != without {
+		t.Errorf("after a comment in the config file the hash moved: %s, want %s", got, without)
+	}
+	// Same size, other content: an ordinary file.
+	write(t, dir, "other.toml", strings.Repeat("x", len(edited)))
+	if got := skipping(edited); got.Hash == without || len(got.Skipped) != 1 {
+		t.Errorf("a file that only has the config's size was skipped: Skipped %v", got.Skipped)
+	}
+	if nothing := skipping("not in the tree"); nothing.Skipped != nil || nothing.Hash != nothing.WithSkipped {
+		t.Errorf("skipping absent content: Skipped %v, Hash %s, WithSkipped %s", nothing.Skipped, nothing.Hash, nothing.WithSkipped)
 	}
 }
