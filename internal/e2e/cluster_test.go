@@ -166,3 +166,102 @@ resource "tensorpool_job" "train" {
 	w.mustRun("apply", "-auto-approve")
 	w.destroy("-auto-approve")
 }
+
+// protectedStackConfig is a protected cluster and volume, the volume
+// attached to the cluster, and a job on the cluster that starts after the
+// attach.
+func protectedStackConfig(protected bool, source *string, clusterLines ...string) func(string) string {
+	return func(src string) string {
+		*source = src
+		return fmt.Sprintf(`
+resource "tensorpool_cluster" "train" {
+  instance_type       = "1xH100"
+  deletion_protection = %[1]t
+%[3]s
+}
+
+resource "tensorpool_storage" "data" {
+  size                = 10
+  deletion_protection = %[1]t
+}
+
+resource "tensorpool_storage_attachment" "data" {
+  storage_id = tensorpool_storage.data.id
+  cluster_id = tensorpool_cluster.train.id
+}
+
+resource "tensorpool_job" "train" {
+  cluster_id = tensorpool_storage_attachment.data.cluster_id
+  source_dir = %[2]q
+  config     = "commands = [\"python train.py\"]"
+}
+`, protected, src, strings.Join(clusterLines, "\n"))
+	}
+}
+
+// TestReplaceOfAProtectedClusterOrVolumeCancelsAndDetachesNothing:
+// `terraform apply -replace` of a protected cluster or volume fails at plan
+// time: the job on the cluster keeps running, the volume stays attached,
+// and nothing is sent to the engine but reads. Terraform gives the provider
+// no sign of -replace in the plan of the object itself; the refusal comes
+// from the plan of the replacement's create half (checkDeletionProtection).
+// A tainted object is planned as a plain create, which the provider cannot
+// tell from a new one: the documented `lifecycle { prevent_destroy = true }`
+// recipe stops that plan just as early.
+func TestReplaceOfAProtectedClusterOrVolumeCancelsAndDetachesNothing(t *testing.T) {
+	var source string
+	w := newWorld(t, sim.Options{}, protectedStackConfig(true, &source))
+	w.mustRun("apply", "-auto-approve")
+	jobID := w.stateIDs()[0]
+	before := w.server.Engine.Stats()
+	var checkUntouched func(what string)
+	refused := func(what, kind string, args ...string) {
+		t.Helper()
+		res := w.run(args...)
+		if res.ExitCode == 0 || !says(res.Output(), "The "+kind+" is protected from deletion") || !says(res.Output(), "This plan replaces the "+kind) {
+			t.Fatalf("%s of a protected %s: exit %d, want a plan-time error saying it is protected:\n%s", what, kind, res.ExitCode, res.Output())
+		}
+		checkUntouched(what)
+	}
+	checkUntouched = func(what string) {
+		t.Helper()
+		if job, _ := w.server.Engine.Job(jobID); job.Status != sim.StatusRunning {
+			t.Errorf("after %s the job on the protected cluster is %s, want running", what, job.Status)
+		}
+		live := 0
+		for _, a := range w.server.Engine.Attachments() {
+			if a.Live && a.DetachedAt == nil {
+				live++
+			}
+		}
+		if live != 1 {
+			t.Errorf("after %s %d attachments are live, want the one: nothing may be detached", what, live)
+		}
+		stats := w.server.Engine.Stats()
+		for _, route := range []string{"POST /job/cancel", "POST /storage/detach", "DELETE /cluster", "DELETE /storage", "PATCH /cluster/edit", "PATCH /storage/edit"} {
+			if n := stats[route] - before[route]; n != 0 {
+				t.Errorf("%s sent %d %s, want none", what, n, route)
+			}
+		}
+	}
+	refused("apply -replace of the cluster", "cluster", "apply", "-auto-approve", "-replace=tensorpool_cluster.train")
+	refused("apply -replace of the volume", "storage volume", "apply", "-auto-approve", "-replace=tensorpool_storage.data")
+
+	if err := w.ws.WriteConfig(protectedStackConfig(true, &source, "  lifecycle {\n    prevent_destroy = true\n  }")(source)); err != nil {
+		t.Fatal(err)
+	}
+	w.mustRun("apply", "-auto-approve")
+	w.mustRun("taint", "tensorpool_cluster.train")
+	res := w.run("apply", "-auto-approve")
+	if res.ExitCode == 0 || !says(res.Output(), "Instance cannot be destroyed") {
+		t.Fatalf("apply of a tainted cluster with prevent_destroy: exit %d, want Terraform's refusal:\n%s", res.ExitCode, res.Output())
+	}
+	checkUntouched("apply of the tainted cluster with prevent_destroy")
+	w.mustRun("untaint", "tensorpool_cluster.train")
+
+	if err := w.ws.WriteConfig(protectedStackConfig(false, &source)(source)); err != nil {
+		t.Fatal(err)
+	}
+	w.mustRun("apply", "-auto-approve")
+	w.destroy("-auto-approve")
+}

@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -132,32 +131,12 @@ const privatePendingDetach = "pending_detach_request"
 
 // setPendingDetach records the detach's request id, or clears it ("").
 func setPendingDetach(ctx context.Context, private privateSetter, requestID string) diag.Diagnostics {
-	if requestID == "" {
-		return private.SetKey(ctx, privatePendingDetach, nil)
-	}
-	value, err := json.Marshal(requestID)
-	if err != nil {
-		var diags diag.Diagnostics
-		diags.AddError("Could not record the detach's request", err.Error())
-		return diags
-	}
-	return private.SetKey(ctx, privatePendingDetach, value)
+	return setPrivateString(ctx, private, privatePendingDetach, requestID)
 }
 
 // pendingDetach is what setPendingDetach recorded, or "".
 func pendingDetach(ctx context.Context, private privateGetter) (string, diag.Diagnostics) {
-	if private == nil {
-		return "", nil
-	}
-	value, diags := private.GetKey(ctx, privatePendingDetach)
-	if diags.HasError() || len(value) == 0 {
-		return "", diags
-	}
-	var id string
-	if err := json.Unmarshal(value, &id); err != nil {
-		diags.AddError("Could not read the detach's request", err.Error())
-	}
-	return id, diags
+	return privateString(ctx, private, privatePendingDetach)
 }
 
 // notAttached decides whether a refused detach means the volume is already
