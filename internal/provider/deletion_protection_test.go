@@ -61,3 +61,49 @@ func TestAccDeletionProtection_unfinishedCreateIsReleasedAsItsErrorSays(t *testi
 		},
 	})
 }
+
+// TestAccObjects_releaseWithoutRequestIDWaitsByReading: an engine that
+// answers a release without a request id (the official CLI allows it) is
+// waited for by reading the cluster and the volume: a destroy whose
+// timeout ends first fails and keeps both in the state; once the engine
+// has released them, the next destroy succeeds.
+func TestAccObjects_releaseWithoutRequestIDWaitsByReading(t *testing.T) {
+	// The cluster's release lasts until the test skips the engine's clock;
+	// the volume's requests take 3 s, past its delete timeout of 1 s.
+	env := newClusterEnv(t, sim.Options{ClusterReleaseLatency: time.Hour, StorageLatency: 3 * time.Second})
+	var clusterID, storageID string
+	config := env.clusterConfig("1xH100", "  timeouts {\n    delete = \"1s\"\n  }") +
+		storageBlock("  size = 10", "  timeouts {\n    delete = \"1s\"\n  }")
+	env.run(t, resource.TestCase{
+		Steps: []resource.TestStep{
+			{
+				Config: config,
+				Check: resource.ComposeTestCheckFunc(captureIDOf(clusterAddr, &clusterID), captureIDOf(storageAddr, &storageID),
+					func(*terraform.State) error { env.engine().SetFaults(sim.Faults{NoRequestIDs: true}); return nil }),
+			},
+			{
+				Config:      config,
+				Destroy:     true,
+				ExpectError: wrapped("Timed out waiting for the TensorPool", "to be released", "stays in the Terraform state"),
+			},
+			{
+				PreConfig: func() {
+					cl, err := env.engineCluster(clusterID)
+					if err != nil || cl.Status != sim.ClusterDestroying {
+						t.Errorf("after the timed-out destroy the cluster is %+v (%v), want DESTROYING", cl, err)
+					}
+					env.clock.Skip(2 * time.Hour)
+				},
+				Config:  config,
+				Destroy: true,
+				Check: func(*terraform.State) error {
+					cl, err := env.engineCluster(clusterID)
+					if err != nil || cl.Status != sim.ClusterDestroyed || cl.Billing {
+						return fmt.Errorf("after destroy the cluster is %+v (%v), want DESTROYED", cl, err)
+					}
+					return nil
+				},
+			},
+		},
+	})
+}

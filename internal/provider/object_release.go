@@ -202,25 +202,12 @@ func (e *releaseWaitError) Unwrap() error { return e.Err }
 // waitForRelease polls the object until the engine reports it released or
 // forgets it, riding out engine outages, within the wait's deadline.
 func waitForRelease[T any](ctx context.Context, rel objectRelease[T], wait waitConfig) error {
-	clk := clock.OrReal(wait.Clock)
 	var last *string
-	poll := backoff.Poll{Clock: clk, Policy: wait.Policy, Timeout: wait.Timeout}
-	err := poll.Run(ctx, func(ctx context.Context) (bool, time.Duration, error) {
-		object, err := rel.Read(ctx)
-		switch {
-		case client.IsNotFound(err):
-			return true, 0, nil
-		case err != nil && ctx.Err() != nil:
-			return false, 0, nil //nolint:nilerr // the poll reports the context's end itself
-		case client.IsOutage(err):
-			return false, client.RetryAfter(err, clk.Now()), nil
-		case err != nil:
-			return false, 0, fmt.Errorf("reading %s %s while it is released: %w", rel.Kind.Name, rel.ID, err)
-		}
+	err := waitByReading(ctx, wait, rel.Read, func(object T) bool {
 		status := rel.Status(object)
 		last = status.Status
-		return status.Released, 0, nil
-	})
+		return status.Released
+	}, fmt.Sprintf("reading %s %s while it is released", rel.Kind.Name, rel.ID))
 	var timedOut *backoff.TimeoutError
 	var interrupted *backoff.InterruptedError
 	if errors.As(err, &timedOut) || errors.As(err, &interrupted) {
@@ -272,4 +259,28 @@ func releaseErrorDetail(kind objectKind, id string, timeout time.Duration, err e
 	}
 	return fmt.Sprintf("%s.\n\n%s%s Fix the cause and run `terraform destroy` again; %s shows what the engine reports.",
 		err, advice, kept, kind.ShowCommand(id))
+}
+
+// waitByReading is every wait that follows an engine change by reading the
+// object (when there is no request to follow): it reads until done says so
+// or the engine no longer knows the object (404), riding out engine outages
+// and honouring their Retry-After, within the wait's deadline. what names
+// the reads in an error ("reading cluster c-1 while it is released").
+func waitByReading[T any](ctx context.Context, wait waitConfig, read func(context.Context) (T, error), done func(T) bool, what string) error {
+	clk := clock.OrReal(wait.Clock)
+	poll := backoff.Poll{Clock: clk, Policy: wait.Policy, Timeout: wait.Timeout}
+	return poll.Run(ctx, func(ctx context.Context) (bool, time.Duration, error) {
+		object, err := read(ctx)
+		switch {
+		case client.IsNotFound(err):
+			return true, 0, nil
+		case err != nil && ctx.Err() != nil:
+			return false, 0, nil //nolint:nilerr // the poll reports the context's end itself
+		case client.IsOutage(err):
+			return false, client.RetryAfter(err, clk.Now()), nil
+		case err != nil:
+			return false, 0, fmt.Errorf("%s: %w", what, err)
+		}
+		return done(object), 0, nil
+	})
 }

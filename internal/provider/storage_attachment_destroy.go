@@ -98,6 +98,16 @@ func (r *storageAttachmentResource) Delete(ctx context.Context, req resource.Del
 		return
 	}
 	if requestID == "" {
+		// No request to follow: watch the volume's clusters instead.
+		known, err := r.waitForMount(deleteCtx, api, storageID, clusterID, false, deleteTimeout)
+		switch {
+		case err != nil:
+			detachWaitFailed(resp, err, deleteTimeout)
+		case !known:
+			resp.Diagnostics.AddWarning("The engine gave no detach request to follow",
+				fmt.Sprintf("The engine accepted the detach of storage volume %s from cluster %s without a request id and does not report "+
+					"the volume's clusters, so the provider could not wait for the detach to finish.", storageID, clusterID))
+		}
 		return
 	}
 	if _, err := awaitRequest(deleteCtx, api, requestID, "detaching storage "+storageID+" from cluster "+clusterID, deleteTimeout); err != nil {

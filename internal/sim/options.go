@@ -242,6 +242,12 @@ type Faults struct {
 	// only {"message": ...}, as the CLI shows them [CLI]: the structured
 	// objects are [INF].
 	InfoMessageOnly bool `json:"info_message_only"`
+	// NoRequestIDs makes POST /storage/attach answer without request_ids,
+	// and POST /storage/detach, DELETE /cluster/{id} and DELETE
+	// /storage/{id} without request_id, which the official CLI treats as
+	// optional [CLI: helpers.py returns at once without them]; the change
+	// still takes its usual time.
+	NoRequestIDs bool `json:"no_request_ids"`
 }
 
 // Capacity outcomes (Faults.CapacityOutcome).
@@ -315,6 +321,7 @@ type faultsJSON struct {
 	CapacityShortage    json.RawMessage `json:"capacity_shortage,omitempty"`
 	CapacityOutcome     string          `json:"capacity_outcome"`
 	InfoMessageOnly     bool            `json:"info_message_only"`
+	NoRequestIDs        bool            `json:"no_request_ids"`
 }
 
 // MarshalJSON writes latency and capacity_shortage as Go duration strings.
@@ -326,6 +333,7 @@ func (f Faults) MarshalJSON() ([]byte, error) {
 		FailNext: f.FailNext, Latency: lat, DropPushAfterJobID: f.DropPushAfterJobID, RefuseHandshakes: f.RefuseHandshakes,
 		ListenUnavailable: f.ListenUnavailable, ListenHang: f.ListenHang, Garble: f.Garble,
 		CapacityShortage: shortage, CapacityOutcome: f.CapacityOutcome, InfoMessageOnly: f.InfoMessageOnly,
+		NoRequestIDs: f.NoRequestIDs,
 	})
 }
 
@@ -343,7 +351,7 @@ func (f *Faults) UnmarshalJSON(data []byte) error {
 		RateLimit: raw.RateLimit, RateLimitRetryAfter: raw.RateLimitRetryAfter, FailRate: raw.FailRate,
 		FailNext: raw.FailNext, DropPushAfterJobID: raw.DropPushAfterJobID, RefuseHandshakes: raw.RefuseHandshakes,
 		ListenUnavailable: raw.ListenUnavailable, ListenHang: raw.ListenHang, Garble: raw.Garble,
-		CapacityOutcome: raw.CapacityOutcome, InfoMessageOnly: raw.InfoMessageOnly,
+		CapacityOutcome: raw.CapacityOutcome, InfoMessageOnly: raw.InfoMessageOnly, NoRequestIDs: raw.NoRequestIDs,
 	}
 	var err error
 	if out.Latency, err = durationJSON("latency", raw.Latency); err != nil {
