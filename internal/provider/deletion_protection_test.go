@@ -118,11 +118,7 @@ func TestAccObjects_releaseWithoutRequestIDWaitsByReading(t *testing.T) {
 // create never finished is released:
 // TestAccDeletionProtection_unfinishedCreateIsReleasedAsItsErrorSays.)
 func TestDeleteRefusesAProtectedObjectWithNothingSent(t *testing.T) {
-	server, err := sim.Start(sim.Options{APIKeys: []string{accKey}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(server.Close)
+	server := newAccEnv(t, sim.Options{}).server
 	api, err := client.New(client.Config{BaseURL: server.URL, APIKey: accKey})
 	if err != nil {
 		t.Fatal(err)
