@@ -123,7 +123,7 @@ func (r *clusterResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 					"seen. Changing it replaces the cluster.",
 				Optional:    true,
 				ElementType: types.StringType,
-				Validators:  []validator.List{listvalidator.ValueStringsAre(publicKeyValidator{})},
+				Validators:  []validator.List{listvalidator.ValueStringsAre(clusterPublicKeyValidator{})},
 				PlanModifiers: []planmodifier.List{
 					listplanmodifier.RequiresReplaceIf(replaceClusterUnlessAdoptingList, replaceClusterDescription, replaceClusterDescription),
 				},

@@ -380,7 +380,7 @@ func TestAccCluster_createTimeoutKeepsTheCluster(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				Config:      env.clusterConfig("1xH100", "  timeouts {\n    create = \"2s\"\n  }"),
-				ExpectError: wrapped("Timed out waiting for the TensorPool cluster claim", "PROCESSING", "may still complete", "terraform destroy"),
+				ExpectError: wrapped("Timed out waiting for the TensorPool cluster claim", "PROCESSING", "may still finish", "terraform destroy"),
 			},
 			{RefreshState: true, ExpectNonEmptyPlan: true, Check: captureIDOf(clusterAddr, &id)},
 			{
@@ -520,7 +520,7 @@ func TestAccCluster_badInput(t *testing.T) {
 		Steps: []resource.TestStep{
 			{Config: env.clusterConfig("1xH100", "  num_nodes = 0"), PlanOnly: true, ExpectError: wrapped("num_nodes", "at least 1")},
 			{Config: env.clusterConfig("1x H100"), PlanOnly: true, ExpectError: wrapped("instance_type", "without spaces")},
-			{Config: env.clusterConfig("1xH100", `  public_keys = ["not a key"]`), PlanOnly: true, ExpectError: wrapped("Invalid SSH public key")},
+			{Config: env.clusterConfig("1xH100", `  public_keys = ["not a key"]`), PlanOnly: true, ExpectError: wrapped("Invalid SSH public key in public_keys", "Each element of public_keys must be", "public_keys = [file(")},
 			{Config: env.clusterConfig("1xH100", "  timeouts {\n    create = \"0s\"\n  }"), PlanOnly: true, ExpectError: wrapped("timeouts.create")},
 		},
 	})

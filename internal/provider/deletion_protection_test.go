@@ -33,7 +33,7 @@ func TestAccDeletionProtection_unfinishedCreateIsReleasedAsItsErrorSays(t *testi
 		Steps: []tfresource.TestStep{
 			{
 				Config:      config,
-				ExpectError: wrapped("Timed out waiting for the TensorPool", "may still complete", "terraform destroy` releases it"),
+				ExpectError: wrapped("Timed out waiting for the TensorPool", "may still finish", "terraform destroy` releases it"),
 			},
 			{
 				RefreshState: true, ExpectNonEmptyPlan: true,

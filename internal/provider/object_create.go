@@ -141,10 +141,17 @@ func createWaitDetail[T any](c objectCreate[T], last *client.Request, err error)
 		cause += fmt.Sprintf(" (timeouts.create = %s)", c.Timeout)
 	}
 	detail := fmt.Sprintf("The engine accepted %s %s, but the provider stopped waiting for its %s: %s.", c.Kind.Name, c.ID, c.Words.Noun, cause)
-	if last != nil {
-		detail += fmt.Sprintf(" The %s was last %s.", c.Words.Noun, requestOutcomeText(last))
+	// The request tracker's error already gives the last status and says
+	// the request may still finish: say each once.
+	var waitErr *client.RequestWaitError
+	if errors.As(err, &waitErr) {
+		detail += "\n\n" + keptInStateText(c.Kind, c.ID)
+	} else {
+		if last != nil {
+			detail += fmt.Sprintf(" The %s was last %s.", c.Words.Noun, requestOutcomeText(last))
+		}
+		detail += fmt.Sprintf("\n\nThe %s may still complete. %s", c.Words.Noun, keptInStateText(c.Kind, c.ID))
 	}
-	detail += fmt.Sprintf("\n\nThe %s may still complete. %s", c.Words.Noun, keptInStateText(c.Kind, c.ID))
 	if c.Words.WaitAdvice != "" {
 		detail += " " + c.Words.WaitAdvice
 	}

@@ -44,3 +44,22 @@ func TestReleaseErrorsNameTheKindAndKeepTheAdvice(t *testing.T) {
 		t.Errorf("a cluster's detail does not point at tp cluster info: %s", got)
 	}
 }
+
+// A create whose wait timed out says the claim's last status, and that it
+// may still finish, once each: the request tracker's error says both.
+func TestCreateWaitDetailSaysTheStatusOnce(t *testing.T) {
+	retrying := "Waiting for 1xH100 capacity"
+	last := &client.Request{ID: "r-1", Type: "CLUSTER_CLAIM", Status: "PROCESSING", ExternalMessage: &retrying}
+	err := &client.RequestWaitError{ID: "r-1", Last: last, Err: &backoff.TimeoutError{Waited: 2 * time.Second}}
+	detail := createWaitDetail(objectCreate[*client.Cluster]{Kind: clusterKind, ID: "c-1", Words: clusterClaimWords, Timeout: 2 * time.Second}, last, err)
+	for _, once := range []string{"PROCESSING", retrying, "may still"} {
+		if n := strings.Count(detail, once); n != 1 {
+			t.Errorf("the detail says %q %d times, want once:\n%s", once, n, detail)
+		}
+	}
+	for _, want := range []string{"timeouts.create = 2s", "kept in the Terraform state", "`terraform destroy` releases it", "raise `timeouts.create`"} {
+		if !strings.Contains(detail, want) {
+			t.Errorf("the detail does not say %q:\n%s", want, detail)
+		}
+	}
+}
