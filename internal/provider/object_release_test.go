@@ -1,10 +1,13 @@
 package provider
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 
 	"github.com/tensorpool/terraform-provider-tensorpool/internal/backoff"
 	"github.com/tensorpool/terraform-provider-tensorpool/internal/client"
@@ -61,5 +64,49 @@ func TestCreateWaitDetailSaysTheStatusOnce(t *testing.T) {
 		if !strings.Contains(detail, want) {
 			t.Errorf("the detail does not say %q:\n%s", want, detail)
 		}
+	}
+}
+
+// memoryPrivate is private state for calling the create flow directly.
+type memoryPrivate map[string][]byte
+
+func (m memoryPrivate) SetKey(_ context.Context, key string, value []byte) diag.Diagnostics {
+	m[key] = value
+	return nil
+}
+
+// timeouts.create bounds everything the create does: the read-back after
+// the engine reported the create done, which rides out engine errors for
+// timeouts.read (here an hour), ends with the create's deadline, and the
+// object stays in the state with a warning.
+func TestCreateReadBackEndsByTheCreateDeadline(t *testing.T) {
+	data := &providerData{opts: Options{PollPolicy: backoff.Policy{Initial: time.Millisecond, Max: time.Millisecond}}}
+	createCtx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	reads := 0
+	failing := func(context.Context) (*client.Cluster, error) {
+		reads++
+		return nil, &client.APIError{StatusCode: 503, Method: "GET", Path: "/cluster/info/c-1", Message: "Service unavailable"}
+	}
+	private := memoryPrivate{}
+	var diags diag.Diagnostics
+	done := make(chan createResult[*client.Cluster], 1)
+	go func() {
+		done <- followCreate(context.Background(), createCtx, data, nil, objectCreate[*client.Cluster]{
+			Kind: clusterKind, ID: "c-1", Words: clusterClaimWords,
+			Save: func() diag.Diagnostics { return nil }, Read: failing, Status: clusterStatus,
+			Timeout: 50 * time.Millisecond, ReadTimeout: time.Hour,
+		}, nil, private, &diags)
+	}()
+	select {
+	case result := <-done:
+		if result.Read || result.Removed || diags.HasError() || reads == 0 {
+			t.Errorf("result %+v after %d reads, diagnostics %v: want the cluster kept, unread, with a warning", result, reads, diags)
+		}
+		if len(private[privateCreateUnfinished]) != 0 {
+			t.Errorf("the create finished, yet the cluster is still marked unfinished")
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("the read-back after the create outlived timeouts.create")
 	}
 }
