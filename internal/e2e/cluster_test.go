@@ -265,3 +265,42 @@ func TestReplaceOfAProtectedClusterOrVolumeCancelsAndDetachesNothing(t *testing.
 	w.mustRun("apply", "-auto-approve")
 	w.destroy("-auto-approve")
 }
+
+// TestInterruptDuringReleaseThenDestroyAgainSendsNoSecondRelease: Ctrl-C
+// while a destroy waits for a cluster's and a volume's releases keeps both
+// in the state; the next destroy waits for the same release requests (kept
+// in Terraform's private state) and sends no second DELETE, and afterwards
+// nothing bills.
+func TestInterruptDuringReleaseThenDestroyAgainSendsNoSecondRelease(t *testing.T) {
+	w := newWorld(t, sim.Options{ClusterReleaseLatency: time.Hour, RequestRetryAfter: time.Second}, func(string) string {
+		return `
+resource "tensorpool_cluster" "train" {
+  instance_type = "1xH100"
+}
+
+resource "tensorpool_storage" "data" {
+  size = 10
+}
+`
+	})
+	w.mustRun("apply", "-auto-approve")
+	clusterID := w.stateIDsOf("tensorpool_cluster")[0]
+	storageID := w.stateIDsOf("tensorpool_storage")[0]
+	out := w.interrupted("the releases and a look at the cluster's", func() bool {
+		stats := w.server.Engine.Stats()
+		return stats["DELETE /cluster"] == 1 && stats["DELETE /storage"] == 1 && stats["GET /request/info"] > 0
+	}, "destroy", "-auto-approve")
+	if ids := w.stateIDsOf("tensorpool_cluster"); !slices.Equal(ids, []string{clusterID}) {
+		t.Fatalf("after the interrupted destroy the state holds clusters %v, want %s:\n%s", ids, clusterID, out)
+	}
+	w.clock.Skip(2 * time.Hour) // the releases complete
+	w.destroy("-auto-approve")
+	for id, route := range map[string]string{clusterID: "DELETE /cluster", storageID: "DELETE /storage"} {
+		if n := w.server.Engine.RequestsFor(id)[route]; n != 1 {
+			t.Errorf("%d %s requests for %s across both destroys, want the first destroy's one", n, route, id)
+		}
+	}
+	if cl, _ := w.server.Engine.Cluster(clusterID); cl.Billing || cl.Status != sim.ClusterDestroyed {
+		t.Errorf("cluster %s is %s, billing %t, after the second destroy", clusterID, cl.Status, cl.Billing)
+	}
+}
