@@ -304,3 +304,44 @@ resource "tensorpool_storage" "data" {
 		t.Errorf("cluster %s is %s, billing %t, after the second destroy", clusterID, cl.Status, cl.Billing)
 	}
 }
+
+// TestUntaintedUnfinishedProtectedClusterIsProtectedAfterAnUpdate: a
+// protected cluster whose claim timed out is kept with `terraform untaint`;
+// from its next in-place update on, deletion_protection protects it again:
+// destroy is refused and nothing is sent.
+func TestUntaintedUnfinishedProtectedClusterIsProtectedAfterAnUpdate(t *testing.T) {
+	config := func(name string, protected bool) string {
+		return fmt.Sprintf(`
+resource "tensorpool_cluster" "train" {
+  instance_type       = "1xH100"
+  name                = %q
+  deletion_protection = %t
+  timeouts {
+    create = "1s"
+  }
+}
+`, name, protected)
+	}
+	w := newWorld(t, sim.Options{ClusterProvisionLatency: time.Hour, RequestRetryAfter: time.Second}, func(string) string { return config("first", true) })
+	if res := w.run("apply", "-auto-approve"); res.ExitCode == 0 || !says(res.Output(), "Timed out waiting for the TensorPool cluster claim") {
+		t.Fatalf("apply with a claim longer than timeouts.create: exit %d, want the timeout:\n%s", res.ExitCode, res.Output())
+	}
+	w.clock.Skip(2 * time.Hour) // the claim completes after all
+	w.mustRun("untaint", "tensorpool_cluster.train")
+	if err := w.ws.WriteConfig(config("renamed", true)); err != nil {
+		t.Fatal(err)
+	}
+	w.mustRun("apply", "-auto-approve")
+	id := w.stateIDsOf("tensorpool_cluster")[0]
+	if res := w.run("destroy", "-auto-approve"); res.ExitCode == 0 || !says(res.Output(), "The cluster is protected from deletion") {
+		t.Fatalf("destroy of the kept, updated, protected cluster: exit %d, want it refused:\n%s", res.ExitCode, res.Output())
+	}
+	if cl, _ := w.server.Engine.Cluster(id); cl.Status != sim.ClusterRunning || w.server.Engine.RequestsFor(id)["DELETE /cluster"] != 0 {
+		t.Errorf("after the refused destroy the cluster is %s with %d releases sent, want RUNNING and none", cl.Status, w.server.Engine.RequestsFor(id)["DELETE /cluster"])
+	}
+	if err := w.ws.WriteConfig(config("renamed", false)); err != nil {
+		t.Fatal(err)
+	}
+	w.mustRun("apply", "-auto-approve")
+	w.destroy("-auto-approve")
+}
