@@ -58,7 +58,7 @@ func (r *clusterResource) Create(ctx context.Context, req resource.CreateRequest
 		Read:    func(ctx context.Context) (*client.Cluster, error) { return api.GetCluster(ctx, id) },
 		Status:  clusterStatus,
 		Timeout: createTimeout, ReadTimeout: readTimeout,
-	}, &resp.State, &resp.Diagnostics)
+	}, &resp.State, resp.Private, &resp.Diagnostics)
 	if result.Removed {
 		return
 	}

@@ -21,23 +21,34 @@ func (r *clusterResource) Delete(ctx context.Context, req resource.DeleteRequest
 		return
 	}
 	id := state.ID.ValueString()
-	if state.DeletionProtection.ValueBool() {
-		resp.Diagnostics.Append(deletionProtectedError(clusterKind.Name, id))
+	if deleteProtected(ctx, clusterKind, id, state.DeletionProtection, req.Private, &resp.Diagnostics) {
 		return
 	}
 	ctx, api := engineFor(ctx, r.data, &resp.Diagnostics)
 	deleteTimeout, diags := state.Timeouts.Delete(ctx, defaultClusterDeleteTimeout)
 	resp.Diagnostics.Append(diags...)
+	earlier, diags := privateString(ctx, req.Private, privatePendingRelease)
+	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	var unprotect func(ctx context.Context) (string, error)
+	if state.DeletionProtection.ValueBool() {
+		// Allowed by deleteProtected: a create that never finished, whose
+		// protection the engine has all the same.
+		unprotect = func(ctx context.Context) (string, error) {
+			return api.EditCluster(ctx, id, client.ClusterEdit{DeletionProtection: new(false)})
+		}
+	}
 	deleteObject(ctx, r.data, api, objectRelease[*client.Cluster]{
-		Kind:   clusterKind,
-		ID:     id,
-		Send:   func(ctx context.Context) (string, error) { return api.DestroyCluster(ctx, id) },
-		Read:   func(ctx context.Context) (*client.Cluster, error) { return api.GetCluster(ctx, id) },
-		Status: clusterStatus,
-	}, deleteTimeout, &resp.Diagnostics)
+		Kind:      clusterKind,
+		ID:        id,
+		Send:      func(ctx context.Context) (string, error) { return api.DestroyCluster(ctx, id) },
+		Read:      func(ctx context.Context) (*client.Cluster, error) { return api.GetCluster(ctx, id) },
+		Status:    clusterStatus,
+		Unprotect: unprotect,
+		Earlier:   earlier,
+	}, deleteTimeout, resp.Private, &resp.Diagnostics)
 }
 
 // clusterDestroying is the status of a cluster whose release is under way

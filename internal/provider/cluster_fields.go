@@ -2,8 +2,10 @@ package provider
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/tensorpool/terraform-provider-tensorpool/internal/client"
@@ -67,4 +69,24 @@ func stringList(ctx context.Context, values []string, diags *diag.Diagnostics) t
 	list, d := types.ListValueFrom(ctx, types.StringType, values)
 	diags.Append(d...)
 	return list
+}
+
+// clusterPublicKeyExpected is the hint for a bad element of the cluster's
+// public_keys (the tensorpool_ssh_key's own hint names its public_key).
+const clusterPublicKeyExpected = "Each element of public_keys must be one OpenSSH public key line, `<type> <base64 key data> [comment]`, " +
+	"such as the content of ~/.ssh/id_ed25519.pub: `public_keys = [file(\"~/.ssh/id_ed25519.pub\")]`."
+
+// clusterPublicKeyValidator checks each element of public_keys at plan
+// time with the SSH key resource's parser, so that a wrong file fails
+// `terraform plan` instead of the engine's claim.
+type clusterPublicKeyValidator struct{ publicKeyValidator }
+
+func (clusterPublicKeyValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if _, err := parseOpenSSHPublicKey(req.ConfigValue.ValueString()); err != nil {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid SSH public key in public_keys",
+			fmt.Sprintf("%s The value given cannot be used: %s.", clusterPublicKeyExpected, err))
+	}
 }

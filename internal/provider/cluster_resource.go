@@ -123,15 +123,17 @@ func (r *clusterResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 					"seen. Changing it replaces the cluster.",
 				Optional:    true,
 				ElementType: types.StringType,
-				Validators:  []validator.List{listvalidator.ValueStringsAre(publicKeyValidator{})},
+				Validators:  []validator.List{listvalidator.ValueStringsAre(clusterPublicKeyValidator{})},
 				PlanModifiers: []planmodifier.List{
 					listplanmodifier.RequiresReplaceIf(replaceClusterUnlessAdoptingList, replaceClusterDescription, replaceClusterDescription),
 				},
 			},
 			"deletion_protection": schema.BoolAttribute{
-				MarkdownDescription: "When `true`, `terraform destroy` (or a change that replaces the cluster) stops with an error before " +
-					"anything is sent to the engine, and the engine itself refuses to release the cluster. Default `false`. Changes in " +
-					"place. To destroy a protected cluster, set it to `false`, apply, then destroy.",
+				MarkdownDescription: "When `true`, `terraform destroy`, `terraform apply -replace` or a change that replaces the cluster " +
+					"fails at plan time, before anything (a job on the cluster, an attachment) is destroyed, and the engine itself refuses to " +
+					"release the cluster. Default `false`. Changes in place. To destroy a protected cluster, set it to `false`, apply, then " +
+					"destroy. A cluster whose claim never finished (tainted after a timeout) is released by destroy all the same, as its " +
+					"create error says. A tainted cluster's replacement is not visible at plan time: see `lifecycle { prevent_destroy }` below.",
 				Optional: true,
 				Computed: true,
 				Default:  booldefault.StaticBool(false),
@@ -197,6 +199,7 @@ func (r *clusterResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 	if r.data != nil && r.data.configErr != nil {
 		resp.Diagnostics.Append(*r.data.configErr)
 	}
+	checkDeletionProtection(ctx, clusterKind, req, resp)
 	if req.State.Raw.IsNull() {
 		return // a create
 	}
@@ -206,8 +209,7 @@ func (r *clusterResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 		return
 	}
 	recordManagedCluster(r.data, state.ID)
-	refuseProtectedDestroyPlan(ctx, clusterKind.Name, req, resp)
-	if req.Plan.Raw.IsNull() || !state.DeletionProtection.ValueBool() {
+	if req.Plan.Raw.IsNull() || !state.DeletionProtection.ValueBool() || createUnfinished(ctx, req.Private) {
 		return
 	}
 	var plan clusterResourceModel
@@ -430,6 +432,9 @@ func (r *clusterResource) Update(ctx context.Context, req resource.UpdateRequest
 	setIDIdentity(ctx, resp.Identity, plan.ID, &resp.Diagnostics)
 	// The configured inputs are now the cluster's: later changes replace it.
 	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateAdopt, nil)...)
+	// An update is only planned for a cluster that is not tainted: one whose
+	// create timed out is now kept (terraform untaint), and protected.
+	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateCreateUnfinished, nil)...)
 }
 
 // changed reports whether a planned string differs from the state's and

@@ -380,7 +380,7 @@ func TestAccCluster_createTimeoutKeepsTheCluster(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				Config:      env.clusterConfig("1xH100", "  timeouts {\n    create = \"2s\"\n  }"),
-				ExpectError: wrapped("Timed out waiting for the TensorPool cluster claim", "PROCESSING", "may still complete", "terraform destroy"),
+				ExpectError: wrapped("Timed out waiting for the TensorPool cluster claim", "PROCESSING", "may still finish", "terraform destroy"),
 			},
 			{RefreshState: true, ExpectNonEmptyPlan: true, Check: captureIDOf(clusterAddr, &id)},
 			{
@@ -440,7 +440,9 @@ func TestAccCluster_deletionProtection(t *testing.T) {
 }
 
 func TestAccCluster_destroyTimeoutThenDestroyAgain(t *testing.T) {
-	env := newClusterEnv(t, sim.Options{ClusterReleaseLatency: 4 * time.Second})
+	// The release lasts until the test skips the engine's clock past it, so
+	// that no step depends on how fast this machine runs the CLI.
+	env := newClusterEnv(t, sim.Options{ClusterReleaseLatency: time.Hour})
 	var id string
 	env.run(t, resource.TestCase{
 		Steps: []resource.TestStep{
@@ -452,12 +454,14 @@ func TestAccCluster_destroyTimeoutThenDestroyAgain(t *testing.T) {
 			// Being released, still billing, still in the state.
 			{RefreshState: true, ExpectNonEmptyPlan: true},
 			{
-				// A longer timeout, then destroy again: it follows the
-				// release under way without sending a second one.
+				// A longer timeout, then destroy again: it waits for the same
+				// release request (kept in private state) without sending a
+				// second DELETE.
 				Config: env.clusterConfig("1xH100", "  timeouts {\n    delete = \"1m\"\n  }"),
 			},
 			{
-				Config: env.providerBlock(),
+				PreConfig: func() { env.clock.Skip(2 * time.Hour) },
+				Config:    env.providerBlock(),
 				Check: func(*terraform.State) error {
 					cl, err := env.engineCluster(id)
 					if err != nil {
@@ -469,8 +473,10 @@ func TestAccCluster_destroyTimeoutThenDestroyAgain(t *testing.T) {
 							releases++
 						}
 					}
-					if cl.Status != sim.ClusterDestroyed || cl.Billing || releases != 1 {
-						return fmt.Errorf("after the second destroy the cluster is %s, billing %t, with %d releases", cl.Status, cl.Billing, releases)
+					sent := env.engine().RequestsFor(id)["DELETE /cluster"]
+					if cl.Status != sim.ClusterDestroyed || cl.Billing || releases != 1 || sent != 1 {
+						return fmt.Errorf("after the second destroy the cluster is %s, billing %t, with %d releases from %d DELETE requests, want one",
+							cl.Status, cl.Billing, releases, sent)
 					}
 					return nil
 				},
@@ -514,7 +520,7 @@ func TestAccCluster_badInput(t *testing.T) {
 		Steps: []resource.TestStep{
 			{Config: env.clusterConfig("1xH100", "  num_nodes = 0"), PlanOnly: true, ExpectError: wrapped("num_nodes", "at least 1")},
 			{Config: env.clusterConfig("1x H100"), PlanOnly: true, ExpectError: wrapped("instance_type", "without spaces")},
-			{Config: env.clusterConfig("1xH100", `  public_keys = ["not a key"]`), PlanOnly: true, ExpectError: wrapped("Invalid SSH public key")},
+			{Config: env.clusterConfig("1xH100", `  public_keys = ["not a key"]`), PlanOnly: true, ExpectError: wrapped("Invalid SSH public key in public_keys", "Each element of public_keys must be", "public_keys = [file(")},
 			{Config: env.clusterConfig("1xH100", "  timeouts {\n    create = \"0s\"\n  }"), PlanOnly: true, ExpectError: wrapped("timeouts.create")},
 		},
 	})

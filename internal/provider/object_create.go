@@ -58,8 +58,11 @@ type createResult[T any] struct {
 // followCreate saves the object to the state, waits within createCtx (the
 // create's deadline) for its request, reads it back and reports what went
 // wrong as diagnostics.
-func followCreate[T any](ctx, createCtx context.Context, data *providerData, api *client.Client, c objectCreate[T], state *tfsdk.State, diags *diag.Diagnostics) createResult[T] {
+func followCreate[T any](ctx, createCtx context.Context, data *providerData, api *client.Client, c objectCreate[T], state *tfsdk.State, private privateSetter, diags *diag.Diagnostics) createResult[T] {
 	diags.Append(c.Save()...)
+	// Until the engine reports the create done, deletion_protection does not
+	// stop the destroy that the create's error promises.
+	diags.Append(private.SetKey(ctx, privateCreateUnfinished, []byte("true"))...)
 	tflog.Info(ctx, "TensorPool "+c.Kind.Name+" "+c.Words.Noun+" accepted", map[string]any{"kind": c.Kind.Name, "id": c.ID, "request_id": c.RequestID})
 	var last *client.Request
 	var err error
@@ -73,12 +76,14 @@ func followCreate[T any](ctx, createCtx context.Context, data *providerData, api
 	var failed *client.RequestFailedError
 	switch {
 	case errors.As(err, &failed):
-		return createFailed(ctx, data, c, failed.Request, state, diags)
+		return createFailed(ctx, createCtx, data, c, failed.Request, state, diags)
 	case err != nil:
 		diags.AddError(createWaitSummary(c.Kind, c.Words, err), createWaitDetail(c, last, err))
 		return createResult[T]{}
 	}
-	object, err := readPatiently(ctx, data, c.ReadTimeout, c.Read)
+	diags.Append(private.SetKey(ctx, privateCreateUnfinished, nil)...)
+	// The read-back too is bounded by timeouts.create.
+	object, err := readPatiently(createCtx, data, c.ReadTimeout, c.Read)
 	if err != nil {
 		diags.AddWarning("Could not read the new "+c.Kind.Name,
 			fmt.Sprintf("%s %s was %s, but reading it back failed: %s. The next plan or apply refreshes it.", c.Kind.Title(), c.ID, c.Words.Done, err))
@@ -91,9 +96,9 @@ func followCreate[T any](ctx, createCtx context.Context, data *providerData, api
 // leaves the state only when a read confirms that nothing of it runs (the
 // engine forgot it, or reports it released or failed); otherwise it stays,
 // tainted, so that destroy releases whatever the engine still holds.
-func createFailed[T any](ctx context.Context, data *providerData, c objectCreate[T], request *client.Request, state *tfsdk.State, diags *diag.Diagnostics) createResult[T] {
+func createFailed[T any](ctx, createCtx context.Context, data *providerData, c objectCreate[T], request *client.Request, state *tfsdk.State, diags *diag.Diagnostics) createResult[T] {
 	why := requestOutcomeText(request)
-	object, err := readPatiently(ctx, data, c.ReadTimeout, c.Read)
+	object, err := readPatiently(createCtx, data, c.ReadTimeout, c.Read)
 	var status objectStatus
 	if err == nil {
 		status = c.Status(object)
@@ -136,10 +141,17 @@ func createWaitDetail[T any](c objectCreate[T], last *client.Request, err error)
 		cause += fmt.Sprintf(" (timeouts.create = %s)", c.Timeout)
 	}
 	detail := fmt.Sprintf("The engine accepted %s %s, but the provider stopped waiting for its %s: %s.", c.Kind.Name, c.ID, c.Words.Noun, cause)
-	if last != nil {
-		detail += fmt.Sprintf(" The %s was last %s.", c.Words.Noun, requestOutcomeText(last))
+	// The request tracker's error already gives the last status and says
+	// the request may still finish: say each once.
+	var waitErr *client.RequestWaitError
+	if errors.As(err, &waitErr) {
+		detail += "\n\n" + keptInStateText(c.Kind, c.ID)
+	} else {
+		if last != nil {
+			detail += fmt.Sprintf(" The %s was last %s.", c.Words.Noun, requestOutcomeText(last))
+		}
+		detail += fmt.Sprintf("\n\nThe %s may still complete. %s", c.Words.Noun, keptInStateText(c.Kind, c.ID))
 	}
-	detail += fmt.Sprintf("\n\nThe %s may still complete. %s", c.Words.Noun, keptInStateText(c.Kind, c.ID))
 	if c.Words.WaitAdvice != "" {
 		detail += " " + c.Words.WaitAdvice
 	}

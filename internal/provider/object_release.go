@@ -33,6 +33,13 @@ type objectRelease[T any] struct {
 	// the engine's answer and the object as read then (the zero T when the
 	// read failed); it ends with a space.
 	RefusalAdvice func(refusal error, object T) string
+	// Unprotect, when set, turns the engine's deletion protection off
+	// before the release; it answers the request to follow, or "". Only an
+	// object whose create never finished gets one (deleteProtected).
+	Unprotect func(ctx context.Context) (requestID string, err error)
+	// Earlier is the request of a release sent by an earlier destroy that
+	// stopped waiting for it (privatePendingRelease), or "".
+	Earlier string
 }
 
 // releaseOutcome says how a release ended, for logs.
@@ -46,14 +53,17 @@ const (
 
 // deleteObject is a resource's Delete once its own decision allows the
 // release: the release within timeout, its error as diagnostics, and a log
-// line saying how it ended.
-func deleteObject[T any](ctx context.Context, data *providerData, api *client.Client, rel objectRelease[T], timeout time.Duration, diags *diag.Diagnostics) {
+// line saying how it ended. A release request that may still be under way
+// when the wait ends (a timeout, Ctrl-C) is recorded in private, so that the
+// next destroy waits for it instead of sending a second release.
+func deleteObject[T any](ctx context.Context, data *providerData, api *client.Client, rel objectRelease[T], timeout time.Duration, private privateSetter, diags *diag.Diagnostics) {
 	clk := clock.OrReal(data.opts.Clock)
 	start := clk.Now()
 	deleteCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	wait := waitConfig{Policy: data.opts.PollPolicy, Clock: clk, Timeout: timeout}
-	outcome, err := releaseObject(deleteCtx, api, rel, wait)
+	outcome, pending, err := releaseObject(deleteCtx, api, rel, wait)
+	diags.Append(setPrivateString(ctx, private, privatePendingRelease, pending)...)
 	if err != nil {
 		diags.AddError(releaseErrorSummary(rel.Kind, err), releaseErrorDetail(rel.Kind, rel.ID, timeout, err))
 		return
@@ -63,49 +73,100 @@ func deleteObject[T any](ctx context.Context, data *providerData, api *client.Cl
 	})
 }
 
-// releaseObject sends the release, riding out engine outages, then waits
-// for its request. A 404 means there is nothing left to release; a 400
-// means the engine will not release it now, and a read tells why: already
-// released (done), being released (perhaps by an earlier destroy that
-// timed out: watch it finish), or anything else (an error quoting the
-// engine). It is idempotent, so destroy after a timeout simply continues.
-func releaseObject[T any](ctx context.Context, api *client.Client, rel objectRelease[T], wait waitConfig) (releaseOutcome, error) {
+// releaseObject waits for an earlier destroy's release if there is one,
+// turns protection off if asked, sends the release, riding out engine
+// outages, then waits for its request. A 404 means there is nothing left
+// to release; a 400 means the engine will not release it now, and a read
+// tells why: already released (done), being released (perhaps by an
+// earlier destroy that timed out: watch it finish), or anything else (an
+// error quoting the engine). It is idempotent, so destroy after a timeout
+// simply continues. pending is the release request that may still be under
+// way when it returns an error, or "".
+func releaseObject[T any](ctx context.Context, api *client.Client, rel objectRelease[T], wait waitConfig) (outcome releaseOutcome, pending string, err error) {
+	if rel.Earlier != "" {
+		_, err := awaitEarlierRequest(ctx, api, rel.Earlier, "releasing "+rel.Kind.Name+" "+rel.ID+" (requested by an earlier destroy)", wait.Timeout)
+		var failed *client.RequestFailedError
+		switch {
+		case err == nil:
+			return releaseCompleted, "", nil
+		case !errors.As(err, &failed) && !client.IsNotFound(err):
+			return "", rel.Earlier, err
+		}
+		// That release failed, or the engine no longer knows it: release anew.
+		tflog.Info(ctx, "TensorPool release of an earlier destroy did not complete; releasing again", map[string]any{"request_id": rel.Earlier, "error": err.Error()})
+	}
+	if rel.Unprotect != nil {
+		done, err := unprotect(ctx, api, rel, wait)
+		if done || err != nil {
+			return releaseGone, "", err
+		}
+	}
 	requestID, err := untilSettled(ctx, wait, rel.Send)
 	switch {
 	case client.IsNotFound(err):
-		return releaseGone, nil
+		return releaseGone, "", nil
 	case client.IsBadRequest(err):
-		object, readErr := untilSettled(ctx, wait, rel.Read)
-		var status objectStatus
-		if readErr == nil {
-			status = rel.Status(object)
-		} else {
-			var none T
-			object = none
-		}
-		if gone, _ := readGone(readErr, status); gone {
-			return releaseGone, nil
-		}
-		if readErr == nil && status.Releasing {
-			return releaseObserved, waitForRelease(ctx, rel, wait)
-		}
-		refused := &releaseRefusedError{Kind: rel.Kind, ID: rel.ID, Status: "unknown", Err: err}
-		if readErr == nil {
-			refused.Status = statusText(status.Status)
-		}
-		if rel.RefusalAdvice != nil {
-			refused.Advice = rel.RefusalAdvice(err, object)
-		}
-		return "", refused
+		outcome, err := releaseRefused(ctx, rel, wait, err)
+		return outcome, "", err
 	case err != nil:
-		return "", fmt.Errorf("releasing %s %s: %w", rel.Kind.Name, rel.ID, err)
+		return "", "", fmt.Errorf("releasing %s %s: %w", rel.Kind.Name, rel.ID, err)
 	case requestID == "":
-		return releaseObserved, waitForRelease(ctx, rel, wait)
+		return releaseObserved, "", waitForRelease(ctx, rel, wait)
 	}
 	if _, err := awaitRequest(ctx, api, requestID, "releasing "+rel.Kind.Name+" "+rel.ID, wait.Timeout); err != nil {
-		return "", err
+		var failed *client.RequestFailedError
+		if errors.As(err, &failed) {
+			return "", "", err
+		}
+		return "", requestID, err
 	}
-	return releaseCompleted, nil
+	return releaseCompleted, "", nil
+}
+
+// unprotect turns the engine's deletion protection off and waits for the
+// edit. done means the engine no longer knows the object. A refused edit
+// (an object released, being released or failed) is left to the release,
+// whose own refusal reads the object and decides.
+func unprotect[T any](ctx context.Context, api *client.Client, rel objectRelease[T], wait waitConfig) (done bool, err error) {
+	requestID, err := untilSettled(ctx, wait, rel.Unprotect)
+	switch {
+	case client.IsNotFound(err):
+		return true, nil
+	case client.IsBadRequest(err):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("turning deletion protection off before releasing %s %s: %w", rel.Kind.Name, rel.ID, err)
+	case requestID == "":
+		return false, nil
+	}
+	_, err = awaitRequest(ctx, api, requestID, "turning deletion protection off for "+rel.Kind.Name+" "+rel.ID, wait.Timeout)
+	return false, err
+}
+
+// releaseRefused decides after the engine refused the release (400).
+func releaseRefused[T any](ctx context.Context, rel objectRelease[T], wait waitConfig, refusal error) (releaseOutcome, error) {
+	object, readErr := untilSettled(ctx, wait, rel.Read)
+	var status objectStatus
+	if readErr == nil {
+		status = rel.Status(object)
+	} else {
+		var none T
+		object = none
+	}
+	if gone, _ := readGone(readErr, status); gone {
+		return releaseGone, nil
+	}
+	if readErr == nil && status.Releasing {
+		return releaseObserved, waitForRelease(ctx, rel, wait)
+	}
+	refused := &releaseRefusedError{Kind: rel.Kind, ID: rel.ID, Status: "unknown", Err: refusal}
+	if readErr == nil {
+		refused.Status = statusText(status.Status)
+	}
+	if rel.RefusalAdvice != nil {
+		refused.Advice = rel.RefusalAdvice(refusal, object)
+	}
+	return "", refused
 }
 
 // releaseRefusedError is a release the engine refused (400) of an object
@@ -141,25 +202,12 @@ func (e *releaseWaitError) Unwrap() error { return e.Err }
 // waitForRelease polls the object until the engine reports it released or
 // forgets it, riding out engine outages, within the wait's deadline.
 func waitForRelease[T any](ctx context.Context, rel objectRelease[T], wait waitConfig) error {
-	clk := clock.OrReal(wait.Clock)
 	var last *string
-	poll := backoff.Poll{Clock: clk, Policy: wait.Policy, Timeout: wait.Timeout}
-	err := poll.Run(ctx, func(ctx context.Context) (bool, time.Duration, error) {
-		object, err := rel.Read(ctx)
-		switch {
-		case client.IsNotFound(err):
-			return true, 0, nil
-		case err != nil && ctx.Err() != nil:
-			return false, 0, nil //nolint:nilerr // the poll reports the context's end itself
-		case client.IsOutage(err):
-			return false, client.RetryAfter(err, clk.Now()), nil
-		case err != nil:
-			return false, 0, fmt.Errorf("reading %s %s while it is released: %w", rel.Kind.Name, rel.ID, err)
-		}
+	err := waitByReading(ctx, wait, rel.Read, func(object T) bool {
 		status := rel.Status(object)
 		last = status.Status
-		return status.Released, 0, nil
-	})
+		return status.Released
+	}, fmt.Sprintf("reading %s %s while it is released", rel.Kind.Name, rel.ID))
 	var timedOut *backoff.TimeoutError
 	var interrupted *backoff.InterruptedError
 	if errors.As(err, &timedOut) || errors.As(err, &interrupted) {
@@ -211,4 +259,28 @@ func releaseErrorDetail(kind objectKind, id string, timeout time.Duration, err e
 	}
 	return fmt.Sprintf("%s.\n\n%s%s Fix the cause and run `terraform destroy` again; %s shows what the engine reports.",
 		err, advice, kept, kind.ShowCommand(id))
+}
+
+// waitByReading is every wait that follows an engine change by reading the
+// object (when there is no request to follow): it reads until done says so
+// or the engine no longer knows the object (404), riding out engine outages
+// and honouring their Retry-After, within the wait's deadline. what names
+// the reads in an error ("reading cluster c-1 while it is released").
+func waitByReading[T any](ctx context.Context, wait waitConfig, read func(context.Context) (T, error), done func(T) bool, what string) error {
+	clk := clock.OrReal(wait.Clock)
+	poll := backoff.Poll{Clock: clk, Policy: wait.Policy, Timeout: wait.Timeout}
+	return poll.Run(ctx, func(ctx context.Context) (bool, time.Duration, error) {
+		object, err := read(ctx)
+		switch {
+		case client.IsNotFound(err):
+			return true, 0, nil
+		case err != nil && ctx.Err() != nil:
+			return false, 0, nil //nolint:nilerr // the poll reports the context's end itself
+		case client.IsOutage(err):
+			return false, client.RetryAfter(err, clk.Now()), nil
+		case err != nil:
+			return false, 0, fmt.Errorf("%s: %w", what, err)
+		}
+		return done(object), 0, nil
+	})
 }

@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -99,6 +98,16 @@ func (r *storageAttachmentResource) Delete(ctx context.Context, req resource.Del
 		return
 	}
 	if requestID == "" {
+		// No request to follow: watch the volume's clusters instead.
+		known, err := r.waitForMount(deleteCtx, api, storageID, clusterID, false, deleteTimeout)
+		switch {
+		case err != nil:
+			detachWaitFailed(resp, err, deleteTimeout)
+		case !known:
+			resp.Diagnostics.AddWarning("The engine gave no detach request to follow",
+				fmt.Sprintf("The engine accepted the detach of storage volume %s from cluster %s without a request id and does not report "+
+					"the volume's clusters, so the provider could not wait for the detach to finish.", storageID, clusterID))
+		}
 		return
 	}
 	if _, err := awaitRequest(deleteCtx, api, requestID, "detaching storage "+storageID+" from cluster "+clusterID, deleteTimeout); err != nil {
@@ -132,32 +141,12 @@ const privatePendingDetach = "pending_detach_request"
 
 // setPendingDetach records the detach's request id, or clears it ("").
 func setPendingDetach(ctx context.Context, private privateSetter, requestID string) diag.Diagnostics {
-	if requestID == "" {
-		return private.SetKey(ctx, privatePendingDetach, nil)
-	}
-	value, err := json.Marshal(requestID)
-	if err != nil {
-		var diags diag.Diagnostics
-		diags.AddError("Could not record the detach's request", err.Error())
-		return diags
-	}
-	return private.SetKey(ctx, privatePendingDetach, value)
+	return setPrivateString(ctx, private, privatePendingDetach, requestID)
 }
 
 // pendingDetach is what setPendingDetach recorded, or "".
 func pendingDetach(ctx context.Context, private privateGetter) (string, diag.Diagnostics) {
-	if private == nil {
-		return "", nil
-	}
-	value, diags := private.GetKey(ctx, privatePendingDetach)
-	if diags.HasError() || len(value) == 0 {
-		return "", diags
-	}
-	var id string
-	if err := json.Unmarshal(value, &id); err != nil {
-		diags.AddError("Could not read the detach's request", err.Error())
-	}
-	return id, diags
+	return privateString(ctx, private, privatePendingDetach)
 }
 
 // notAttached decides whether a refused detach means the volume is already

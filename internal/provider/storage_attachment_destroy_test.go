@@ -110,3 +110,59 @@ resource "tensorpool_storage_attachment" "test" {
 		},
 	})
 }
+
+// TestAccStorageAttachment_withoutRequestIDsWaitsByReading: an engine that
+// answers attach and detach without a request id (the official CLI allows
+// it) is waited for by reading the volume's clusters: the attach's create
+// and the detach's destroy both end by their timeouts while the engine is
+// still at work, and keep the attachment in the state. A destroy whose
+// detach the engine refuses (400) while the volume still lists the cluster
+// fails and keeps the attachment: a 400 alone does not mean detached. Once
+// the engine has finished, destroy succeeds.
+func TestAccStorageAttachment_withoutRequestIDsWaitsByReading(t *testing.T) {
+	env := newClusterEnv(t, sim.Options{StorageLatency: time.Hour})
+	env.engine().SetFaults(sim.Faults{NoRequestIDs: true})
+	storageID, attachmentID, config := env.slowAttachmentOfAnOutsideVolume(t)
+	status := func(want string) error {
+		if a, _ := env.engineAttachment(attachmentID); a.Status != want {
+			return fmt.Errorf("the engine's attachment is %q, want %s", a.Status, want)
+		}
+		return nil
+	}
+	env.run(t, resource.TestCase{
+		CheckDestroy: func(*terraform.State) error { return env.engine().DestroyStorage(storageID) },
+		Steps: []resource.TestStep{
+			{
+				Config:      config,
+				ExpectError: wrapped("Timed out attaching the TensorPool storage volume", "timeouts.create = 2s", "kept in the Terraform state"),
+			},
+			{
+				PreConfig:          func() { env.clock.Skip(2 * time.Hour) }, // the attach completes
+				RefreshState:       true,
+				ExpectNonEmptyPlan: true, // tainted
+				Check:              func(*terraform.State) error { return status(sim.AttachmentAttached) },
+			},
+			{
+				Config:      config,
+				Destroy:     true,
+				ExpectError: wrapped("Timed out detaching the TensorPool storage volume", "timeouts.delete = 2s", "stays in the Terraform state"),
+			},
+			{
+				Config:      config,
+				Destroy:     true,
+				ExpectError: wrapped("The engine refused to detach the TensorPool storage volume", "stays in the Terraform state"),
+			},
+			{
+				PreConfig: func() {
+					if err := status(sim.AttachmentDetaching); err != nil {
+						t.Error(err)
+					}
+					env.clock.Skip(2 * time.Hour) // the detach completes
+				},
+				Config:  config,
+				Destroy: true,
+				Check:   func(*terraform.State) error { return status(sim.AttachmentDetached) },
+			},
+		},
+	})
+}

@@ -196,6 +196,21 @@ func (r *storageAttachmentResource) Create(ctx context.Context, req resource.Cre
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 	resp.Diagnostics.Append(setPendingAttach(ctx, resp.Private, requestIDs)...)
 	tflog.Info(ctx, "TensorPool storage attach requested", map[string]any{"storage_id": storageID, "cluster_id": clusterID, "request_ids": requestIDs})
+	if len(requestIDs) == 0 {
+		// No request to follow: watch the volume's clusters instead.
+		known, err := r.waitForMount(createCtx, api, storageID, clusterID, true, createTimeout)
+		if !known {
+			resp.Diagnostics.AddWarning("The engine gave no attach request to follow",
+				fmt.Sprintf("The engine accepted the attach of storage volume %s to cluster %s without a request id and does not report "+
+					"the volume's clusters, so the provider could not wait for the attach to finish.", storageID, clusterID))
+		}
+		if err != nil {
+			resp.Diagnostics.AddError(requestErrorSummary("attaching the TensorPool storage volume", err),
+				fmt.Sprintf("%s (timeouts.create = %s).\n\nThe attach of storage volume %s to cluster %s was requested, so the attachment "+
+					"is kept in the Terraform state, marked tainted: `terraform destroy` detaches the volume.", err, createTimeout, storageID, clusterID))
+			return
+		}
+	}
 	for _, requestID := range requestIDs {
 		if _, err := awaitRequest(createCtx, api, requestID, "attaching storage "+storageID+" to cluster "+clusterID, createTimeout); err != nil {
 			resp.Diagnostics.AddError(requestErrorSummary("attaching the TensorPool storage volume", err),
@@ -373,4 +388,31 @@ func (r *storageAttachmentResource) attachInProgress(ctx context.Context, api *c
 	}
 	diags.Append(setPendingAttach(ctx, to, nil)...)
 	return false, diags
+}
+
+// waitForMount is the wait for an attach (attached = true) or a detach
+// answered without a request id, as the official CLI allows: it reads the
+// volume until the engine lists the cluster among the volume's clusters (or
+// no longer does), riding out engine outages, within timeout. A volume the
+// engine no longer knows is detached; an engine that does not report the
+// volume's clusters cannot be watched, which known reports as false.
+func (r *storageAttachmentResource) waitForMount(ctx context.Context, api *client.Client, storageID, clusterID string, attached bool, timeout time.Duration) (known bool, err error) {
+	known = true
+	wait := waitConfig{Policy: r.data.opts.PollPolicy, Clock: r.data.opts.Clock, Timeout: timeout}
+	read := func(ctx context.Context) (*client.Storage, error) { return api.GetStorage(ctx, storageID) }
+	err = waitByReading(ctx, wait, read, func(storage *client.Storage) bool {
+		if storage.ClusterIDs == nil {
+			known = false
+			return true
+		}
+		return slices.Contains(storage.ClusterIDs, clusterID) == attached
+	}, "reading storage volume "+storageID+" while waiting for it to be "+mountWord(attached))
+	return known, err
+}
+
+func mountWord(attached bool) string {
+	if attached {
+		return "attached"
+	}
+	return "detached"
 }

@@ -203,21 +203,18 @@ func TestAccStorageAttachment_toAClusterThatIsNotRunningFailsCleanly(t *testing.
 	})
 }
 
-// An attach whose create times out stays in the state, tainted; refreshes
-// keep it while the engine still attaches (the volume does not list the
-// cluster yet); a destroy waits for that attach to end before detaching,
-// so no attach completes behind a destroy that reported success.
-func TestAccStorageAttachment_createTimeoutKeepsItAndDestroyWaitsForTheAttach(t *testing.T) {
-	env := newClusterEnv(t, sim.Options{StorageLatency: time.Hour})
-	// A ready volume made outside: with this latency a created one would
-	// not be ready for an hour.
-	storageID, err := env.engine().AddStorage(accKey, sim.StorageSpec{SizeGB: 10})
+// slowAttachmentOfAnOutsideVolume is an attachment to the shared cluster,
+// with create and delete timeouts of 2 s, of a ready volume made outside
+// (with an engine whose storage requests last an hour, a created one would
+// not be ready for that long); the test removes the volume itself.
+func (e *accEnv) slowAttachmentOfAnOutsideVolume(t *testing.T) (storageID, attachmentID, config string) {
+	t.Helper()
+	storageID, err := e.engine().AddStorage(accKey, sim.StorageSpec{SizeGB: 10})
 	if err != nil {
 		t.Fatal(err)
 	}
-	env.outside = append(env.outside, storageID) // made outside, removed outside below
-	attachmentID := sim.AttachmentID(storageID, accCluster)
-	config := env.providerBlock() + fmt.Sprintf(`
+	e.outside = append(e.outside, storageID)
+	return storageID, sim.AttachmentID(storageID, accCluster), e.providerBlock() + fmt.Sprintf(`
 resource "tensorpool_storage_attachment" "test" {
   storage_id = %q
   cluster_id = %q
@@ -227,6 +224,15 @@ resource "tensorpool_storage_attachment" "test" {
   }
 }
 `, storageID, accCluster)
+}
+
+// An attach whose create times out stays in the state, tainted; refreshes
+// keep it while the engine still attaches (the volume does not list the
+// cluster yet); a destroy waits for that attach to end before detaching,
+// so no attach completes behind a destroy that reported success.
+func TestAccStorageAttachment_createTimeoutKeepsItAndDestroyWaitsForTheAttach(t *testing.T) {
+	env := newClusterEnv(t, sim.Options{StorageLatency: time.Hour})
+	storageID, attachmentID, config := env.slowAttachmentOfAnOutsideVolume(t)
 	env.run(t, resource.TestCase{
 		CheckDestroy: func(*terraform.State) error { return env.engine().CheckNothingBilling(accOwner) },
 		Steps: []resource.TestStep{

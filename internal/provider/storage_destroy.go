@@ -22,15 +22,24 @@ func (r *storageResource) Delete(ctx context.Context, req resource.DeleteRequest
 		return
 	}
 	id := state.ID.ValueString()
-	if state.DeletionProtection.ValueBool() {
-		resp.Diagnostics.Append(deletionProtectedError(storageKind.Name, id))
+	if deleteProtected(ctx, storageKind, id, state.DeletionProtection, req.Private, &resp.Diagnostics) {
 		return
 	}
 	ctx, api := engineFor(ctx, r.data, &resp.Diagnostics)
 	deleteTimeout, diags := state.Timeouts.Delete(ctx, defaultStorageDeleteTimeout)
 	resp.Diagnostics.Append(diags...)
+	earlier, diags := privateString(ctx, req.Private, privatePendingRelease)
+	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
+	}
+	var unprotect func(ctx context.Context) (string, error)
+	if state.DeletionProtection.ValueBool() {
+		// Allowed by deleteProtected: a create that never finished, whose
+		// protection the engine has all the same.
+		unprotect = func(ctx context.Context) (string, error) {
+			return api.EditStorage(ctx, id, client.StorageEdit{DeletionProtection: new(false)})
+		}
 	}
 	deleteObject(ctx, r.data, api, objectRelease[*client.Storage]{
 		Kind:          storageKind,
@@ -39,7 +48,9 @@ func (r *storageResource) Delete(ctx context.Context, req resource.DeleteRequest
 		Read:          func(ctx context.Context) (*client.Storage, error) { return api.GetStorage(ctx, id) },
 		Status:        storageStatus,
 		RefusalAdvice: storageRefusalAdvice,
-	}, deleteTimeout, &resp.Diagnostics)
+		Unprotect:     unprotect,
+		Earlier:       earlier,
+	}, deleteTimeout, resp.Private, &resp.Diagnostics)
 }
 
 // storageDestroying is the status of a volume whose release is under way.

@@ -96,7 +96,9 @@ func (r *storageResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 			},
 			"deletion_protection": schema.BoolAttribute{
 				MarkdownDescription: storageFieldDescriptions["deletion_protection"] + " Default `false`. Changed in place; " +
-					"to destroy a protected volume, set it to `false` and apply first.",
+					"to destroy a protected volume, set it to `false` and apply first. `terraform apply -replace` of a protected volume " +
+					"fails at plan time too. A volume whose create never finished (tainted after a timeout) is destroyed all the same, " +
+					"as its create error says.",
 				Optional: true,
 				Computed: true,
 				Default:  booldefault.StaticBool(false),
@@ -142,7 +144,7 @@ func (r *storageResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 	if r.data != nil && r.data.configErr != nil {
 		resp.Diagnostics.Append(*r.data.configErr)
 	}
-	refuseProtectedDestroyPlan(ctx, storageKind.Name, req, resp)
+	checkDeletionProtection(ctx, storageKind, req, resp)
 	if req.State.Raw.IsNull() || req.Plan.Raw.IsNull() {
 		return
 	}
@@ -217,7 +219,7 @@ func (r *storageResource) Create(ctx context.Context, req resource.CreateRequest
 		Read:    func(ctx context.Context) (*client.Storage, error) { return api.GetStorage(ctx, id) },
 		Status:  storageStatus,
 		Timeout: createTimeout, ReadTimeout: readTimeout,
-	}, &resp.State, &resp.Diagnostics)
+	}, &resp.State, resp.Private, &resp.Diagnostics)
 	if result.Removed {
 		return
 	}
@@ -318,6 +320,9 @@ func (r *storageResource) Update(ctx context.Context, req resource.UpdateRequest
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 	setIDIdentity(ctx, resp.Identity, plan.ID, &resp.Diagnostics)
+	// An update is only planned for a volume that is not tainted: one whose
+	// create timed out is now kept (terraform untaint), and protected.
+	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateCreateUnfinished, nil)...)
 }
 
 // storageEditFor is the one edit that takes the volume from state to plan;

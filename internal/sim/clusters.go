@@ -420,9 +420,7 @@ func (e *Engine) handleClusterRelease(w http.ResponseWriter, _ *http.Request, c 
 		return
 	}
 	req := e.releaseLocked(c.user, cl)
-	writeJSON(w, http.StatusAccepted, map[string]any{
-		"request_id": req.id, "message": fmt.Sprintf("Releasing cluster %s", cl.id),
-	})
+	writeJSON(w, http.StatusAccepted, e.withRequestIDLocked(map[string]any{"message": fmt.Sprintf("Releasing cluster %s", cl.id)}, req.id))
 }
 
 // releasable says why a cluster cannot be released. [INF]

@@ -273,6 +273,12 @@ type Faults struct {
 	// claim), failing like ssh (exit 255, "Permission denied (publickey).")
 	// otherwise: see identityCheck. [INF] Off, the upload needs no identity.
 	UploadNeedsSSHIdentity bool `json:"upload_needs_ssh_identity"`
+	// NoRequestIDs makes POST /storage/attach answer without request_ids,
+	// and POST /storage/detach, DELETE /cluster/{id} and DELETE
+	// /storage/{id} without request_id, which the official CLI treats as
+	// optional [CLI: helpers.py returns at once without them]; the change
+	// still takes its usual time.
+	NoRequestIDs bool `json:"no_request_ids"`
 }
 
 // SSH key answer modes (Faults.SSHKeyMessageOnly).
@@ -356,25 +362,27 @@ func (f Faults) Validate() error {
 
 // faultsJSON is Faults with durations as duration strings.
 type faultsJSON struct {
-	RateLimit           float64         `json:"rate_limit"`
-	RateLimitRetryAfter int             `json:"rate_limit_retry_after"`
-	FailRate            float64         `json:"fail_rate"`
-	FailStatus          int             `json:"fail_status"`
-	FailNext            int             `json:"fail_next"`
-	Latency             json.RawMessage `json:"latency,omitempty"`
-	DropPushAfterJobID  bool            `json:"drop_push_after_job_id"`
-	RefuseHandshakes    int             `json:"refuse_handshakes"`
-	ListenUnavailable   bool            `json:"listen_unavailable"`
-	ListenHang          bool            `json:"listen_hang"`
-	Garble              string          `json:"garble"`
-	CapacityShortage    json.RawMessage `json:"capacity_shortage,omitempty"`
-	CapacityOutcome     string          `json:"capacity_outcome"`
-	InfoMessageOnly     bool            `json:"info_message_only"`
-	SSHKeyMessageOnly   string          `json:"ssh_key_message_only"`
-	DropAfterChange     int             `json:"drop_after_change"`
-	FailAfterChange     int             `json:"fail_after_change"`
-	LateAnswers         int             `json:"late_answers"`
-	LateBy              json.RawMessage `json:"late_by,omitempty"`
+	RateLimit              float64         `json:"rate_limit"`
+	RateLimitRetryAfter    int             `json:"rate_limit_retry_after"`
+	FailRate               float64         `json:"fail_rate"`
+	FailStatus             int             `json:"fail_status"`
+	FailNext               int             `json:"fail_next"`
+	Latency                json.RawMessage `json:"latency,omitempty"`
+	DropPushAfterJobID     bool            `json:"drop_push_after_job_id"`
+	RefuseHandshakes       int             `json:"refuse_handshakes"`
+	ListenUnavailable      bool            `json:"listen_unavailable"`
+	ListenHang             bool            `json:"listen_hang"`
+	Garble                 string          `json:"garble"`
+	CapacityShortage       json.RawMessage `json:"capacity_shortage,omitempty"`
+	CapacityOutcome        string          `json:"capacity_outcome"`
+	InfoMessageOnly        bool            `json:"info_message_only"`
+	SSHKeyMessageOnly      string          `json:"ssh_key_message_only"`
+	DropAfterChange        int             `json:"drop_after_change"`
+	FailAfterChange        int             `json:"fail_after_change"`
+	LateAnswers            int             `json:"late_answers"`
+	LateBy                 json.RawMessage `json:"late_by,omitempty"`
+	NoRequestIDs           bool            `json:"no_request_ids"`
+	UploadNeedsSSHIdentity bool            `json:"upload_needs_ssh_identity"`
 }
 
 // MarshalJSON writes latency and capacity_shortage as Go duration strings.
@@ -388,7 +396,8 @@ func (f Faults) MarshalJSON() ([]byte, error) {
 		ListenUnavailable: f.ListenUnavailable, ListenHang: f.ListenHang, Garble: f.Garble,
 		CapacityShortage: shortage, CapacityOutcome: f.CapacityOutcome, InfoMessageOnly: f.InfoMessageOnly,
 		SSHKeyMessageOnly: f.SSHKeyMessageOnly,
-		DropAfterChange: f.DropAfterChange, FailAfterChange: f.FailAfterChange, LateAnswers: f.LateAnswers, LateBy: lateBy,
+		DropAfterChange:   f.DropAfterChange, FailAfterChange: f.FailAfterChange, LateAnswers: f.LateAnswers, LateBy: lateBy,
+		NoRequestIDs: f.NoRequestIDs, UploadNeedsSSHIdentity: f.UploadNeedsSSHIdentity,
 	})
 }
 
@@ -406,8 +415,9 @@ func (f *Faults) UnmarshalJSON(data []byte) error {
 		RateLimit: raw.RateLimit, RateLimitRetryAfter: raw.RateLimitRetryAfter, FailRate: raw.FailRate, FailStatus: raw.FailStatus,
 		FailNext: raw.FailNext, DropPushAfterJobID: raw.DropPushAfterJobID, RefuseHandshakes: raw.RefuseHandshakes,
 		ListenUnavailable: raw.ListenUnavailable, ListenHang: raw.ListenHang, Garble: raw.Garble,
-		CapacityOutcome: raw.CapacityOutcome, InfoMessageOnly: raw.InfoMessageOnly, SSHKeyMessageOnly: raw.SSHKeyMessageOnly,
-		DropAfterChange: raw.DropAfterChange, FailAfterChange: raw.FailAfterChange, LateAnswers: raw.LateAnswers,
+		CapacityOutcome: raw.CapacityOutcome, InfoMessageOnly: raw.InfoMessageOnly, SSHKeyMessageOnly: raw.SSHKeyMessageOnly, NoRequestIDs: raw.NoRequestIDs,
+		UploadNeedsSSHIdentity: raw.UploadNeedsSSHIdentity,
+		DropAfterChange:        raw.DropAfterChange, FailAfterChange: raw.FailAfterChange, LateAnswers: raw.LateAnswers,
 	}
 	var err error
 	if out.Latency, err = durationJSON("latency", raw.Latency); err != nil {

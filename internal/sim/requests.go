@@ -354,3 +354,12 @@ func (e *Engine) RequestsOf(objectID string) []RequestSnapshot {
 func (e *Engine) handleSimRequests(w http.ResponseWriter, _ *http.Request, _ *call) {
 	writeJSON(w, http.StatusOK, map[string]any{"requests": e.Requests()})
 }
+
+// withRequestIDLocked adds request_id to an answer, unless
+// Faults.NoRequestIDs leaves it out [CLI: optional].
+func (e *Engine) withRequestIDLocked(body map[string]any, requestID string) map[string]any {
+	if !e.faults.NoRequestIDs {
+		body["request_id"] = requestID
+	}
+	return body
+}

@@ -321,7 +321,7 @@ func (e *Engine) handleStorageDestroy(w http.ResponseWriter, _ *http.Request, c 
 		return
 	}
 	req := e.destroyStorageLocked(c.user, s)
-	writeJSON(w, http.StatusAccepted, map[string]any{"request_id": req.id, "message": fmt.Sprintf("Destroying storage volume %s", s.id)})
+	writeJSON(w, http.StatusAccepted, e.withRequestIDLocked(map[string]any{"message": fmt.Sprintf("Destroying storage volume %s", s.id)}, req.id))
 }
 
 func (e *Engine) destroyableLocked(s *storage) error {
@@ -436,11 +436,15 @@ func (e *Engine) handleStorageAttach(w http.ResponseWriter, r *http.Request, c *
 		ids = append(ids, e.attachLocked(c.user, s, cl).id)
 		e.countForLocked("POST /storage/attach", cl.id)
 	}
-	writeJSON(w, http.StatusAccepted, map[string]any{
+	body := map[string]any{
 		"request_ids": ids,
 		"message": fmt.Sprintf("Attaching storage volume %s to %s; every node of each cluster restarts",
 			s.id, strings.Join(cids, ", ")),
-	})
+	}
+	if e.faults.NoRequestIDs {
+		delete(body, "request_ids")
+	}
+	writeJSON(w, http.StatusAccepted, body)
 }
 
 // attachLocked starts a STORAGE_ATTACH: ATTACHING at once; when it
@@ -500,7 +504,7 @@ func (e *Engine) handleStorageDetach(w http.ResponseWriter, r *http.Request, c *
 	req := e.detachLocked(c.user, a, s)
 	e.countForLocked("POST /storage/detach", s.id)
 	e.countForLocked("POST /storage/detach", cl.id)
-	writeJSON(w, http.StatusAccepted, map[string]any{"request_id": req.id, "message": fmt.Sprintf("Detaching storage volume %s from %s", s.id, cl.id)})
+	writeJSON(w, http.StatusAccepted, e.withRequestIDLocked(map[string]any{"message": fmt.Sprintf("Detaching storage volume %s from %s", s.id, cl.id)}, req.id))
 }
 
 // detachLocked starts a STORAGE_DETACH: DETACHING at once (still mounted),

@@ -197,3 +197,29 @@ func TestStorageDestroyAndDrift(t *testing.T) {
 	}
 	do(t, "GET", srv.URL+"/storage/info/"+sid, key1, "").expect(t, 404, nil)
 }
+
+// TestNoRequestIDs: under the switch, attach, detach and both releases are
+// answered without their request ids [CLI: optional], and still happen.
+func TestNoRequestIDs(t *testing.T) {
+	srv, _ := start(t, instant)
+	cid, _ := createCluster(t, srv, `{"instance_type":"1xH100"}`)
+	sid, _ := createStorage(t, srv, key1, `{"size":10}`)
+	srv.Engine.SetFaults(Faults{NoRequestIDs: true})
+	for _, c := range []struct{ method, path, body, field string }{
+		{"POST", "/storage/attach", `{"storage_id":"` + sid + `","cluster_ids":["` + cid + `"]}`, "request_ids"},
+		{"POST", "/storage/detach", `{"storage_id":"` + sid + `","cluster_id":"` + cid + `"}`, "request_id"},
+		{"DELETE", "/storage/" + sid, "", "request_id"},
+		{"DELETE", "/cluster/" + cid, "", "request_id"},
+	} {
+		m := do(t, c.method, srv.URL+c.path, key1, c.body).expect(t, 202, nil)
+		if _, ok := m[c.field]; ok || m["message"] == nil {
+			t.Errorf("%s %s answered %v, want a message without %s", c.method, c.path, m, c.field)
+		}
+	}
+	if cl, _ := srv.Engine.Cluster(cid); cl.Status != ClusterDestroyed {
+		t.Errorf("the cluster is %s after its release, want DESTROYED", cl.Status)
+	}
+	if s, _ := srv.Engine.StorageVolume(sid); s.Status != StorageDestroyed {
+		t.Errorf("the volume is %s after its destroy, want DESTROYED", s.Status)
+	}
+}
