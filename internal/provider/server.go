@@ -43,7 +43,8 @@ type frameworkServer interface {
 // jsonRefreshServer answers ReadResource with the new state encoded as JSON
 // instead of MessagePack; everything else is the framework's.
 //
-// Why: Terraform 1.10 and 1.11 decide whether a refresh-only plan has
+// Why: Terraform 1.10 and 1.11 (seen on 1.11.4; hashicorp/terraform#36403
+// reports it on 1.10.5) decide whether a refresh-only plan has
 // anything to apply (the exit code of `plan -refresh-only
 // -detailed-exitcode`) with reflect.DeepEqual over the state objects,
 // including the decoded values they cache. The previous run's state is
@@ -53,9 +54,10 @@ type frameworkServer interface {
 // prints "No changes" exits 2 for every resource with a non-null number
 // (a job's exit_code, a cluster's node count). A refreshed state sent as JSON
 // is decoded exactly as the previous run's state was, so unchanged objects
-// compare equal. Terraform 1.12 and later compare values, not their
-// representations (hashicorp/terraform#36403); every Terraform and OpenTofu
-// version accepts JSON here (the protocol's DynamicValue has both forms).
+// compare equal. Later versions compare values, not their representations
+// (1.16.0 does: its states have Equal methods); every Terraform and
+// OpenTofu version accepts JSON here (the protocol's DynamicValue has both
+// forms).
 type jsonRefreshServer struct {
 	frameworkServer
 
