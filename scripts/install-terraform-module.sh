@@ -48,6 +48,11 @@ export GOWORK=off
 src=$tmp/terraform
 go_module_copy github.com/hashicorp/terraform "$version" "$src"
 
+# Terraform 1.11's go.mod sets `godebug tlskyber=0`, a setting Go 1.24
+# removed (it has nothing left to turn off); newer toolchains refuse to load
+# a go.mod that names it.
+sed -i '/^godebug tlskyber=/d' "$src/go.mod"
+
 # The nine backends whose nested modules are missing from the module zip.
 dropped="azure consul cos gcs kubernetes oci oss pg s3"
 init="$src/internal/backend/init/init.go"

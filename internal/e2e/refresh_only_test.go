@@ -17,7 +17,9 @@ import (
 func TestRefreshOnlyPlanIsEmptyAfterARefreshOnlyApply(t *testing.T) {
 	for _, outcome := range []string{sim.StatusCompleted, sim.StatusError, sim.StatusFailed} {
 		t.Run(outcome, func(t *testing.T) {
-			w := newWorld(t, sim.Options{}, jobsConfig(1))
+			// triggers_replace, a dynamic attribute, is in the refreshed
+			// state too.
+			w := newWorld(t, sim.Options{}, jobsConfigWith(1, `  triggers_replace = { dataset = "v2", epochs = 3 }`))
 			w.mustRun("apply", "-auto-approve")
 			id := w.stateIDs()[0]
 			if err := w.server.Engine.SetStatus(id, outcome); err != nil {

@@ -43,7 +43,8 @@ type frameworkServer interface {
 // jsonRefreshServer answers ReadResource with the new state encoded as JSON
 // instead of MessagePack; everything else is the framework's.
 //
-// Why: Terraform 1.10 and 1.11 decide whether a refresh-only plan has
+// Why: Terraform 1.10 and 1.11 (seen on 1.11.4; hashicorp/terraform#36403
+// reports it on 1.10.5) decide whether a refresh-only plan has
 // anything to apply (the exit code of `plan -refresh-only
 // -detailed-exitcode`) with reflect.DeepEqual over the state objects,
 // including the decoded values they cache. The previous run's state is
@@ -53,9 +54,10 @@ type frameworkServer interface {
 // prints "No changes" exits 2 for every resource with a non-null number
 // (a job's exit_code, a cluster's node count). A refreshed state sent as JSON
 // is decoded exactly as the previous run's state was, so unchanged objects
-// compare equal. Terraform 1.12 and later compare values, not their
-// representations (hashicorp/terraform#36403); every Terraform and OpenTofu
-// version accepts JSON here (the protocol's DynamicValue has both forms).
+// compare equal. Later versions compare values, not their representations
+// (1.16.0 does: its states have Equal methods); every Terraform and
+// OpenTofu version accepts JSON here (the protocol's DynamicValue has both
+// forms).
 type jsonRefreshServer struct {
 	frameworkServer
 
@@ -97,25 +99,38 @@ func (s *jsonRefreshServer) stateType(ctx context.Context, typeName string) (tft
 
 // stateAsJSON re-encodes a MessagePack state as JSON; ok is false when the
 // value holds something JSON cannot say as Terraform would read it (an
-// unknown value, a dynamic attribute), and then the state is left as it was.
+// unknown value), and then the state is left as it was.
 func stateAsJSON(state tfprotov6.DynamicValue, typ tftypes.Type) ([]byte, bool) {
 	value, err := state.Unmarshal(typ)
 	if err != nil {
 		return nil, false
 	}
-	return appendJSON(make([]byte, 0, 2*len(state.MsgPack)), value)
+	return appendJSON(make([]byte, 0, 2*len(state.MsgPack)), value, typ)
 }
 
-// appendJSON appends Terraform's JSON form of a known value.
-func appendJSON(buf []byte, v tftypes.Value) ([]byte, bool) {
+// appendJSON appends Terraform's JSON form of a known value whose schema
+// type is typ. The schema type, not the value's, decides: a value of a
+// dynamic attribute (triggers_replace) has a concrete type of its own, and
+// its JSON form names that type next to the value.
+func appendJSON(buf []byte, v tftypes.Value, typ tftypes.Type) ([]byte, bool) {
 	if !v.IsKnown() {
 		return nil, false
 	}
 	if v.IsNull() {
 		return append(buf, "null"...), true
 	}
-	typ := v.Type()
 	switch {
+	case typ.Is(tftypes.DynamicPseudoType):
+		typeJSON, err := v.Type().MarshalJSON()
+		if err != nil {
+			return nil, false
+		}
+		buf = append(buf, `{"value":`...)
+		var ok bool
+		if buf, ok = appendJSON(buf, v, v.Type()); !ok {
+			return nil, false
+		}
+		return append(append(append(buf, `,"type":`...), typeJSON...), '}'), true
 	case typ.Is(tftypes.String):
 		var s string
 		if v.As(&s) != nil {
@@ -147,7 +162,7 @@ func appendJSON(buf []byte, v tftypes.Value) ([]byte, bool) {
 				buf = append(buf, ',')
 			}
 			var ok bool
-			if buf, ok = appendJSON(buf, e); !ok {
+			if buf, ok = appendJSON(buf, e, elementType(typ, i)); !ok {
 				return nil, false
 			}
 		}
@@ -170,13 +185,41 @@ func appendJSON(buf []byte, v tftypes.Value) ([]byte, bool) {
 			}
 			buf = append(append(buf, key...), ':')
 			var ok bool
-			if buf, ok = appendJSON(buf, e); !ok {
+			if buf, ok = appendJSON(buf, e, fieldType(typ, k)); !ok {
 				return nil, false
 			}
 		}
 		return append(buf, '}'), true
 	}
-	return nil, false // DynamicPseudoType: its JSON form names the type
+	return nil, false
+}
+
+// elementType is the schema type of element i of a list, set or tuple.
+func elementType(typ tftypes.Type, i int) tftypes.Type {
+	switch t := typ.(type) {
+	case tftypes.List:
+		return t.ElementType
+	case tftypes.Set:
+		return t.ElementType
+	case tftypes.Tuple:
+		if i < len(t.ElementTypes) {
+			return t.ElementTypes[i]
+		}
+	}
+	return tftypes.DynamicPseudoType
+}
+
+// fieldType is the schema type of a map's element or an object's attribute.
+func fieldType(typ tftypes.Type, name string) tftypes.Type {
+	switch t := typ.(type) {
+	case tftypes.Map:
+		return t.ElementType
+	case tftypes.Object:
+		if attr, ok := t.AttributeTypes[name]; ok {
+			return attr
+		}
+	}
+	return tftypes.DynamicPseudoType
 }
 
 // numberText writes a number as Terraform writes the same number to the

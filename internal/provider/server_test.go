@@ -36,17 +36,21 @@ func TestServerKeepsTheOptionalRPCs(t *testing.T) {
 // (integers without a fraction, nulls, nested values), and a value JSON
 // cannot hold as Terraform reads it (unknown) keeps its MessagePack form.
 func TestRefreshedStateAsJSONWritesNumbersAsTheStateFileDoes(t *testing.T) {
+	triggerType := tftypes.Object{AttributeTypes: map[string]tftypes.Type{"dataset": tftypes.String}}
 	typ := tftypes.Object{AttributeTypes: map[string]tftypes.Type{
 		"code": tftypes.Number, "ratio": tftypes.Number, "none": tftypes.Number, "name": tftypes.String,
 		"tags": tftypes.Map{ElementType: tftypes.String}, "ok": tftypes.Bool,
+		"triggers": tftypes.DynamicPseudoType, "no_triggers": tftypes.DynamicPseudoType,
 	}}
 	value := tftypes.NewValue(typ, map[string]tftypes.Value{
-		"code":  tftypes.NewValue(tftypes.Number, new(big.Float).SetInt64(137)),
-		"ratio": tftypes.NewValue(tftypes.Number, big.NewFloat(0.25)),
-		"none":  tftypes.NewValue(tftypes.Number, nil),
-		"name":  tftypes.NewValue(tftypes.String, "a \"b\""),
-		"tags":  tftypes.NewValue(tftypes.Map{ElementType: tftypes.String}, map[string]tftypes.Value{"k": tftypes.NewValue(tftypes.String, "v")}),
-		"ok":    tftypes.NewValue(tftypes.Bool, true),
+		"code":        tftypes.NewValue(tftypes.Number, new(big.Float).SetInt64(137)),
+		"ratio":       tftypes.NewValue(tftypes.Number, big.NewFloat(0.25)),
+		"none":        tftypes.NewValue(tftypes.Number, nil),
+		"name":        tftypes.NewValue(tftypes.String, "a \"b\""),
+		"tags":        tftypes.NewValue(tftypes.Map{ElementType: tftypes.String}, map[string]tftypes.Value{"k": tftypes.NewValue(tftypes.String, "v")}),
+		"ok":          tftypes.NewValue(tftypes.Bool, true),
+		"triggers":    tftypes.NewValue(triggerType, map[string]tftypes.Value{"dataset": tftypes.NewValue(tftypes.String, "v2")}),
+		"no_triggers": tftypes.NewValue(tftypes.DynamicPseudoType, nil),
 	})
 	state, err := tfprotov6.NewDynamicValue(typ, value)
 	if err != nil {
@@ -58,7 +62,9 @@ func TestRefreshedStateAsJSONWritesNumbersAsTheStateFileDoes(t *testing.T) {
 		t.Fatalf("stateAsJSON = %s (%v), not a JSON object", encoded, ok)
 	}
 	// Compact numbers, as the state file writes them: 137, not 137.0.
-	for _, want := range []string{`"code":137`, `"name":"a \"b\""`, `"none":null`, `"ok":true`, `"ratio":0.25`, `"tags":{"k":"v"}`} {
+	// A dynamic attribute's value names its type, as in the state file.
+	for _, want := range []string{`"code":137`, `"name":"a \"b\""`, `"none":null`, `"ok":true`, `"ratio":0.25`, `"tags":{"k":"v"}`,
+		`"triggers":{"value":{"dataset":"v2"},"type":["object",{"dataset":"string"}]}`, `"no_triggers":null`} {
 		if !strings.Contains(string(encoded), want) {
 			t.Errorf("stateAsJSON = %s, without %s", encoded, want)
 		}
@@ -72,6 +78,7 @@ func TestRefreshedStateAsJSONWritesNumbersAsTheStateFileDoes(t *testing.T) {
 		"code": tftypes.NewValue(tftypes.Number, tftypes.UnknownValue), "ratio": tftypes.NewValue(tftypes.Number, nil),
 		"none": tftypes.NewValue(tftypes.Number, nil), "name": tftypes.NewValue(tftypes.String, nil),
 		"tags": tftypes.NewValue(tftypes.Map{ElementType: tftypes.String}, nil), "ok": tftypes.NewValue(tftypes.Bool, nil),
+		"triggers": tftypes.NewValue(tftypes.DynamicPseudoType, nil), "no_triggers": tftypes.NewValue(tftypes.DynamicPseudoType, nil),
 	})
 	state, err = tfprotov6.NewDynamicValue(typ, unknown)
 	if err != nil {
