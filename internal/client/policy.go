@@ -152,14 +152,29 @@ func (c *Client) nextStep(ctx context.Context, req request, state *retryState, e
 // (the engine may be restarting) within the deadline, or changeRideOut of
 // the change's first attempt when there is none.
 func (c *Client) reconcile(ctx context.Context, ch *change, state *retryState) (bool, error) {
+	var applied bool
+	err := c.readBeforeChange(ctx, state.first, func(ctx context.Context) error {
+		var err error
+		applied, err = ch.Reconcile(ctx)
+		return err
+	})
+	return applied && err == nil, err
+}
+
+// readBeforeChange runs read, a read that a change depends on (its
+// reconciling read, or the look a change takes before it is sent), riding
+// out outages within ctx's deadline, or changeRideOut of since when there
+// is none: a change must not fail on an outage that its own sending would
+// ride out.
+func (c *Client) readBeforeChange(ctx context.Context, since time.Time, read func(context.Context) error) error {
 	for i := 0; ; i++ {
-		applied, err := ch.Reconcile(ctx)
+		err := read(ctx)
 		_, bounded := ctx.Deadline()
-		if err == nil || !IsOutage(err) || (!bounded && c.clock.Now().Sub(state.first) >= changeRideOut) {
-			return applied, err
+		if err == nil || !IsOutage(err) || (!bounded && c.clock.Now().Sub(since) >= changeRideOut) {
+			return err
 		}
 		if waitErr := backoff.Sleep(ctx, c.clock, c.policy.WithHint(i, RetryAfter(err, c.clock.Now())), nil); waitErr != nil {
-			return false, retryEnded(err, waitErr)
+			return retryEnded(err, waitErr)
 		}
 	}
 }

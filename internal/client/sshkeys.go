@@ -70,8 +70,11 @@ func (e *KeyNotAddedError) Unwrap() error { return e.Err }
 // list holds no new key with this key material; a list that cannot be read
 // then is an *UnconfirmedError.
 func (c *Client) AddSSHKey(ctx context.Context, publicKey string, name *string) (*SSHKey, error) {
-	before, err := c.ListSSHKeys(ctx)
-	if err != nil {
+	var before []SSHKey
+	if err := c.readBeforeChange(ctx, c.clock.Now(), func(ctx context.Context) (err error) {
+		before, err = c.ListSSHKeys(ctx)
+		return err
+	}); err != nil {
 		return nil, &KeyNotAddedError{Err: err}
 	}
 	body := map[string]any{"public_key": publicKey}

@@ -198,3 +198,24 @@ func changesSent(srv *routeServer) int {
 	}
 	return n
 }
+
+// TestTheListBeforeAnAddRidesOutAnOutage: the key list an add reads first
+// rides out an outage longer than the client's own retries, as the add
+// itself would (the fault matrix's 5xx burst on a key create).
+func TestTheListBeforeAnAddRidesOutAnOutage(t *testing.T) {
+	down := jsonReply(http.StatusServiceUnavailable, `{"message":"Service unavailable"}`)
+	c, srv := newRouteClient(t, Config{Clock: runningClock(t), MaxRetries: 1}, map[string][]func(http.ResponseWriter){
+		"GET /user/ssh-key/list": {down, down, down, down, down, down, emptyKeyList},
+		"POST /user/ssh-key/add": {jsonReply(http.StatusOK, `{"key_id":"k-9","message":"SSH key added"}`)},
+	})
+	key, err := c.AddSSHKey(context.Background(), testPublicKey, nil)
+	if err != nil || key.ID != "k-9" {
+		t.Fatalf("got %+v, %v; want k-9 once the engine answers", key, err)
+	}
+	if n := srv.served["GET /user/ssh-key/list"]; n != 7 {
+		t.Errorf("the list was read %d times, want 7 (six outages, then the answer)", n)
+	}
+	if n := changesSent(srv); n != 1 {
+		t.Errorf("adds sent = %d, want 1", n)
+	}
+}
