@@ -199,7 +199,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 			Latency: *latency, Garble: *garble, DropPushAfterJobID: *dropPush, ListenUnavailable: *listenUnavailable,
 			ListenHang: *listenHang, RefuseHandshakes: *refuseHandshakes, CapacityShortage: *shortage, CapacityOutcome: *capOutcome, InfoMessageOnly: *messageOnly,
 			SSHKeyMessageOnly: *keyMessageOnly,
-			DropAfterChange: *dropAfterChange, FailAfterChange: *failAfterChange, LateAnswers: *lateAnswers, LateBy: *lateBy,
+			DropAfterChange:   *dropAfterChange, FailAfterChange: *failAfterChange, LateAnswers: *lateAnswers, LateBy: *lateBy,
 			UploadNeedsSSHIdentity: *needsIdentity,
 		},
 	}

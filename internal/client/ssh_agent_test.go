@@ -50,7 +50,7 @@ func TestSSHAgentSessionServesTheKeyAndLeavesNothing(t *testing.T) {
 	}
 	// The key is in no file: the agent's directory holds the socket alone.
 	var files []string
-	_ = filepath.WalkDir(os.Getenv("TMPDIR"), func(path string, d fs.DirEntry, err error) error {
+	_ = filepath.WalkDir(os.Getenv("TMPDIR"), func(path string, d fs.DirEntry, err error) error { //nolint:gosec // the test's own temporary directory
 		if err == nil && !d.IsDir() {
 			files = append(files, path)
 			if info, _ := d.Info(); info != nil && info.Mode()&fs.ModeSocket == 0 {
@@ -87,23 +87,23 @@ func TestSimPushWithTheAgentsKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("SSH_AUTH_SOCK", "") // no agent of the machine's own
-	push := func(privateKey string) (*PushResult, error, *SSHAgentRunner) {
+	push := func(privateKey string) (*PushResult, *SSHAgentRunner, error) {
 		r, err := NewSSHAgentRunner(privateKey)
 		if err != nil {
 			t.Fatal(err)
 		}
 		c.runner = r
 		res, err := c.PushJob(context.Background(), PushRequest{Config: `commands = ["python train.py"]`, ClusterID: cluster, Dir: t.TempDir()})
-		return res, err, r
+		return res, r, err
 	}
 
-	res, err, _ := push(private)
+	res, _, err := push(private)
 	if err != nil || res.JobID == "" {
 		t.Fatalf("push with the cluster's key: %v", err)
 	}
 
 	other, _ := uploadtest.NewSSHKey(t)
-	_, err, r := push(other)
+	_, r, err := push(other)
 	var pushErr *PushError
 	if !errors.As(err, &pushErr) || pushErr.Command == nil || pushErr.Command.Problem != IdentityRefused ||
 		pushErr.Command.AgentKey != r.Fingerprint() || !strings.Contains(err.Error(), r.Fingerprint()) {

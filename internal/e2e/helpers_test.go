@@ -141,7 +141,7 @@ func (w *world) run(args ...string) tfharness.Result {
 }
 
 // stateStatus is the status attribute of one resource in the state.
-func (w *world) stateStatus(address string) string {
+func (w *world) stateStatus(address string) string { //nolint:unparam // any resource's status; the tests so far read the first job
 	w.t.Helper()
 	resources, err := w.ws.State(w.ctx)
 	if err != nil {

@@ -41,7 +41,7 @@ func TestAccDeletionProtection_unfinishedCreateIsReleasedAsItsErrorSays(t *testi
 					func(*terraform.State) error {
 						cl, err := env.engineCluster(clusterID)
 						if err != nil || !cl.DeletionProtection {
-							return fmt.Errorf("the engine's cluster %+v (%v), want it protected as the create asked", cl, err)
+							return fmt.Errorf("the engine's cluster %+v (%w), want it protected as the create asked", cl, err)
 						}
 						return nil
 					}),
@@ -52,11 +52,11 @@ func TestAccDeletionProtection_unfinishedCreateIsReleasedAsItsErrorSays(t *testi
 				Check: func(*terraform.State) error {
 					cl, err := env.engineCluster(clusterID)
 					if err != nil || cl.Status != sim.ClusterDestroyed || cl.Billing {
-						return fmt.Errorf("after destroy the unfinished protected cluster is %+v (%v), want DESTROYED and not billing", cl, err)
+						return fmt.Errorf("after destroy the unfinished protected cluster is %+v (%w), want DESTROYED and not billing", cl, err)
 					}
 					s, err := env.engineVolume(storageID)
 					if err != nil || s.Status != sim.StorageDestroyed || s.Billing {
-						return fmt.Errorf("after destroy the unfinished protected volume is %+v (%v), want DESTROYED and not billing", s, err)
+						return fmt.Errorf("after destroy the unfinished protected volume is %+v (%w), want DESTROYED and not billing", s, err)
 					}
 					return nil
 				},
@@ -102,7 +102,7 @@ func TestAccObjects_releaseWithoutRequestIDWaitsByReading(t *testing.T) {
 				Check: func(*terraform.State) error {
 					cl, err := env.engineCluster(clusterID)
 					if err != nil || cl.Status != sim.ClusterDestroyed || cl.Billing {
-						return fmt.Errorf("after destroy the cluster is %+v (%v), want DESTROYED", cl, err)
+						return fmt.Errorf("after destroy the cluster is %+v (%w), want DESTROYED", cl, err)
 					}
 					return nil
 				},

@@ -133,8 +133,8 @@ func resolvedDir(dir string) string {
 	if err != nil {
 		return filepath.Clean(dir)
 	}
-	if real, err := filepath.EvalSymlinks(abs); err == nil {
-		return real
+	if resolved, err := filepath.EvalSymlinks(abs); err == nil {
+		return resolved
 	}
 	return abs
 }

@@ -84,7 +84,7 @@ func TestCreateReadBackEndsByTheCreateDeadline(t *testing.T) {
 	createCtx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	reads := 0
-	failing := func(context.Context) (*client.Cluster, error) {
+	failing := func(context.Context) (*client.Cluster, error) { //nolint:unparam // the shape of a read, which never succeeds here
 		reads++
 		return nil, &client.APIError{StatusCode: 503, Method: "GET", Path: "/cluster/info/c-1", Message: "Service unavailable"}
 	}

@@ -33,11 +33,13 @@ func NewServer(version string, opts Options) func() (tfprotov6.ProviderServer, e
 
 // frameworkServer is every RPC the framework's server answers: the wrapper
 // must forward the optional ones too, which the plugin server finds by type
-// assertion (the cancel action among them).
+// assertion (the cancel action among them). The interfaces are deprecated
+// only because a later terraform-plugin-go folds them into ProviderServer;
+// until then they are how the plugin server finds those RPCs.
 type frameworkServer interface {
-	tfprotov6.ProviderServerWithActions
-	tfprotov6.ProviderServerWithListResource
-	tfprotov6.ProviderServerWithStateStores
+	tfprotov6.ProviderServerWithActions      //nolint:staticcheck // see above
+	tfprotov6.ProviderServerWithListResource //nolint:staticcheck // see above
+	tfprotov6.ProviderServerWithStateStores  //nolint:staticcheck // see above
 }
 
 // jsonRefreshServer answers ReadResource with the new state encoded as JSON
@@ -121,7 +123,9 @@ func appendJSON(buf []byte, v tftypes.Value, typ tftypes.Type) ([]byte, bool) {
 	}
 	switch {
 	case typ.Is(tftypes.DynamicPseudoType):
-		typeJSON, err := v.Type().MarshalJSON()
+		// Terraform's JSON form of a dynamic value names its type, in the
+		// form only tftypes writes.
+		typeJSON, err := v.Type().MarshalJSON() //nolint:staticcheck // no other API writes a type's JSON form
 		if err != nil {
 			return nil, false
 		}

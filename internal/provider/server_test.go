@@ -19,10 +19,10 @@ func TestServerKeepsTheOptionalRPCs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := server.(tfprotov6.ProviderServerWithActions); !ok {
+	if _, ok := server.(tfprotov6.ProviderServerWithActions); !ok { //nolint:staticcheck // how the plugin server finds actions
 		t.Error("the served provider has no actions: tensorpool_job_cancel would be gone")
 	}
-	if _, ok := server.(tfprotov6.ProviderServerWithListResource); !ok {
+	if _, ok := server.(tfprotov6.ProviderServerWithListResource); !ok { //nolint:staticcheck // how the plugin server finds list resources
 		t.Error("the served provider answers no list resource RPCs")
 	}
 	schema, err := server.GetProviderSchema(context.Background(), &tfprotov6.GetProviderSchemaRequest{})
@@ -100,7 +100,10 @@ func BenchmarkRefreshedJobStateAsJSON(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	typ := schema.ResourceSchemas["tensorpool_job"].ValueType().(tftypes.Object)
+	typ, ok := schema.ResourceSchemas["tensorpool_job"].ValueType().(tftypes.Object)
+	if !ok {
+		b.Fatal("tensorpool_job's schema is not an object")
+	}
 	values := map[string]tftypes.Value{}
 	for name, attrType := range typ.AttributeTypes {
 		switch {
