@@ -85,7 +85,11 @@ func checkDeletionProtection(ctx context.Context, kind objectKind, req resource.
 	if protects {
 		recorded = id.ValueString()
 	}
-	resp.Diagnostics.Append(setPrivateString(ctx, resp.Private, privateReplacingProtected, recorded)...)
+	// Written only when it changes, so that a plan of an unprotected object
+	// touches no private state.
+	if before, _ := privateString(ctx, req.Private, privateReplacingProtected); before != recorded {
+		resp.Diagnostics.Append(setPrivateString(ctx, resp.Private, privateReplacingProtected, recorded)...)
+	}
 }
 
 // deleteProtected is the apply-time half, for plans made without the
