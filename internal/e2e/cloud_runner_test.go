@@ -3,6 +3,7 @@ package e2e
 import (
 	"archive/zip"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -190,9 +191,31 @@ func TestTerraformCloudRun(t *testing.T) {
 		}
 	}
 	for _, dir := range []string{home, tmp} {
-		if left, _ := os.ReadDir(dir); len(left) != 0 {
-			t.Errorf("the runs left %v in %s", left, dir)
+		left, _ := os.ReadDir(dir)
+		for _, entry := range left {
+			// OpenTofu makes its own CLI folder in HOME; nothing else may be
+			// left, and no file under it may hold the key.
+			if entry.Name() != ".terraform.d" {
+				t.Errorf("the runs left %s in %s", entry.Name(), dir)
+			}
 		}
+		_ = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				t.Error(err)
+				return nil
+			}
+			if d.IsDir() {
+				return nil
+			}
+			data, _ := os.ReadFile(path) //nolint:gosec // the test's own HOME and TMPDIR
+			for _, line := range secretLines(private) {
+				if strings.Contains(string(data), line) {
+					t.Errorf("%s holds a line of the private key", path)
+					break
+				}
+			}
+			return nil
+		})
 	}
 
 	w.destroy("-auto-approve")
