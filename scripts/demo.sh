@@ -29,7 +29,7 @@ step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 
 step "Building the provider and the simulator"
 mkdir -p "$work/bin"
-(cd "$root" && go build -o "$work/bin/terraform-provider-tensorpool" . && go build -o "$work/bin/tensorpool-sim" ./cmd/tensorpool-sim)
+(cd "$root" && go build -o "$work/bin/terraform-provider-tensorpool" . && go build -o "$work/bin/tensorpool-sim" ./internal/testing/cmd/tensorpool-sim)
 
 step "Starting the TensorPool engine simulator (a cluster takes 3s to come up and 2s to release; a job cancel takes 3s)"
 mkfifo "$work/sim.out"

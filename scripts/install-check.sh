@@ -8,7 +8,7 @@
 # signed with a throwaway key) serves them, and each CLI must install the
 # provider with no dev_overrides, mirror or plugin cache, lock its h1:/zh:
 # hashes, plan, apply and destroy a job against the engine simulator, and
-# refuse a tampered zip and bad signatures. See internal/installcheck.
+# refuse a tampered zip and bad signatures. See internal/testing/installcheck.
 set -euo pipefail
 
 [ "$#" -ge 1 ] || {
@@ -22,4 +22,4 @@ for cli in "$@"; do
 	clis+=("$(cd "$(dirname "$cli")" && pwd)/$(basename "$cli")")
 done
 cd "$root"
-go run ./internal/installcheck/cmd/install-check -repo "$root" -goreleaser "$goreleaser" "${clis[@]}"
+go run ./internal/testing/installcheck/cmd/install-check -repo "$root" -goreleaser "$goreleaser" "${clis[@]}"

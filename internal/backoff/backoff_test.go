@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tensorpool/terraform-provider-tensorpool/internal/clock"
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/clock/clocktest"
 )
 
 func TestPolicyDelayGrowsToTheCap(t *testing.T) {
@@ -46,7 +47,7 @@ func TestHintIsHonouredButCapped(t *testing.T) {
 func TestSleepRefusesToOutliveTheDeadline(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	fake := clock.NewFake(time.Unix(0, 0))
+	fake := clocktest.NewFake(time.Unix(0, 0))
 	if err := Sleep(ctx, fake, time.Hour, nil); !errors.Is(err, ErrDeadline) {
 		t.Fatalf("want ErrDeadline, got %v", err)
 	}
@@ -56,7 +57,7 @@ func TestSleepRefusesToOutliveTheDeadline(t *testing.T) {
 }
 
 func TestSleepEndsOnCancelAndWake(t *testing.T) {
-	fake := clock.NewFake(time.Unix(0, 0))
+	fake := clocktest.NewFake(time.Unix(0, 0))
 	ctx, cancel := context.WithCancel(context.Background())
 	created := fake.TimerCreated()
 	done := make(chan error)
@@ -78,7 +79,7 @@ func TestSleepEndsOnCancelAndWake(t *testing.T) {
 }
 
 func TestPollTimesOutOnTheFakeClockInMilliseconds(t *testing.T) {
-	fake := clock.NewFake(time.Unix(0, 0))
+	fake := clocktest.NewFake(time.Unix(0, 0))
 	stop := make(chan struct{})
 	defer close(stop)
 	go fake.RunTimers(stop)
@@ -112,7 +113,7 @@ func TestPollTimesOutOnTheFakeClockInMilliseconds(t *testing.T) {
 }
 
 func TestPollHonoursHintsAndStopsWhenDone(t *testing.T) {
-	fake := clock.NewFake(time.Unix(0, 0))
+	fake := clocktest.NewFake(time.Unix(0, 0))
 	stop := make(chan struct{})
 	defer close(stop)
 	go fake.RunTimers(stop)
@@ -132,7 +133,7 @@ func TestPollHonoursHintsAndStopsWhenDone(t *testing.T) {
 }
 
 func TestPollWakeCutsTheWaitShortAndClosedWakeDoesNotSpin(t *testing.T) {
-	fake := clock.NewFake(time.Unix(0, 0))
+	fake := clocktest.NewFake(time.Unix(0, 0))
 	wake := make(chan struct{})
 	checks := 0
 	p := Poll{Clock: fake, Policy: Policy{Initial: time.Hour, Max: time.Hour}, Timeout: 2 * time.Hour, Wake: wake}
@@ -162,7 +163,7 @@ func TestPollWakeCutsTheWaitShortAndClosedWakeDoesNotSpin(t *testing.T) {
 
 func TestPollErrorsAndContext(t *testing.T) {
 	boom := errors.New("boom")
-	p := Poll{Clock: clock.NewFake(time.Unix(0, 0)), Policy: Policy{Initial: time.Second, Max: time.Second}, Timeout: time.Hour}
+	p := Poll{Clock: clocktest.NewFake(time.Unix(0, 0)), Policy: Policy{Initial: time.Second, Max: time.Second}, Timeout: time.Hour}
 	if err := p.Run(context.Background(), func(context.Context) (bool, time.Duration, error) { return false, 0, boom }); !errors.Is(err, boom) {
 		t.Errorf("want the check's error, got %v", err)
 	}
@@ -178,7 +179,7 @@ func TestPollErrorsAndContext(t *testing.T) {
 // alwaysDue is a fake clock whose timers are due the moment they are made,
 // as when another goroutine advances a fake clock to each new timer: a
 // select then finds the timer ready together with anything else.
-type alwaysDue struct{ *clock.Fake }
+type alwaysDue struct{ *clocktest.Fake }
 
 func (c alwaysDue) NewTimer(d time.Duration) clock.Timer {
 	t := c.Fake.NewTimer(d)
@@ -190,7 +191,7 @@ func TestPollAPendingWakeWinsOverATimerThatIsDueAtOnce(t *testing.T) {
 	// Go picks at random among ready select cases: without the priority,
 	// each round below would take the hour-long timer half the time.
 	for round := 0; round < 64; round++ {
-		clk := alwaysDue{clock.NewFake(time.Unix(0, 0))}
+		clk := alwaysDue{clocktest.NewFake(time.Unix(0, 0))}
 		wake := make(chan struct{}, 1)
 		wake <- struct{}{}
 		var at []time.Time
@@ -209,7 +210,7 @@ func TestPollAPendingWakeWinsOverATimerThatIsDueAtOnce(t *testing.T) {
 }
 
 func TestPollTakesItsDeadlineFromTheContextWhenSooner(t *testing.T) {
-	fake := clock.NewFake(time.Unix(0, 0))
+	fake := clocktest.NewFake(time.Unix(0, 0))
 	stop := make(chan struct{})
 	defer close(stop)
 	go fake.RunTimers(stop)

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tensorpool/terraform-provider-tensorpool/internal/clock"
-	"github.com/tensorpool/terraform-provider-tensorpool/internal/sim"
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/clock/clocktest"
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/testing/sim"
 )
 
 // These tests run the client against the simulator: real HTTP and WebSocket
@@ -35,7 +35,7 @@ func startSim(t *testing.T, opts sim.Options) (*sim.Server, *Client) {
 }
 
 func TestSimCancelLifecycle(t *testing.T) {
-	fake := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	fake := clocktest.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	srv, c := startSim(t, sim.Options{Clock: fake, PendingDelay: time.Second, CancelLatency: 3 * time.Second, InfoRetryAfter: 2 * time.Second})
 	id, err := srv.Engine.AddJob(testKey, "c-local")
 	if err != nil {
@@ -239,7 +239,7 @@ func TestSimPush(t *testing.T) {
 }
 
 func TestSimListenStream(t *testing.T) {
-	fake := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	fake := clocktest.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	srv, c := startSim(t, sim.Options{Clock: fake, CancelLatency: 5 * time.Second})
 	id, _ := srv.Engine.AddJob(testKey, "c-local")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

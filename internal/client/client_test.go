@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/tensorpool/terraform-provider-tensorpool/internal/backoff"
-	"github.com/tensorpool/terraform-provider-tensorpool/internal/clock"
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/clock/clocktest"
 )
 
 const testKey = "tp-secret-key-123"
@@ -84,9 +84,9 @@ func newTestClientWith(t *testing.T, cfg Config, replies ...func(w http.Response
 // runningFakeClock is a fake clock that jumps to each timer as soon as it is
 // set, until the test ends: retry and rate-limit waits take no real time,
 // and the fake time that passed is what the client waited.
-func runningFakeClock(t *testing.T) *clock.Fake {
+func runningFakeClock(t *testing.T) *clocktest.Fake {
 	t.Helper()
-	fake := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	fake := clocktest.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	stop := make(chan struct{})
 	done := make(chan struct{})
 	go func() {

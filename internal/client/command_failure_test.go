@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tensorpool/terraform-provider-tensorpool/internal/sim"
-	"github.com/tensorpool/terraform-provider-tensorpool/internal/uploadtest"
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/testing/sim"
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/testing/uploadtest"
 )
 
 // What each shell and tool prints when something is missing, as they print

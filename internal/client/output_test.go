@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tensorpool/terraform-provider-tensorpool/internal/sim"
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/testing/sim"
 )
 
 func TestLineTailKeepsTheLastLinesWithinBothLimits(t *testing.T) {

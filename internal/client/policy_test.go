@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tensorpool/terraform-provider-tensorpool/internal/clock"
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/clock/clocktest"
 )
 
 // Every change call, by what it does: sent again when the engine provably
@@ -45,7 +46,7 @@ func (cc changeCall) reads(last func(http.ResponseWriter)) []func(http.ResponseW
 // runningClock is a fake clock whose timers fire as soon as they exist, so
 // that the limiter's pauses after a 429 take no real time.
 func runningClock(t *testing.T) clock.Clock {
-	fake := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	fake := clocktest.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	stop := make(chan struct{})
 	t.Cleanup(func() { close(stop) })
 	go fake.RunTimers(stop)

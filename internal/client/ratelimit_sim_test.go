@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tensorpool/terraform-provider-tensorpool/internal/sim"
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/testing/sim"
 )
 
 // statusCounter is a Logger that counts the engine's answers by status.

@@ -7,13 +7,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tensorpool/terraform-provider-tensorpool/internal/clock"
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/clock/clocktest"
 )
 
 var probe = request{method: "GET", path: "/job/info/job-1"}
 
-func newFakeLimiter(ceiling float64) (*adaptiveLimiter, *clock.Fake) {
-	fake := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+func newFakeLimiter(ceiling float64) (*adaptiveLimiter, *clocktest.Fake) {
+	fake := clocktest.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	return newAdaptiveLimiter(fake, ceiling), fake
 }
 
@@ -43,7 +43,7 @@ func admitNow(t *testing.T, l *adaptiveLimiter, n int) uint64 {
 
 // admissionTimes runs n requests one after the other on a fake clock that
 // jumps to each timer, and returns the fake time each was let through.
-func admissionTimes(t *testing.T, l *adaptiveLimiter, fake *clock.Fake, n int) []time.Time {
+func admissionTimes(t *testing.T, l *adaptiveLimiter, fake *clocktest.Fake, n int) []time.Time {
 	t.Helper()
 	stop, done := make(chan struct{}), make(chan struct{})
 	go func() {

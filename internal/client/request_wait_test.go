@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/tensorpool/terraform-provider-tensorpool/internal/backoff"
-	"github.com/tensorpool/terraform-provider-tensorpool/internal/clock"
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/clock/clocktest"
 )
 
 const (
@@ -194,7 +194,7 @@ func TestWaitForRequestContextCancelIsAnInterruption(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			// A clock that moves only when told: the waits can end only
 			// through the context.
-			fake := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+			fake := clocktest.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 			c, srv := newRouteClient(t, Config{Clock: fake}, map[string][]func(http.ResponseWriter){
 				requestInfoPath: {requestReply("PROCESSING", "", "5")},
 			})
@@ -261,7 +261,7 @@ func TestWaitForRequestDeadlineEndsTheFirstWait(t *testing.T) {
 	t.Run("context deadline", func(t *testing.T) {
 		// The fake clock stands still: only the context's (real) deadline
 		// can end the first wait.
-		fake := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+		fake := clocktest.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 		c, srv := newRouteClient(t, Config{Clock: fake}, map[string][]func(http.ResponseWriter){
 			requestInfoPath: {requestReply("PENDING", "", "1")},
 		})

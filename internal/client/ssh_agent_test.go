@@ -13,8 +13,8 @@ import (
 
 	"golang.org/x/crypto/ssh/agent"
 
-	"github.com/tensorpool/terraform-provider-tensorpool/internal/sim"
-	"github.com/tensorpool/terraform-provider-tensorpool/internal/uploadtest"
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/testing/sim"
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/testing/uploadtest"
 )
 
 // The agent serves the key, and only it, while the session lasts; nothing

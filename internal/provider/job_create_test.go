@@ -9,8 +9,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
-	"github.com/tensorpool/terraform-provider-tensorpool/internal/clock"
-	"github.com/tensorpool/terraform-provider-tensorpool/internal/sim"
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/clock/clocktest"
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/testing/sim"
 )
 
 // wait_for_completion is bounded by timeouts.create, with every request and
@@ -19,7 +19,7 @@ import (
 // (4 × 5 s).
 func TestAccJob_waitForCompletionEndsByTheCreateDeadline(t *testing.T) {
 	const createTimeout = 1500 * time.Millisecond
-	engineClock := &clock.Offset{}
+	engineClock := &clocktest.Offset{}
 	env := newAccEnv(t, sim.Options{Clock: engineClock})
 	applies := &applyLog{now: engineClock.Now, stats: env.engine().Stats}
 	env.run(t, resource.TestCase{

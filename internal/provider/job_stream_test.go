@@ -16,12 +16,13 @@ import (
 	"github.com/tensorpool/terraform-provider-tensorpool/internal/backoff"
 	"github.com/tensorpool/terraform-provider-tensorpool/internal/client"
 	"github.com/tensorpool/terraform-provider-tensorpool/internal/clock"
-	"github.com/tensorpool/terraform-provider-tensorpool/internal/sim"
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/clock/clocktest"
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/testing/sim"
 )
 
 func TestStreamRefusalIsRememberedForAWhile(t *testing.T) {
 	server, api, id := streamlessEngine(t)
-	fake := clock.NewFake(time.Unix(0, 0))
+	fake := clocktest.NewFake(time.Unix(0, 0))
 	var avail streamAvailability
 	listen := streamWakeups(api, &avail, fake)
 	for i := 0; i < 3; i++ {
@@ -128,7 +129,7 @@ func hangingListenEngine(t *testing.T) (*sim.Server, *client.Client, <-chan stru
 // job stop at their first poll after it, and the next 4 do not dial.
 func TestWaitsPollWhileAHandshakeHangsAndTheHangIsRemembered(t *testing.T) {
 	server, api, arrived := hangingListenEngine(t)
-	fake := clock.NewFake(time.Unix(0, 0))
+	fake := clocktest.NewFake(time.Unix(0, 0))
 	var avail streamAvailability
 	interval := 3 * time.Second // shorter than streamDialTimeout
 	logged := make(chan string, 100)

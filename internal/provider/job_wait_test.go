@@ -15,6 +15,7 @@ import (
 
 	"github.com/tensorpool/terraform-provider-tensorpool/internal/client"
 	"github.com/tensorpool/terraform-provider-tensorpool/internal/clock"
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/clock/clocktest"
 )
 
 // scriptedAPI answers GetJob from a list of statuses (the last one repeats)
@@ -94,7 +95,7 @@ var noCancel = func() (*client.CancelResult, error) { return nil, errors.New("ca
 // timer as soon as it is set, so waits of minutes take microseconds.
 func instantWait(t *testing.T, timeout time.Duration) waitConfig {
 	t.Helper()
-	fake := clock.NewFake(time.Unix(0, 0))
+	fake := clocktest.NewFake(time.Unix(0, 0))
 	stop := make(chan struct{})
 	t.Cleanup(func() { close(stop) })
 	go fake.RunTimers(stop)
@@ -350,7 +351,7 @@ func TestDestroyTimeoutAfterRepeated5xxReportsTheError(t *testing.T) {
 
 func TestDestroyInterruptedByContext(t *testing.T) {
 	api := &scriptedAPI{statuses: []string{"running", "canceling"}, cancel: accepted(client.StatusCanceling)}
-	fake := clock.NewFake(time.Unix(0, 0))
+	fake := clocktest.NewFake(time.Unix(0, 0))
 	ctx, cancel := context.WithCancel(context.Background())
 	created := fake.TimerCreated()
 	go func() {
@@ -450,7 +451,7 @@ func (s *scriptedStream) listen(ctx context.Context, _ string) (<-chan struct{},
 
 // waitForTimers returns once the fake clock holds n pending timers, or fails
 // the test after a while (real time: a safety net, not a synchronisation).
-func waitForTimers(t *testing.T, fake *clock.Fake, n int) {
+func waitForTimers(t *testing.T, fake *clocktest.Fake, n int) {
 	t.Helper()
 	giveUp := time.After(10 * time.Second)
 	for {
@@ -467,7 +468,7 @@ func waitForTimers(t *testing.T, fake *clock.Fake, n int) {
 }
 
 func TestWaitWakesOnTheStreamAndOnlyThenReads(t *testing.T) {
-	fake := clock.NewFake(time.Unix(0, 0))
+	fake := clocktest.NewFake(time.Unix(0, 0))
 	api := &streamAPI{status: client.StatusRunning}
 	stream := newScriptedStream()
 	cfg := waitConfig{Policy: DefaultPollPolicy, Clock: fake, Timeout: 2 * time.Hour, Listen: stream.listen}
@@ -507,7 +508,7 @@ func TestWaitOpensNoStreamForAJobThatHasStopped(t *testing.T) {
 func TestWaitFallsBackToPollingWhenTheStreamEnds(t *testing.T) {
 	// The job is canceled from the 4th read on.
 	api := &streamAPI{status: client.StatusCanceling, canceledAfter: 4}
-	fake := clock.NewFake(time.Unix(0, 0))
+	fake := clocktest.NewFake(time.Unix(0, 0))
 	stream := newScriptedStream()
 	cfg := waitConfig{Policy: DefaultPollPolicy, Clock: fake, Timeout: time.Hour, Listen: stream.listen}
 	created := fake.TimerCreated()
@@ -704,7 +705,7 @@ func TestDestroyOnTheDefaultScheduleCostsNoMoreThanTheCLI(t *testing.T) {
 	for _, stream := range []bool{true, false} {
 		for w := 100 * time.Millisecond; w <= time.Minute; w += 100 * time.Millisecond {
 			cfg := instantWait(t, time.Hour)
-			fake, ok := cfg.Clock.(*clock.Fake)
+			fake, ok := cfg.Clock.(*clocktest.Fake)
 			if !ok {
 				t.Fatalf("instantWait must use a fake clock, got %T", cfg.Clock)
 			}

@@ -1,5 +1,5 @@
 // Package provider is the Terraform face of TensorPool: the provider
-// configuration, the tensorpool_job resource and data source.
+// configuration and every resource, data source, action and function.
 package provider
 
 import (

@@ -20,8 +20,8 @@ import (
 
 	"github.com/tensorpool/terraform-provider-tensorpool/internal/backoff"
 	"github.com/tensorpool/terraform-provider-tensorpool/internal/client"
-	"github.com/tensorpool/terraform-provider-tensorpool/internal/clock"
-	"github.com/tensorpool/terraform-provider-tensorpool/internal/sim"
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/clock/clocktest"
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/testing/sim"
 )
 
 const (
@@ -42,7 +42,7 @@ var (
 type accEnv struct {
 	t      *testing.T
 	server *sim.Server
-	clock  *clock.Offset
+	clock  *clocktest.Offset
 	srcDir string
 	// abandoned jobs may still run after a destroy; outside jobs were
 	// created outside Terraform and need not be in the state.
@@ -51,7 +51,7 @@ type accEnv struct {
 
 func newAccEnv(t *testing.T, opts sim.Options) *accEnv {
 	t.Helper()
-	offset := &clock.Offset{}
+	offset := &clocktest.Offset{}
 	if opts.Clock == nil {
 		opts.Clock = offset
 	}

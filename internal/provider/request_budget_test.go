@@ -15,8 +15,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
-	"github.com/tensorpool/terraform-provider-tensorpool/internal/clock"
-	"github.com/tensorpool/terraform-provider-tensorpool/internal/sim"
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/clock/clocktest"
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/testing/sim"
 )
 
 // Request budgets, counted by the engine as requests arrive, through the
@@ -73,7 +73,7 @@ func TestAccJob_destroyRequestBudget(t *testing.T) {
 				name = latency.name + " with stream"
 			}
 			t.Run(name, func(t *testing.T) {
-				engineClock := &clock.Offset{}
+				engineClock := &clocktest.Offset{}
 				var mu sync.Mutex
 				var canceledAt time.Time
 				env := newAccEnv(t, sim.Options{

@@ -13,7 +13,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
-	"github.com/tensorpool/terraform-provider-tensorpool/internal/sim"
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/testing/sim"
 )
 
 const attachmentAddr = "tensorpool_storage_attachment.test"

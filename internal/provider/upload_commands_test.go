@@ -8,7 +8,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/tensorpool/terraform-provider-tensorpool/internal/client"
-	"github.com/tensorpool/terraform-provider-tensorpool/internal/uploadtest"
+	"github.com/tensorpool/terraform-provider-tensorpool/internal/testing/uploadtest"
 )
 
 // Each missing thing gets its own advice, and every advice says whether the
