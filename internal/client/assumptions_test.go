@@ -13,7 +13,7 @@ var (
 	guideRoute = regexp.MustCompile("`(?:GET|POST|PATCH|PUT|DELETE) (/[^`{]*)")
 	// clientPath is an engine path, or the fixed start of one, in the
 	// client's code.
-	clientPath = regexp.MustCompile(`"(/(?:job|cluster|storage|user|request)[a-z0-9_/-]*)"`)
+	clientPath = regexp.MustCompile(`"(/(?:job|cluster|storage|user|request|object-storage|ssh)[a-z0-9_/-]*)"`)
 	// jobOp is a job route built by jobPath.
 	jobOp = regexp.MustCompile(`jobPath\("([a-z]+)"`)
 )

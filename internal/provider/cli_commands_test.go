@@ -46,6 +46,16 @@ var officialCLI = map[string][]string{
 	"me sshkey ls":     {"--org", "--organization"},
 	"me sshkey rm":     {},
 	"me sshkey remove": {},
+	// Object storage (main.py object_storage_parser).
+	"object-storage enable":           {},
+	"object-storage disable":          {},
+	"object-storage credentials":      {},
+	"object-storage configure rclone": {},
+	"object-storage bucket list":      {},
+	"object-storage bucket ls":        {},
+	"object-storage bucket create":    {},
+	"object-storage bucket delete":    {},
+	"object-storage bucket rm":        {},
 }
 
 // tpCommand finds a `tp …` command in text: the words after tp up to the

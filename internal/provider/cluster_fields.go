@@ -26,7 +26,9 @@ var clusterFieldDescriptions = map[string]string{
 	"status": "The cluster's status as the engine last reported it: `PENDING` while the claim runs, `RUNNING` once it is ready, " +
 		"`DESTROYING` while it is released. Null when the engine does not report it.",
 	"instance_ids": "Ids of the cluster's instances, one per node, as the engine reported them when the cluster was created " +
-		"(and at each refresh that reports them).",
+		"(the create answer's `instance_ids`), and at each refresh that reports them. A refresh whose answer does not list them " +
+		"(an engine that answers with a text message only) keeps the known ids: they do not change during a cluster's life. " +
+		"The ephemeral `tensorpool_cluster_ssh` gives the SSH command of each.",
 	"cluster_info_json": "The engine's whole cluster object as JSON, including fields this provider does not model. " +
 		"Read single fields with `jsondecode(...)`. When the engine reports only a text message, this is that answer.",
 	"instance_type":       "The GPU instance type of each node, for example `1xH100`, `8xH100`, `1xH200`, `8xH200` or `8xB200`.",

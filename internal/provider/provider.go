@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/action"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
 	"github.com/hashicorp/terraform-plugin-framework/function"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
@@ -82,9 +83,10 @@ type TensorPoolProvider struct {
 }
 
 var (
-	_ provider.Provider              = (*TensorPoolProvider)(nil)
-	_ provider.ProviderWithActions   = (*TensorPoolProvider)(nil)
-	_ provider.ProviderWithFunctions = (*TensorPoolProvider)(nil)
+	_ provider.Provider                       = (*TensorPoolProvider)(nil)
+	_ provider.ProviderWithActions            = (*TensorPoolProvider)(nil)
+	_ provider.ProviderWithFunctions          = (*TensorPoolProvider)(nil)
+	_ provider.ProviderWithEphemeralResources = (*TensorPoolProvider)(nil)
 )
 
 // New returns a constructor for the provider, as providerserver expects.
@@ -227,6 +229,7 @@ func (p *TensorPoolProvider) Configure(ctx context.Context, req provider.Configu
 			err.Error()+" (the value came from the "+EnvSSHPrivateKey+" environment variable). Fix or unset "+EnvSSHPrivateKey+".")
 		data := &providerData{opts: p.opts, configErr: &configErr}
 		resp.ResourceData, resp.DataSourceData, resp.ActionData = data, data, data
+		resp.EphemeralResourceData = data
 		return
 	}
 	if err != nil {
@@ -252,6 +255,7 @@ func (p *TensorPoolProvider) Configure(ctx context.Context, req provider.Configu
 			err.Error()+" (the value came from the "+EnvEngineURL+" environment variable). Fix or unset "+EnvEngineURL+".")
 		data := &providerData{opts: p.opts, configErr: &configErr}
 		resp.ResourceData, resp.DataSourceData, resp.ActionData = data, data, data
+		resp.EphemeralResourceData = data
 		return
 	}
 	if err != nil {
@@ -265,6 +269,7 @@ func (p *TensorPoolProvider) Configure(ctx context.Context, req provider.Configu
 	resp.ResourceData = data
 	resp.DataSourceData = data
 	resp.ActionData = data
+	resp.EphemeralResourceData = data
 }
 
 // Resources lists the provider's resources.
@@ -275,6 +280,8 @@ func (p *TensorPoolProvider) Resources(_ context.Context) []func() resource.Reso
 		NewStorageResource,
 		NewStorageAttachmentResource,
 		NewSSHKeyResource,
+		NewObjectStorageResource,
+		NewBucketResource,
 	}
 }
 
@@ -300,6 +307,12 @@ func settingOrEnv(v types.String, env string) (value string, fromEnv bool) {
 // Actions lists the provider's actions (Terraform 1.14 and later).
 func (p *TensorPoolProvider) Actions(_ context.Context) []func() action.Action {
 	return []func() action.Action{NewJobCancelAction}
+}
+
+// EphemeralResources lists the provider's ephemeral resources (Terraform
+// 1.10 and later, OpenTofu 1.11 and later).
+func (p *TensorPoolProvider) EphemeralResources(_ context.Context) []func() ephemeral.EphemeralResource {
+	return []func() ephemeral.EphemeralResource{NewClusterSSH, NewObjectStorageCredentials}
 }
 
 // Functions lists the provider-defined functions (Terraform 1.8 and later).

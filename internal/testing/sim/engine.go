@@ -47,7 +47,9 @@ type Engine struct {
 	attachments map[string]*attachment // by attachmentID(storage, cluster)
 	keys        map[string]*sshKey
 	requests    map[string]*request
-	objSeq      int // creation order of the objects above
+	// objectStores is each user's object storage (objectstorage.go), made on enable.
+	objectStores map[string]*objectStore
+	objSeq       int // creation order of the objects above
 }
 
 // New returns an engine. It panics if opts.Validate fails: options are set
