@@ -4,12 +4,17 @@
 # dev override: no registry, no network), with the oldest supported
 # Terraform (TERRAFORM) and the newest (TERRAFORM_LATEST). Examples of
 # features that only newer Terraform has are validated with the newest only.
+# Then every example module with a tests/ folder runs its `terraform test`
+# files (mock_provider: Terraform >= 1.7) with the newest.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 terraform_bin=${TERRAFORM:-$root/.tools/bin/terraform}
 terraform_latest=${TERRAFORM_LATEST:?set TERRAFORM_LATEST to the newest Terraform CLI}
-# Actions need Terraform 1.14, import by identity 1.12, provider functions 1.8.
+# Actions need Terraform 1.14, import by identity 1.12, ephemeral resources
+# 1.10, provider functions 1.8, terraform test's mock_provider 1.7.
 newest_only=(examples/actions/tensorpool_job_cancel examples/functions/tp_config
+  examples/ephemeral-resources/tensorpool_cluster_ssh examples/ephemeral-resources/tensorpool_object_storage_credentials
+  examples/testing/gpu-training
   examples/resources/tensorpool_job/import-identity examples/resources/tensorpool_cluster/import-identity
   examples/resources/tensorpool_storage/import-identity examples/resources/tensorpool_ssh_key/import-identity
   examples/resources/tensorpool_storage_attachment/import-identity)
@@ -48,4 +53,16 @@ while IFS= read -r dir; do
     fi
   done
 done < <(find "$root/examples" -name '*.tf' -exec dirname {} \; | sort -u)
+while IFS= read -r dir; do
+  rel=${dir#"$root"/}
+  copy="$work/$(echo "$rel" | tr / _)-test"
+  cp -R "$dir" "$copy"
+  if out=$(cd "$copy" && "$terraform_latest" test -no-color 2>&1); then
+    echo "ok   $rel: terraform test ($(echo "$out" | grep -E '^Success!' || true))"
+  else
+    echo "FAIL $rel: terraform test"
+    echo "$out"
+    failed=1
+  fi
+done < <(find "$root/examples" -name '*.tftest.hcl' -path '*/tests/*' -exec dirname {} \; | xargs -r -n1 dirname | sort -u)
 exit "$failed"

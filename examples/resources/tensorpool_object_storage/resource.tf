@@ -1,0 +1,2 @@
+# The organization's S3-compatible object storage: one per organization.
+resource "tensorpool_object_storage" "this" {}
