@@ -116,10 +116,10 @@ func TestAccObjectStorageAndBucket(t *testing.T) {
 }
 
 // TestAccBucket_lostAnswers: the engine makes each change but its answer
-// is lost (the enable's connection drops, the bucket create and delete
-// answer 500): the provider settles each by reading (the credentials, the
-// bucket list), so the apply and the destroy succeed and each change was
-// sent once.
+// is lost (the enable's connection drops, the bucket create and delete and
+// the disable answer 500): the provider settles each by reading (the
+// credentials, the bucket list), so every apply and destroy succeeds and
+// each change was sent once.
 func TestAccBucket_lostAnswers(t *testing.T) {
 	env := newAccEnv(t, sim.Options{})
 	sent := func(route string, want int) resource.TestCheckFunc {
@@ -132,13 +132,14 @@ func TestAccBucket_lostAnswers(t *testing.T) {
 	}
 	env.run(t, resource.TestCase{
 		CheckDestroy: func(s *terraform.State) error {
-			return errors.Join(env.checkObjectStorageDisabled(s), sent("DELETE /object-storage/bucket/delete", 1)(s))
+			return errors.Join(env.checkObjectStorageDisabled(s), sent("DELETE /object-storage/bucket/delete", 1)(s),
+				sent("DELETE /object-storage/disable", 1)(s), faultsUsed(env)(s))
 		},
 		Steps: []resource.TestStep{
 			{
 				PreConfig: func() { env.engine().SetFaults(sim.Faults{DropAfterChange: 1}) },
 				Config:    env.objectStorageConfig(false),
-				Check:     resource.ComposeTestCheckFunc(env.checkBuckets(), sent("POST /object-storage/enable", 1)),
+				Check:     resource.ComposeTestCheckFunc(env.checkBuckets(), sent("POST /object-storage/enable", 1), faultsUsed(env)),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(objectStorageAddr, tfjsonpath.New("endpoint"), knownvalue.StringRegexp(regexp.MustCompile(`^https://`))),
 				},
@@ -146,16 +147,33 @@ func TestAccBucket_lostAnswers(t *testing.T) {
 			{
 				PreConfig: func() { env.engine().SetFaults(sim.Faults{FailAfterChange: 1}) },
 				Config:    env.objectStorageConfig(true),
-				Check:     resource.ComposeTestCheckFunc(env.checkBuckets(bucketName), sent("PUT /object-storage/bucket/create", 1)),
+				Check:     resource.ComposeTestCheckFunc(env.checkBuckets(bucketName), sent("PUT /object-storage/bucket/create", 1), faultsUsed(env)),
 			},
 			{
 				// The bucket alone is destroyed, its answer lost.
 				PreConfig: func() { env.engine().SetFaults(sim.Faults{FailAfterChange: 1}) },
 				Config:    env.objectStorageConfig(false),
-				Check:     env.checkBuckets(),
+				Check:     resource.ComposeTestCheckFunc(env.checkBuckets(), faultsUsed(env)),
+			},
+			{
+				// Then the storage is disabled, its answer lost too.
+				PreConfig: func() { env.engine().SetFaults(sim.Faults{FailAfterChange: 1}) },
+				Config:    env.objectStorageConfig(false),
+				Destroy:   true,
 			},
 		},
 	})
+}
+
+// faultsUsed checks that the step's lost answer happened: a fault left
+// unused would make the step prove nothing.
+func faultsUsed(env *accEnv) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		if f := env.engine().Faults(); f.DropAfterChange != 0 || f.FailAfterChange != 0 {
+			return fmt.Errorf("the injected fault was not used: %+v", f)
+		}
+		return nil
+	}
 }
 
 // TestAccBucket_notEmpty: destroying a bucket that holds objects fails

@@ -44,6 +44,11 @@
 // the provider's promises with CheckNothingBilling, CheckNoSSHKeys and
 // CheckNoOrphanedObjects. Every id a path names counts in RequestsFor.
 //
+// Object storage and its buckets, and the SSH command of an instance
+// (objectstorage.go), follow the official CLI's calls; tests see them
+// through Engine.ObjectStorage and ObjectStorageSecret and change them with
+// EnableObjectStorage, AddBucket, SetBucketObjects and RemoveBucket.
+//
 // The simulator models the documented engine on its own: it shares no code
 // with the provider or its client, and emits only fields the docs or the
 // official CLI name.

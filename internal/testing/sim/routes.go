@@ -57,7 +57,8 @@ func statKey(prefix, pattern string) string {
 // /job/pull [DOC]; /health, /user/info, /job/init, /job/list, /job/delete,
 // /job/push, /job/listen [CLI]; /cluster/create, DELETE /cluster,
 // /storage/*, /request/info [DOC]; /cluster/info, /cluster/list,
-// /cluster/edit, /storage/list, /user/ssh-key/* [CLI]; /_sim/* belong to the
+// /cluster/edit, /storage/list, /user/ssh-key/*, /ssh, /object-storage/*
+// [CLI]; /_sim/* belong to the
 // simulator only. Requests that match no route (404/405) are not counted in
 // the stats. Literal routes come before parameter routes of the same length
 // (POST /cluster/create before DELETE /cluster/{cluster_id}); match prefers
