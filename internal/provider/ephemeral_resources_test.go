@@ -143,3 +143,28 @@ func TestAccEphemeralOnTerraformBefore110(t *testing.T) {
 		t.Errorf("the engine got requests: %v", stats)
 	}
 }
+
+// TestAccClusterSSH_messageOnlyInfo: when the cluster's info lists no
+// instances (an engine that answers with text only), opening the SSH
+// commands fails and says to pass instance_ids from the cluster resource;
+// with them, the commands come.
+func TestAccClusterSSH_messageOnlyInfo(t *testing.T) {
+	env := newAccEnv(t, sim.Options{Faults: sim.Faults{InfoMessageOnly: true}})
+	cl, _ := env.engine().Cluster(accCluster)
+	instance := cl.InstanceIDs[0]
+	sshBlock := func(extra string) string {
+		return env.providerBlock() + fmt.Sprintf("\nephemeral \"tensorpool_cluster_ssh\" \"acc\" {\n  cluster_id = %q\n%s}\n", accCluster, extra) +
+			echoConfig("ephemeral.tensorpool_cluster_ssh.acc.commands")
+	}
+	tc := env.withEcho()
+	tc.Steps = []resource.TestStep{
+		{Config: sshBlock(""), ExpectError: wrapped("The engine does not list the cluster's instances", "instance_ids = tensorpool_cluster.NAME.instance_ids")},
+		{
+			Config: sshBlock(fmt.Sprintf("  instance_ids = [%q]\n", instance)),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue("echo.out", tfjsonpath.New("data").AtMapKey(instance), knownvalue.StringRegexp(regexp.MustCompile(`^ssh `))),
+			},
+		},
+	}
+	env.run(t, tc)
+}
