@@ -38,7 +38,7 @@ func (e *objectStorageCredentials) Metadata(_ context.Context, req ephemeral.Met
 func (e *objectStorageCredentials) Schema(_ context.Context, _ ephemeral.SchemaRequest, resp *ephemeral.SchemaResponse) {
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "The S3 credentials of the organization's object storage (`tp object-storage credentials`), read " +
-			"at each plan and apply and never written to the state or a plan file: use them where Terraform allows ephemeral values " +
+			"at each plan and apply and never written to the state, a plan file or Terraform's log (`TF_LOG=trace` included): use them where Terraform allows ephemeral values " +
 			"(a provider block such as `aws` or `rclone`'s, a write-only attribute, a provisioner, `locals`). Terraform ≥ 1.10, " +
 			"OpenTofu ≥ 1.11; an older CLI stops at the `ephemeral` block (\"Unsupported block type\"). Object storage must be " +
 			"enabled (`tensorpool_object_storage`, named in `object_storage_id`); when it is not, opening this fails and says so.",

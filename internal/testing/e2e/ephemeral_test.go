@@ -87,7 +87,8 @@ func planFileText(t *testing.T, path string) string {
 // 1.10), the SSH command and the S3 secret key reach the provisioner that
 // uses them (used.txt holds both), while neither is in a saved plan (its
 // files uncompressed, nor `terraform show -json` of it), the state file or
-// `terraform show -json` of the state, or the CLI's output; destroy then
+// `terraform show -json` of the state, the CLI's output, or a TF_LOG=trace
+// log of a plan that opens them; destroy then
 // releases the cluster and disables object storage.
 func TestEphemeralValuesInNoPlanOrState(t *testing.T) {
 	requireEphemeralResources(t)
@@ -117,9 +118,21 @@ func TestEphemeralValuesInNoPlanOrState(t *testing.T) {
 
 	// A second plan opens both during the plan: it is saved too.
 	w.mustRun("taint", "terraform_data.use")
+	// It runs at TF_LOG=trace: the log must not hold them either.
+	logPath := filepath.Join(t.TempDir(), "trace.log")
+	env := w.ws.Env
+	w.ws.Env = append(append([]string(nil), env...), "TF_LOG=trace", "TF_LOG_PATH="+logPath)
 	before := w.server.Engine.Stats()
 	outputs = append(outputs, w.mustRun("plan", "-out=second.tfplan", "-no-color").Output())
 	after := w.server.Engine.Stats()
+	w.ws.Env = env
+	traceLog, err := os.ReadFile(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(traceLog), "/ssh/"+instance) {
+		t.Fatal("the trace log does not show the provider's request for the SSH command: the search below would prove nothing")
+	}
 	for _, route := range []string{"GET /ssh", "GET /object-storage/credentials"} {
 		if after[route] <= before[route] {
 			t.Errorf("the second plan sent no %s: it did not open the ephemeral resource", route)
@@ -136,6 +149,7 @@ func TestEphemeralValuesInNoPlanOrState(t *testing.T) {
 		t.Fatal(err)
 	}
 	places["terraform.tfstate"] = string(state)
+	places["TF_LOG=trace log of the second plan"] = string(traceLog)
 	places["show -json"] = w.mustRun("show", "-json").Stdout
 	if !strings.Contains(places["terraform.tfstate"], instance) {
 		t.Fatalf("the state does not even name instance %s: the search below would prove nothing", instance)
