@@ -36,7 +36,7 @@ func (e *clusterSSH) Metadata(_ context.Context, req ephemeral.MetadataRequest, 
 func (e *clusterSSH) Schema(_ context.Context, _ ephemeral.SchemaRequest, resp *ephemeral.SchemaResponse) {
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "The SSH command of each instance of a cluster (what `tp ssh <instance_id>` runs), read at each plan " +
-			"and apply and never written to the state or a plan file. Terraform ≥ 1.10, OpenTofu ≥ 1.11; an older CLI stops at the " +
+			"and apply and never written to the state, a plan file or Terraform's log (`TF_LOG=trace` included). Terraform ≥ 1.10, OpenTofu ≥ 1.11; an older CLI stops at the " +
 			"`ephemeral` block (\"Unsupported block type\"). Each instance of a cluster that is not running yet, or no longer, is an error " +
 			"naming it.",
 		Attributes: map[string]schema.Attribute{
