@@ -37,8 +37,8 @@ func (e *clusterSSH) Schema(_ context.Context, _ ephemeral.SchemaRequest, resp *
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "The SSH command of each instance of a cluster (what `tp ssh <instance_id>` runs), read at each plan " +
 			"and apply and never written to the state, a plan file or Terraform's log (`TF_LOG=trace` included). Terraform ≥ 1.10, OpenTofu ≥ 1.11; an older CLI stops at the " +
-			"`ephemeral` block (\"Unsupported block type\"). Each instance of a cluster that is not running yet, or no longer, is an error " +
-			"naming it.",
+			"`ephemeral` block (\"Unsupported block type\"). An instance the engine refuses an SSH command for (one it does not know, " +
+			"or whose cluster is not running) is an error naming the instance and the cluster.",
 		Attributes: map[string]schema.Attribute{
 			"cluster_id": schema.StringAttribute{
 				MarkdownDescription: "The cluster, for example `tensorpool_cluster.NAME.id`.",
