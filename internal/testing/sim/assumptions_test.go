@@ -9,7 +9,7 @@ import (
 
 // assumptionsGuide is the page that lists every assumption about the
 // engine, with where it comes from ([CLI], [DOC], [INF]).
-const assumptionsGuide = "../../templates/guides/engine-assumptions.md.tmpl"
+const assumptionsGuide = "../../../templates/guides/engine-assumptions.md.tmpl"
 
 // TestAssumptionsNameEveryRouteTheSimulatorServes: every engine route the
 // simulator serves (not its own /_sim/ routes) is on the assumptions page,
