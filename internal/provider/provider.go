@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/function"
+	"github.com/hashicorp/terraform-plugin-framework/list"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
@@ -82,9 +83,10 @@ type TensorPoolProvider struct {
 }
 
 var (
-	_ provider.Provider              = (*TensorPoolProvider)(nil)
-	_ provider.ProviderWithActions   = (*TensorPoolProvider)(nil)
-	_ provider.ProviderWithFunctions = (*TensorPoolProvider)(nil)
+	_ provider.Provider                  = (*TensorPoolProvider)(nil)
+	_ provider.ProviderWithActions       = (*TensorPoolProvider)(nil)
+	_ provider.ProviderWithFunctions     = (*TensorPoolProvider)(nil)
+	_ provider.ProviderWithListResources = (*TensorPoolProvider)(nil)
 )
 
 // New returns a constructor for the provider, as providerserver expects.
@@ -227,6 +229,7 @@ func (p *TensorPoolProvider) Configure(ctx context.Context, req provider.Configu
 			err.Error()+" (the value came from the "+EnvSSHPrivateKey+" environment variable). Fix or unset "+EnvSSHPrivateKey+".")
 		data := &providerData{opts: p.opts, configErr: &configErr}
 		resp.ResourceData, resp.DataSourceData, resp.ActionData = data, data, data
+		resp.ListResourceData = data
 		return
 	}
 	if err != nil {
@@ -252,6 +255,7 @@ func (p *TensorPoolProvider) Configure(ctx context.Context, req provider.Configu
 			err.Error()+" (the value came from the "+EnvEngineURL+" environment variable). Fix or unset "+EnvEngineURL+".")
 		data := &providerData{opts: p.opts, configErr: &configErr}
 		resp.ResourceData, resp.DataSourceData, resp.ActionData = data, data, data
+		resp.ListResourceData = data
 		return
 	}
 	if err != nil {
@@ -265,6 +269,7 @@ func (p *TensorPoolProvider) Configure(ctx context.Context, req provider.Configu
 	resp.ResourceData = data
 	resp.DataSourceData = data
 	resp.ActionData = data
+	resp.ListResourceData = data
 }
 
 // Resources lists the provider's resources.
@@ -285,6 +290,7 @@ func (p *TensorPoolProvider) DataSources(_ context.Context) []func() datasource.
 		NewJobOutputsDataSource,
 		NewClusterDataSource,
 		NewStorageDataSource,
+		NewOrganizationDataSource,
 	}
 }
 
@@ -305,4 +311,15 @@ func (p *TensorPoolProvider) Actions(_ context.Context) []func() action.Action {
 // Functions lists the provider-defined functions (Terraform 1.8 and later).
 func (p *TensorPoolProvider) Functions(_ context.Context) []func() function.Function {
 	return []func() function.Function{NewTPConfigFunction}
+}
+
+// ListResources lists the list resources (`terraform query`, Terraform 1.14
+// and later).
+func (p *TensorPoolProvider) ListResources(_ context.Context) []func() list.ListResource {
+	return []func() list.ListResource{
+		NewJobListResource,
+		NewClusterListResource,
+		NewStorageListResource,
+		NewSSHKeyListResource,
+	}
 }
