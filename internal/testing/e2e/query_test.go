@@ -110,7 +110,7 @@ func TestQueryFindsWhatAnotherConfigurationForgot(t *testing.T) {
 	for _, address := range []string{"tensorpool_ssh_key.laptop", "tensorpool_cluster.old", "tensorpool_storage.old", "tensorpool_job.old"} {
 		w.mustRun("state", "rm", address)
 	}
-	outside := w.claimOnTheEngine("by-hand")
+	outside := w.claimOnTheEngine("by-hand", true)
 
 	engine := w.server.Engine
 	clusterIDs := []string{outside}
@@ -185,9 +185,23 @@ func TestQueryFindsWhatAnotherConfigurationForgot(t *testing.T) {
 	}
 }
 
+// claimOnTheEngineRunning is claimOnTheEngine for a cluster that the test
+// then moves to RUNNING on the engine clock (past any provisioning latency).
+func (w *world) claimOnTheEngineRunning(name string) string {
+	w.t.Helper()
+	id := w.claimOnTheEngine(name, false)
+	w.clock.Skip(2 * time.Hour)
+	w.waitFor("cluster "+id+" to run", func() bool {
+		c, ok := w.server.Engine.Cluster(id)
+		return ok && c.Status == "RUNNING"
+	})
+	return id
+}
+
 // claimOnTheEngine creates a cluster straight on the simulator, as `tp
-// cluster create` would, and waits until the engine has it running.
-func (w *world) claimOnTheEngine(name string) string {
+// cluster create` would, and with wait waits until the engine has it
+// running.
+func (w *world) claimOnTheEngine(name string, wait bool) string {
 	w.t.Helper()
 	req, err := http.NewRequestWithContext(w.ctx, http.MethodPost, w.server.URL+"/cluster/create",
 		strings.NewReader(`{"instance_type":"1xH100","tp_cluster_name":"`+name+`","deletion_protection":false}`))
@@ -207,10 +221,12 @@ func (w *world) claimOnTheEngine(name string) string {
 	if err := json.NewDecoder(resp.Body).Decode(&created); err != nil || resp.StatusCode != http.StatusAccepted {
 		w.t.Fatalf("cluster create on the engine: %d %v", resp.StatusCode, err)
 	}
-	w.waitFor("the cluster created on the engine to run", func() bool {
-		c, ok := w.server.Engine.Cluster(created.ClusterID)
-		return ok && c.Status == "RUNNING"
-	})
+	if wait {
+		w.waitFor("the cluster created on the engine to run", func() bool {
+			c, ok := w.server.Engine.Cluster(created.ClusterID)
+			return ok && c.Status == "RUNNING"
+		})
+	}
 	return created.ClusterID
 }
 
@@ -235,4 +251,64 @@ func readFile(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(data)
+}
+
+const unmanagedClustersExample = "examples/list-resources/tensorpool_cluster"
+
+// TestUnmanagedClustersExampleFindsOnlyRunningClustersNoStateKnows runs the
+// cluster list example as shipped: of a running cluster a state knows
+// (passed in managed_cluster_ids, with the world's shared cluster), a
+// running cluster nobody manages and one still being claimed, the query
+// shows the second only, and the configuration it generates imports it.
+func TestUnmanagedClustersExampleFindsOnlyRunningClustersNoStateKnows(t *testing.T) {
+	requireTerraform1x(t, 14)
+	w := newExampleWorld(t, sim.Options{ClusterProvisionLatency: time.Hour, RequestRetryAfter: time.Second}, unmanagedClustersExample)
+	known := w.claimOnTheEngineRunning("known")
+	forgotten := w.claimOnTheEngineRunning("forgotten")
+	claiming := w.claimOnTheEngine("claiming", false)
+
+	managed := fmt.Sprintf(`managed_cluster_ids=[%q, %q]`, known, cluster)
+	res := w.mustRun("query", "-no-color", "-var", managed, "-generate-config-out=found.tf")
+	if !says(res.Output(), "forgotten ("+forgotten+"), RUNNING") {
+		t.Errorf("the query does not show the running cluster no state knows, %s:\n%s", forgotten, res.Output())
+	}
+	for _, id := range []string{known, cluster, claiming} {
+		if strings.Contains(res.Output(), id) {
+			t.Errorf("the query shows %s, which is managed or not running:\n%s", id, res.Output())
+		}
+	}
+	generated := readFile(t, filepath.Join(w.ws.Dir, "found.tf"))
+	if n := strings.Count(generated, "import {"); n != 1 || !strings.Contains(generated, `id = "`+forgotten+`"`) {
+		t.Errorf("found.tf has %d import blocks, want one of %s:\n%s", n, forgotten, generated)
+	}
+	w.mustRun("apply", "-auto-approve")
+	if res := w.run("plan", "-detailed-exitcode"); res.ExitCode != 0 {
+		t.Errorf("plan after importing the found cluster: exit %d, want 0:\n%s", res.ExitCode, res.Output())
+	}
+	w.mustRun("destroy", "-auto-approve")
+	if c, _ := w.server.Engine.Cluster(forgotten); c.Billing {
+		t.Errorf("the imported cluster %s still bills after destroy (%s)", forgotten, c.Status)
+	}
+}
+
+// TestQueryOfAMessageOnlyKeyListSaysWhy: an engine that answers the key
+// list with text only (as the official CLI reads it) gets no guessed key
+// ids: the query fails saying why, with the engine's text.
+func TestQueryOfAMessageOnlyKeyListSaysWhy(t *testing.T) {
+	requireTerraform1x(t, 14)
+	w := startSimulator(t, sim.Options{Faults: sim.Faults{SSHKeyMessageOnly: sim.SSHKeyMessageOnlyAll}})
+	ws, err := harness.Workspace(workspaceName(t), "provider \"tensorpool\" {}\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.use(ws)
+	if err := os.WriteFile(filepath.Join(ws.Dir, "keys.tfquery.hcl"), []byte("list \"tensorpool_ssh_key\" \"all\" {\n  provider = tensorpool\n}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res := w.run("query", "-no-color")
+	for _, want := range []string{"Could not list the TensorPool SSH keys", "answered the key list with text only", "No SSH keys saved"} {
+		if res.ExitCode == 0 || !says(res.Output(), want) {
+			t.Errorf("query of a message-only key list: exit %d, want a failure saying %q:\n%s", res.ExitCode, want, res.Output())
+		}
+	}
 }
