@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
@@ -98,10 +99,14 @@ func (d *organizationDataSource) Read(ctx context.Context, _ datasource.ReadRequ
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }
 
-// leading is the first n bytes of s, marked when cut.
+// leading is at most the first n bytes of s, cut at a character boundary
+// and marked when cut.
 func leading(s string, n int) string {
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n] + "…"
 }
