@@ -20,7 +20,7 @@ func NewClusterListResource() list.ListResource {
 		description: "Finds the clusters the engine lists (`tp cluster list`), whoever created them, for `terraform query` " +
 			"(Terraform 1.14 and later). Each result is the cluster's identity and, with `include_resource = true`, the cluster as " +
 			"`terraform import` would record it, so that `terraform query -generate-config-out=FILE` writes import blocks and " +
-			"configuration that plan without changes once applied. `public_keys`, which the engine does not report, is left out " +
-			"of that configuration.",
+			"configuration that plan without changes once applied. `public_keys`, which the engine does not report, is null " +
+			"in that configuration.",
 	}}
 }
