@@ -136,7 +136,10 @@ func (l *objectList) List(ctx context.Context, req list.ListRequest, stream *lis
 		stream.Results = list.ListResultsStreamDiagnostics(diags)
 		return
 	}
-	ids, err := l.kind.ids(ctx, api, config.IncludeOrg.ValueBool())
+	// The list rides out rate limits and outages as a refresh does.
+	ids, err := readPatiently(ctx, l.data, defaultReadTimeout, func(ctx context.Context) ([]string, error) {
+		return l.kind.ids(ctx, api, config.IncludeOrg.ValueBool())
+	})
 	if err != nil {
 		diags.AddError("Could not list the TensorPool "+l.kind.plural, l.listFailure(err))
 		stream.Results = list.ListResultsStreamDiagnostics(diags)

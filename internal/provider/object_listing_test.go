@@ -24,6 +24,8 @@ import (
 // the display name and, with include_resource, the attributes import would
 // record; exclude_ids, the status filter and limit narrow the results.
 func TestAccListResources_findWhatTheEngineHas(t *testing.T) {
+	// The lists and reads ride out an outage of the engine (FailNext) as a
+	// refresh does.
 	env := newClusterEnv(t, sim.Options{PendingDelay: time.Hour})
 	engine := env.engine()
 	alpha, err := engine.AddCluster(accKey, sim.ClusterSpec{InstanceType: "8xH100", NumNodes: 2, Name: "alpha", DeletionProtection: true})
@@ -61,7 +63,8 @@ func TestAccListResources_findWhatTheEngineHas(t *testing.T) {
 		Steps: []resource.TestStep{
 			{Config: env.providerBlock()},
 			{
-				Query: true,
+				PreConfig: func() { engine.SetFaults(sim.Faults{FailNext: 40}) },
+				Query:     true,
 				// The first step's provider block configures the query too.
 				Config: fmt.Sprintf(`
 list "tensorpool_cluster" "mine" {
@@ -130,6 +133,10 @@ list "tensorpool_job" "running" {
 			},
 		},
 	})
+	// The query met the injected failures (a query step runs no Check).
+	if left := engine.Faults().FailNext; left != 0 {
+		t.Errorf("%d of the 40 injected failures were not met", left)
+	}
 }
 
 // TestListStatusFilterMustNotBeBlank: a blank status, which would match
