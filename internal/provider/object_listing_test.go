@@ -2,6 +2,10 @@ package provider
 
 import (
 	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -58,10 +62,20 @@ func TestAccListResources_findWhatTheEngineHas(t *testing.T) {
 		return map[string]knownvalue.Check{"id": knownvalue.StringExact(id)}
 	}
 
+	var mu sync.Mutex
+	listQueries := map[string][]string{} // path → the query of each GET
+	provider := env.observedProviderBlock(func(r *http.Request, _ []byte) {
+		if strings.HasSuffix(r.URL.Path, "/list") {
+			mu.Lock()
+			defer mu.Unlock()
+			listQueries[r.URL.Path] = append(listQueries[r.URL.Path], r.URL.RawQuery)
+		}
+	})
+
 	env.run(t, resource.TestCase{
 		TerraformVersionChecks: []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_14_0)},
 		Steps: []resource.TestStep{
-			{Config: env.providerBlock()},
+			{Config: provider},
 			{
 				PreConfig: func() { engine.SetFaults(sim.Faults{FailNext: 40}) },
 				Query:     true,
@@ -83,6 +97,9 @@ list "tensorpool_cluster" "first" {
 list "tensorpool_storage" "all" {
   provider         = tensorpool
   include_resource = true
+  config {
+    include_org = true
+  }
 }
 
 list "tensorpool_ssh_key" "all" {
@@ -133,6 +150,15 @@ list "tensorpool_job" "running" {
 			},
 		},
 	})
+	// include_org reaches the engine only where it was set.
+	mu.Lock()
+	defer mu.Unlock()
+	if got := listQueries["/storage/list"]; !slices.Contains(got, "include_org=true") || slices.Contains(got, "") {
+		t.Errorf("the storage list with include_org = true sent queries %q, want include_org=true", got)
+	}
+	if got := listQueries["/cluster/list"]; len(got) == 0 || slices.ContainsFunc(got, func(q string) bool { return q != "" }) {
+		t.Errorf("the cluster lists without include_org sent queries %q, want none", got)
+	}
 	// The query met the injected failures (a query step runs no Check).
 	if left := engine.Faults().FailNext; left != 0 {
 		t.Errorf("%d of the 40 injected failures were not met", left)
