@@ -75,7 +75,11 @@ list "tensorpool_job" "found" {
 // simBilling is GET /_sim/billing: the simulator's own view of what bills.
 func (w *world) simBilling() []sim.BillingEntry {
 	w.t.Helper()
-	resp, err := http.Get(w.server.URL + "/_sim/billing?owner=" + owner) //nolint:noctx // a loopback test server
+	req, err := http.NewRequestWithContext(w.ctx, http.MethodGet, w.server.URL+"/_sim/billing?owner="+owner, nil)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		w.t.Fatal(err)
 	}
