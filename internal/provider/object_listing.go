@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/list"
 	listschema "github.com/hashicorp/terraform-plugin-framework/list/schema"
 	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -61,6 +62,8 @@ type objectList struct {
 var (
 	_ list.ListResourceWithConfigure      = (*objectList)(nil)
 	_ list.ListResourceWithValidateConfig = (*objectList)(nil)
+	// The provider registers them in ListResources (provider.go).
+	_ provider.ProviderWithListResources = (*TensorPoolProvider)(nil)
 )
 
 // objectListModel is a list block's `config`.

@@ -83,10 +83,9 @@ type TensorPoolProvider struct {
 }
 
 var (
-	_ provider.Provider                  = (*TensorPoolProvider)(nil)
-	_ provider.ProviderWithActions       = (*TensorPoolProvider)(nil)
-	_ provider.ProviderWithFunctions     = (*TensorPoolProvider)(nil)
-	_ provider.ProviderWithListResources = (*TensorPoolProvider)(nil)
+	_ provider.Provider              = (*TensorPoolProvider)(nil)
+	_ provider.ProviderWithActions   = (*TensorPoolProvider)(nil)
+	_ provider.ProviderWithFunctions = (*TensorPoolProvider)(nil)
 )
 
 // New returns a constructor for the provider, as providerserver expects.
