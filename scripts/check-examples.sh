@@ -65,4 +65,18 @@ while IFS= read -r dir; do
     failed=1
   fi
 done < <(find "$root/examples" -name '*.tftest.hcl' -path '*/tests/*' -exec dirname {} \; | xargs -r -n1 dirname | sort -u)
+
+# Query files (list blocks, Terraform 1.14): validated with -query by the newest CLI.
+while IFS= read -r dir; do
+  rel=${dir#"$root"/}
+  copy="$work/$(echo "$rel" | tr / _)-query"
+  cp -R "$dir" "$copy"
+  if out=$(cd "$copy" && "$terraform_latest" validate -query -no-color 2>&1); then
+    echo "ok   $rel (query, $(basename "$terraform_latest"))"
+  else
+    echo "FAIL $rel (query, $(basename "$terraform_latest"))"
+    echo "$out"
+    failed=1
+  fi
+done < <(find "$root/examples" -name '*.tfquery.hcl' -exec dirname {} \; | sort -u)
 exit "$failed"

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 )
@@ -186,7 +187,18 @@ func sameKeyMaterial(a, b string) bool {
 // answer with only a text message, as the official CLI reads it, is a
 // *KeyListTextError; any other answer without a list is a *DecodeError.
 func (c *Client) ListSSHKeys(ctx context.Context) ([]SSHKey, error) {
-	resp, err := c.do(ctx, request{method: http.MethodGet, path: sshKeyListPath, kind: callRead})
+	return c.ListSSHKeysOf(ctx, false)
+}
+
+// ListSSHKeysOf is ListSSHKeys; with includeOrg it lists the
+// organization's keys instead of the caller's own (`?include_org=true`
+// [CLI]).
+func (c *Client) ListSSHKeysOf(ctx context.Context, includeOrg bool) ([]SSHKey, error) {
+	req := request{method: http.MethodGet, path: sshKeyListPath, kind: callRead}
+	if includeOrg {
+		req.query = url.Values{"include_org": {"true"}}
+	}
+	resp, err := c.do(ctx, req)
 	if err != nil {
 		return nil, err
 	}

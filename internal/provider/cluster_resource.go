@@ -21,6 +21,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/tensorpool/terraform-provider-tensorpool/internal/client"
@@ -365,12 +366,17 @@ func (r *clusterResource) ImportState(ctx context.Context, req resource.ImportSt
 			"or `identity = { id = \"<cluster id>\" }`; `tp cluster list` shows the ids.")
 		return
 	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), id)...)
+	resp.Diagnostics.Append(r.seedImport(ctx, id, &resp.State)...)
 	setIDIdentity(ctx, resp.Identity, types.StringValue(id), &resp.Diagnostics)
 	// What the engine does not report (public_keys, and any other input
 	// when it answers with a message only) is adopted from the
 	// configuration at the next apply, in place.
 	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateAdopt, []byte("true"))...)
+}
+
+// seedImport writes what an import knows before the refresh: the id.
+func (r *clusterResource) seedImport(ctx context.Context, id string, state *tfsdk.State) diag.Diagnostics {
+	return state.SetAttribute(ctx, path.Root("id"), id)
 }
 
 // Update renames the cluster or changes its deletion protection

@@ -485,15 +485,21 @@ func (r *jobResource) ImportState(ctx context.Context, req resource.ImportStateR
 			"or an import block with `id = \"<job id>\"` or `identity = { id = \"<job id>\" }`.")
 		return
 	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), id)...)
+	resp.Diagnostics.Append(r.seedImport(ctx, id, &resp.State)...)
 	setJobIdentity(ctx, resp.Identity, types.StringValue(id), &resp.Diagnostics)
-	// Provider-side settings take their defaults; the job's inputs stay null
-	// and are adopted from the configuration at the next apply.
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("on_destroy"), onDestroyCancel)...)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("wait_for_completion"), false)...)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("purge_on_destroy"), false)...)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("on_source_change"), onSourceChangeShow)...)
 	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateAdopt, []byte("true"))...)
+}
+
+// seedImport writes what an import knows before the refresh: the id, and
+// the provider-side settings at their defaults; the job's inputs stay null
+// and are adopted from the configuration at the next apply.
+func (r *jobResource) seedImport(ctx context.Context, id string, state *tfsdk.State) diag.Diagnostics {
+	diags := state.SetAttribute(ctx, path.Root("id"), id)
+	diags.Append(state.SetAttribute(ctx, path.Root("on_destroy"), onDestroyCancel)...)
+	diags.Append(state.SetAttribute(ctx, path.Root("wait_for_completion"), false)...)
+	diags.Append(state.SetAttribute(ctx, path.Root("purge_on_destroy"), false)...)
+	diags.Append(state.SetAttribute(ctx, path.Root("on_source_change"), onSourceChangeShow)...)
+	return diags
 }
 
 // sourceDir resolves the upload directory: the configured one, which must

@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
 	"github.com/hashicorp/terraform-plugin-framework/function"
+	"github.com/hashicorp/terraform-plugin-framework/list"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
@@ -230,6 +231,7 @@ func (p *TensorPoolProvider) Configure(ctx context.Context, req provider.Configu
 		data := &providerData{opts: p.opts, configErr: &configErr}
 		resp.ResourceData, resp.DataSourceData, resp.ActionData = data, data, data
 		resp.EphemeralResourceData = data
+		resp.ListResourceData = data
 		return
 	}
 	if err != nil {
@@ -256,6 +258,7 @@ func (p *TensorPoolProvider) Configure(ctx context.Context, req provider.Configu
 		data := &providerData{opts: p.opts, configErr: &configErr}
 		resp.ResourceData, resp.DataSourceData, resp.ActionData = data, data, data
 		resp.EphemeralResourceData = data
+		resp.ListResourceData = data
 		return
 	}
 	if err != nil {
@@ -270,6 +273,7 @@ func (p *TensorPoolProvider) Configure(ctx context.Context, req provider.Configu
 	resp.DataSourceData = data
 	resp.ActionData = data
 	resp.EphemeralResourceData = data
+	resp.ListResourceData = data
 }
 
 // Resources lists the provider's resources.
@@ -292,6 +296,7 @@ func (p *TensorPoolProvider) DataSources(_ context.Context) []func() datasource.
 		NewJobOutputsDataSource,
 		NewClusterDataSource,
 		NewStorageDataSource,
+		NewOrganizationDataSource,
 	}
 }
 
@@ -318,4 +323,15 @@ func (p *TensorPoolProvider) EphemeralResources(_ context.Context) []func() ephe
 // Functions lists the provider-defined functions (Terraform 1.8 and later).
 func (p *TensorPoolProvider) Functions(_ context.Context) []func() function.Function {
 	return []func() function.Function{NewTPConfigFunction}
+}
+
+// ListResources lists the list resources (`terraform query`, Terraform 1.14
+// and later).
+func (p *TensorPoolProvider) ListResources(_ context.Context) []func() list.ListResource {
+	return []func() list.ListResource{
+		NewJobListResource,
+		NewClusterListResource,
+		NewStorageListResource,
+		NewSSHKeyListResource,
+	}
 }

@@ -7,12 +7,14 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
@@ -249,8 +251,13 @@ func (r *sshKeyResource) ImportState(ctx context.Context, req resource.ImportSta
 				"or an import block with `id = \"<key id>\"` or `identity = { id = \"<key id>\" }`.")
 		return
 	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), id)...)
+	resp.Diagnostics.Append(r.seedImport(ctx, id, &resp.State)...)
 	setIDIdentity(ctx, resp.Identity, types.StringValue(id), &resp.Diagnostics)
+}
+
+// seedImport writes what an import knows before the refresh: the id.
+func (r *sshKeyResource) seedImport(ctx context.Context, id string, state *tfsdk.State) diag.Diagnostics {
+	return state.SetAttribute(ctx, path.Root("id"), id)
 }
 
 // nonBlank is s, or nil when it is nil or blank.

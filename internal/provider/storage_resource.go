@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/tensorpool/terraform-provider-tensorpool/internal/client"
@@ -351,10 +352,17 @@ func (r *storageResource) ImportState(ctx context.Context, req resource.ImportSt
 			"or `identity = { id = \"<storage id>\" }`.")
 		return
 	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), id)...)
+	resp.Diagnostics.Append(r.seedImport(ctx, id, &resp.State)...)
 	setIDIdentity(ctx, resp.Identity, types.StringValue(id), &resp.Diagnostics)
-	// The refresh that follows reads the engine's value when it reports one.
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("deletion_protection"), false)...)
+}
+
+// seedImport writes what an import knows before the refresh: the id, and
+// deletion_protection false (the refresh that follows reads the engine's
+// value when it reports one).
+func (r *storageResource) seedImport(ctx context.Context, id string, state *tfsdk.State) diag.Diagnostics {
+	diags := state.SetAttribute(ctx, path.Root("id"), id)
+	diags.Append(state.SetAttribute(ctx, path.Root("deletion_protection"), false)...)
+	return diags
 }
 
 // setFromStorage copies what the engine reported. Configurable fields the

@@ -17,7 +17,9 @@ import (
 const (
 	DefaultAPIKey  = "tp-local-key"
 	DefaultCluster = "c-local"
-	DefaultOutcome = StatusCompleted
+	// DefaultOrganizationBalance is Options.OrganizationBalance's default.
+	DefaultOrganizationBalance = 1000.0
+	DefaultOutcome             = StatusCompleted
 	// DefaultMessageTimeout bounds every wait for a WebSocket client message.
 	DefaultMessageTimeout = 60 * time.Second
 	// DefaultRateLimitRetryAfter is the Retry-After (seconds) of a 429.
@@ -91,6 +93,11 @@ type Options struct {
 	// Logf, when set, receives one line per request (method, path, status,
 	// duration). It never receives headers, bodies or keys.
 	Logf func(format string, args ...any)
+	// OrganizationBalance is the balance, in US dollars, that
+	// GET /user/organization/info reports for every organisation; 0 means
+	// DefaultOrganizationBalance. [INF] it stays as set: nothing is charged
+	// against it.
+	OrganizationBalance float64
 	// Faults are the initial fault switches; change them at run time with
 	// Engine.SetFaults or POST /_sim/faults. (Being embedded, Faults' JSON
 	// methods are promoted: Options is not meant to be JSON-encoded, and if it

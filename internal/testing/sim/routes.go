@@ -58,7 +58,7 @@ func statKey(prefix, pattern string) string {
 // /job/push, /job/listen [CLI]; /cluster/create, DELETE /cluster,
 // /storage/*, /request/info [DOC]; /cluster/info, /cluster/list,
 // /cluster/edit, /storage/list, /user/ssh-key/*, /ssh, /object-storage/*
-// [CLI]; /_sim/* belong to the
+// [CLI]; /user/organization/info [DOC]; /_sim/* belong to the
 // simulator only. Requests that match no route (404/405) are not counted in
 // the stats. Literal routes come before parameter routes of the same length
 // (POST /cluster/create before DELETE /cluster/{cluster_id}); match prefers
@@ -75,6 +75,7 @@ func (e *Engine) routeTable() []route {
 		r(http.MethodGet, "/healthz", kindPublic, e.handleHealthz),
 		r(http.MethodPost, "/health", kindREST, e.handleHealth),
 		r(http.MethodGet, "/user/info", kindREST, e.handleUserInfo),
+		r(http.MethodGet, "/user/organization/info", kindREST, e.handleOrganizationInfo),
 		r(http.MethodGet, "/job/init", kindREST, e.handleInit),
 		r(http.MethodGet, "/job/info/{job_id}", kindREST, e.handleInfo),
 		r(http.MethodGet, "/job/list", kindREST, e.handleList),

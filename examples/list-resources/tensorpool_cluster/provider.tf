@@ -1,0 +1,2 @@
+# terraform query needs the provider the list blocks name.
+provider "tensorpool" {}
