@@ -2,6 +2,12 @@
 // provider binary built from this tree, through a dev override: no registry,
 // no network. End-to-end tests that need a real process tree (signals,
 // TF_LOG files) and the benchmarks use it.
+//
+// It does not use hashicorp/terraform-exec (already a dependency, through
+// terraform-plugin-testing) because the tests need the raw process: they
+// send SIGINT at a chosen moment, read the CLI's exact stdout and stderr and
+// exit code for failing commands, and run OpenTofu, none of which
+// terraform-exec's typed commands expose.
 package tfharness
 
 import (
