@@ -3,11 +3,11 @@
 // no network. End-to-end tests that need a real process tree (signals,
 // TF_LOG files) and the benchmarks use it.
 //
-// It does not use hashicorp/terraform-exec (already a dependency, through
-// terraform-plugin-testing) because the tests need the raw process: they
-// send SIGINT at a chosen moment, read the CLI's exact stdout and stderr and
-// exit code for failing commands, and run OpenTofu, none of which
-// terraform-exec's typed commands expose.
+// It does not use hashicorp/terraform-exec (in the module graph through
+// terraform-plugin-testing): the tests run command lines exactly as the
+// README tells a user to type them and assert on the CLI's own text and exit
+// code, which a thin exec wrapper keeps identical, while terraform-exec's
+// typed options would put a translation layer between the two.
 package tfharness
 
 import (
