@@ -261,6 +261,11 @@ func (c *Client) withRetries(ctx context.Context, req request, send func(attempt
 		return ErrNoAPIKey
 	}
 	first := c.clock.Now()
+	if req.change != nil && req.change.Before != nil {
+		if err := c.readBeforeChange(ctx, first, req.change.Before); err != nil {
+			return err
+		}
+	}
 	var lastErr error
 	state := retryState{first: first}
 	for attempt := 0; ; attempt++ {

@@ -27,17 +27,22 @@ type ClusterCreated struct {
 	InstanceIDs          []string
 	Message              string
 	Raw                  json.RawMessage
+	// Adopted is set when the claim's answer was lost and the cluster was
+	// found in the cluster list instead: only ClusterID is known then.
+	Adopted bool
 }
 
 // clusterFindWith is how a person finds a cluster the client lost track of.
 const clusterFindWith = "tp cluster list"
 
-// CreateCluster asks the engine to claim a cluster. It is sent again only
-// when the engine provably did nothing (policy.go): a second claim would
-// bill a second cluster, and the engine's cluster list is message-only
-// [UNK], so a claim whose answer was lost cannot be looked up and is an
-// *UnconfirmedError naming `tp cluster list`. An accepted answer without a
-// cluster id is a *MissingIDError. RequestID is "" when the answer has none.
+// CreateCluster asks the engine to claim a cluster. A second claim would
+// bill a second cluster, so it is reconciled by the cluster list
+// (policy.go, createChange): the ids are listed before it is sent; after a
+// lost answer, one new cluster whose info matches the spec is the claim's
+// (Adopted, with no RequestID), none means the claim did not happen and it
+// is sent again, and anything else is an *UnconfirmedError naming the new
+// clusters. An accepted answer without a cluster id is a *MissingIDError.
+// RequestID is "" when the answer has none.
 func (c *Client) CreateCluster(ctx context.Context, spec ClusterSpec) (*ClusterCreated, error) {
 	// The official CLI's body (helpers.py cluster_create) [CLI]:
 	// instance_type and deletion_protection always; public_keys,
@@ -58,9 +63,28 @@ func (c *Client) CreateCluster(ctx context.Context, spec ClusterSpec) (*ClusterC
 	putIfSet(body, "tp_cluster_name", spec.Name)
 	putIfSet(body, "container", spec.Container)
 	const path = "/cluster/create"
-	resp, err := c.send(ctx, http.MethodPost, path, body, &change{Kind: "cluster", FindWith: clusterFindWith})
+	cr := &creation{list: clusterListing(), destroyWith: "tp cluster destroy", matches: func(ctx context.Context, id string) (string, error) {
+		cl, err := c.GetCluster(ctx, id)
+		if err != nil {
+			return "", err
+		}
+		nodes := int64(1) // the engine's default [DOC]
+		if spec.NumNodes != nil {
+			nodes = *spec.NumNodes
+		}
+		return differences(
+			fieldDiff{"instance_type", &spec.InstanceType, cl.InstanceType},
+			fieldDiff{"num_nodes", number(&nodes), number(cl.NumNodes)},
+			fieldDiff{"name", quoted(spec.Name), quoted(cl.Name)},
+			fieldDiff{"container", quoted(spec.Container), quoted(cl.Container)},
+		), nil
+	}}
+	resp, err := c.send(ctx, http.MethodPost, path, body, c.createChange("cluster", clusterFindWith, cr))
 	if err != nil {
 		return nil, err
+	}
+	if cr.adopted != "" {
+		return &ClusterCreated{ClusterID: cr.adopted, Adopted: true}, nil
 	}
 	missing := &MissingIDError{Kind: "cluster", Method: http.MethodPost, Path: path, StatusCode: resp.StatusCode,
 		FindWith: clusterFindWith, Raw: resp.Body}

@@ -24,7 +24,7 @@ func TestCreateClusterSendsTheSpecAndReadsTheAnswer(t *testing.T) {
 		!reflect.DeepEqual(created.InstanceIDs, []string{"i-1", "i-2"}) || !strings.Contains(string(created.Raw), `"request_id":"r-1"`) {
 		t.Errorf("created = %+v", created)
 	}
-	body := srv.requests()[0].Body
+	body := srv.requestsTo("POST /cluster/create")[0].Body
 	want := map[string]any{
 		"instance_type": "8xB200", "num_nodes": float64(2), "tp_cluster_name": "train",
 		"public_keys": []any{"ssh-ed25519 AAAA a"}, "deletion_protection": true, "save_keys": false,
@@ -41,7 +41,7 @@ func TestCreateClusterLeavesUnsetFieldsOut(t *testing.T) {
 	if _, err := c.CreateCluster(context.Background(), ClusterSpec{InstanceType: "1xH100"}); err != nil {
 		t.Fatal(err)
 	}
-	body := srv.requests()[0].Body
+	body := srv.requestsTo("POST /cluster/create")[0].Body
 	// As the official CLI (helpers.py cluster_create): no public_keys
 	// without keys, not even an empty list.
 	for _, key := range []string{"num_nodes", "tp_cluster_name", "container", "public_keys"} {
@@ -52,7 +52,7 @@ func TestCreateClusterLeavesUnsetFieldsOut(t *testing.T) {
 	if _, err := c.CreateCluster(context.Background(), ClusterSpec{InstanceType: "1xH100", PublicKeys: []string{}}); err != nil {
 		t.Fatal(err)
 	}
-	if body := srv.requests()[1].Body; body["public_keys"] != nil {
+	if body := srv.requestsTo("POST /cluster/create")[1].Body; body["public_keys"] != nil {
 		t.Errorf("an empty key list was sent as %#v", body["public_keys"])
 	}
 }
@@ -101,8 +101,8 @@ func TestCreateAnswersWithoutAnIDAreATypedError(t *testing.T) {
 					t.Errorf("error does not say %q: %v", want, err)
 				}
 			}
-			if len(srv.requests()) != 1 {
-				t.Errorf("requests = %d, want 1 (a create is never retried)", len(srv.requests()))
+			if n := len(srv.requestsTo(tc.route)); n != 1 {
+				t.Errorf("requests = %d, want 1 (a create is never retried)", n)
 			}
 		})
 	}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/tensorpool/terraform-provider-tensorpool/internal/backoff"
@@ -26,6 +28,15 @@ import (
 //     not, it is sent again; when no read can tell, the call fails with an
 //     *UnconfirmedError that names what may exist and how to find it;
 //   - a one-shot (callOnce) is never sent again.
+//
+// A create (a cluster claim, a volume create) is reconciled by its kind's
+// list (createChange): the ids listed before it was first sent against
+// those listed after the lost answer. One new id whose info matches what
+// was asked is the create's, and the call answers with it (adopted); none
+// means the create provably did not happen, and it is sent again; several,
+// or one that does not match, end the call with an *UnconfirmedError that
+// names them (Candidates): adopting a stranger's object, or making a
+// second one, could bill for something nobody asked for.
 //
 // So an outage error (IsOutage) out of a change always means the engine did
 // not make it, and a caller may send it again; a change in doubt is never
@@ -50,6 +61,10 @@ type change struct {
 	// reading cannot tell. Nil means no read can tell (the engine's lists
 	// are message-only [UNK]), so an ambiguous failure ends the call.
 	Reconcile func(ctx context.Context) (applied bool, err error)
+	// Before, when set, runs once before the change is first sent (a
+	// create lists what exists), riding out outages like a reconciling
+	// read; its error ends the call with nothing sent.
+	Before func(ctx context.Context) error
 }
 
 // sendAgain is sent again as it was: for changes that are the same change
@@ -136,7 +151,12 @@ func (c *Client) nextStep(ctx context.Context, req request, state *retryState, e
 		return false, c.unconfirmed(req, err, "the engine offers no read that tells whether it did")
 	}
 	applied, readErr := c.reconcile(ctx, req.change, state)
+	var candidates *candidatesError
 	switch {
+	case errors.As(readErr, &candidates):
+		unconfirmed := c.unconfirmed(req, err, candidates.Why)
+		unconfirmed.Candidates, unconfirmed.DestroyWith = candidates.IDs, candidates.DestroyWith
+		return false, unconfirmed
 	case readErr != nil:
 		return false, c.unconfirmed(req, err, fmt.Sprintf("reading the engine to find out failed: %v", readErr))
 	case applied:
@@ -179,7 +199,7 @@ func (c *Client) readBeforeChange(ctx context.Context, since time.Time, read fun
 	}
 }
 
-func (c *Client) unconfirmed(req request, err error, why string) error {
+func (c *Client) unconfirmed(req request, err error, why string) *UnconfirmedError {
 	e := &UnconfirmedError{Method: req.method, Path: req.path, Why: why, Err: err}
 	if req.change != nil {
 		e.Kind, e.FindWith = req.change.Kind, req.change.FindWith
@@ -199,6 +219,12 @@ type UnconfirmedError struct {
 	Kind, FindWith string
 	// Why says why no read settled it.
 	Why string
+	// Candidates, for a create, are the new objects that appeared in the
+	// kind's list after its answer was lost, none of which could be told
+	// to be the create's; DestroyWith is the CLI command that releases
+	// one ("tp cluster destroy"), followed by its id.
+	Candidates  []string
+	DestroyWith string
 	// Err is the failure that lost the answer.
 	Err error
 }
@@ -211,6 +237,13 @@ func (e *UnconfirmedError) Error() string {
 	if e.FindWith != "" {
 		msg += "; find it with `" + e.FindWith + "`"
 	}
+	if len(e.Candidates) > 0 && e.DestroyWith != "" {
+		commands := make([]string, len(e.Candidates))
+		for i, id := range e.Candidates {
+			commands[i] = "`" + e.DestroyWith + " " + id + "`"
+		}
+		msg += "; release any of " + strings.Join(e.Candidates, ", ") + " that is not wanted with " + strings.Join(commands, " or ")
+	}
 	return msg
 }
 
@@ -221,4 +254,121 @@ func (e *UnconfirmedError) Unwrap() error { return e.Err }
 func IsUnconfirmed(err error) bool {
 	var unconfirmed *UnconfirmedError
 	return errors.As(err, &unconfirmed)
+}
+
+// candidatesError is a create's reconciling list that found new objects
+// none of which it can adopt (nextStep makes it an *UnconfirmedError).
+type candidatesError struct {
+	IDs              []string
+	Why, DestroyWith string
+}
+
+func (e *candidatesError) Error() string { return e.Why }
+
+// creation is what createChange knows of one create: the ids listed
+// before it was first sent, and the one it adopted.
+type creation struct {
+	list listing
+	// matches reads a new object's info and says how it differs from what
+	// was asked ("" when it does not, as far as the info shows).
+	matches func(ctx context.Context, id string) (string, error)
+	// destroyWith is the CLI command that releases one ("tp cluster destroy").
+	destroyWith string
+	before      listed
+	beforeErr   error
+	// adopted is the id reconciling found to be the create's; "" when the
+	// engine answered (or the create failed).
+	adopted string
+}
+
+// createChange is a create of kind reconciled by cr's list: Before lists
+// the ids (a list that is not an outage but cannot be read, such as one
+// the engine does not serve, leaves the create unreconcilable rather than
+// unsent), and after a lost answer Reconcile lists them again: no new id
+// is a create that provably did not happen; exactly one, whose info
+// matches, is adopted (cr.adopted); anything else is a *candidatesError.
+// The lists are the caller's own, not the organisation's: a create is the
+// caller's [DOC].
+func (c *Client) createChange(kind, findWith string, cr *creation) *change {
+	return &change{Kind: kind, FindWith: findWith,
+		Before: func(ctx context.Context) error {
+			cr.before, cr.beforeErr = c.readList(ctx, cr.list, false)
+			if cr.beforeErr != nil && (IsOutage(cr.beforeErr) || ctx.Err() != nil) {
+				return fmt.Errorf("listing the %ss before sending the create, which was not sent: %w", kind, cr.beforeErr)
+			}
+			return nil
+		},
+		Reconcile: func(ctx context.Context) (bool, error) {
+			if cr.beforeErr != nil {
+				return false, fmt.Errorf("the %s list read before the create was sent failed (%w), so nothing tells a new %s from an old one", kind, cr.beforeErr, kind)
+			}
+			after, err := c.readList(ctx, cr.list, false)
+			if err != nil {
+				return false, err
+			}
+			known := cr.before.all()
+			isNew := func(id string) bool { return !slices.Contains(known, id) }
+			fresh := slices.DeleteFunc(slices.Clone(after.ids), func(id string) bool { return !isNew(id) })
+			confirmed, err := c.confirmIDs(ctx, cr.list, slices.DeleteFunc(slices.Clone(after.words), func(id string) bool { return !isNew(id) }))
+			if err != nil {
+				return false, err
+			}
+			fresh = append(fresh, confirmed...)
+			switch len(fresh) {
+			case 0:
+				return false, nil
+			case 1:
+				mismatch, err := cr.matches(ctx, fresh[0])
+				switch {
+				case err != nil:
+					return false, err
+				case mismatch == "":
+					cr.adopted = fresh[0]
+					return true, nil
+				}
+				return false, &candidatesError{IDs: fresh, DestroyWith: cr.destroyWith, Why: fmt.Sprintf(
+					"one new %s appeared in the list since it was sent, %s, but it is not what was asked (%s), so it was not taken as this create's",
+					kind, fresh[0], mismatch)}
+			}
+			return false, &candidatesError{IDs: fresh, DestroyWith: cr.destroyWith, Why: fmt.Sprintf(
+				"%d new %ss appeared in the list since it was sent (%s): another create may have raced it, so none was taken as this create's",
+				len(fresh), kind, strings.Join(fresh, ", "))}
+		},
+	}
+}
+
+// differences words how an object's info differs from what a create asked:
+// each pair is a field's name, what was asked and what the info reports
+// (nil when it does not, which is no difference).
+func differences(fields ...fieldDiff) string {
+	var out []string
+	for _, f := range fields {
+		if f.asked != nil && f.reported != nil && *f.asked != *f.reported {
+			out = append(out, fmt.Sprintf("%s %s asked, %s reported", f.name, *f.asked, *f.reported))
+		}
+	}
+	return strings.Join(out, "; ")
+}
+
+// fieldDiff is one field differences compares.
+type fieldDiff struct {
+	name            string
+	asked, reported *string
+}
+
+// quoted is s in Go quotes, nil for nil; number is n in digits.
+func quoted(s *string) *string {
+	if s == nil {
+		return nil
+	}
+	q := fmt.Sprintf("%q", *s)
+	return &q
+}
+
+func number(n *int64) *string {
+	if n == nil {
+		return nil
+	}
+	s := fmt.Sprint(*n)
+	return &s
 }

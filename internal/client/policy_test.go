@@ -33,8 +33,21 @@ type changeCall struct {
 	readRoute     string
 	done, notDone func(http.ResponseWriter)
 	// before answers reads the call makes before it sends the change (the
-	// key list an add reads first), when it makes one.
+	// key list an add reads first, the list a create reads first), when it
+	// makes one.
 	before []func(http.ResponseWriter)
+	// also answers the other reads that settle it (a new object's info).
+	also map[string]func(http.ResponseWriter)
+}
+
+// routes are the change's scripts: route answers as given, the
+// reconciling read with reads, and also.
+func (cc changeCall) routes(route []func(http.ResponseWriter), reads []func(http.ResponseWriter)) map[string][]func(http.ResponseWriter) {
+	routes := map[string][]func(http.ResponseWriter){cc.route: route, cc.readRoute: reads}
+	for r, reply := range cc.also {
+		routes[r] = []func(http.ResponseWriter){reply}
+	}
+	return routes
 }
 
 // reads is what the reconciling route answers, in order: the reads before
@@ -62,11 +75,15 @@ func changeCalls() map[string]changeCall {
 		"CreateCluster": {route: "POST /cluster/create", call: func(c *Client) error {
 			_, err := c.CreateCluster(ctx, ClusterSpec{InstanceType: "1xH100"})
 			return err
-		}},
+		}, readRoute: "GET /cluster/list", before: []func(http.ResponseWriter){info(`{"message":"No clusters"}`)},
+			done: info(`{"message":"c-1  PENDING  1 × 1xH100"}`), notDone: info(`{"message":"No clusters"}`),
+			also: map[string]func(http.ResponseWriter){"GET /cluster/info/c-1": info(`{"cluster_info":{"instance_type":"1xH100","num_nodes":1}}`)}},
 		"CreateStorage": {route: "POST /storage/create", call: func(c *Client) error {
 			_, err := c.CreateStorage(ctx, StorageSpec{SizeGB: 100})
 			return err
-		}},
+		}, readRoute: "GET /storage/list", before: []func(http.ResponseWriter){info(`{"message":""}`)},
+			done: info(`{"message":"s-1"}`), notDone: info(`{"message":""}`),
+			also: map[string]func(http.ResponseWriter){"GET /storage/info/s-1": info(`{"storage_info":{"size_gb":100}}`)}},
 		"DestroyCluster": {route: "DELETE /cluster/c-1", call: func(c *Client) error {
 			_, err := c.DestroyCluster(ctx, "c-1")
 			return err
@@ -132,7 +149,7 @@ func TestAmbiguousChangesAreReconciledByReading(t *testing.T) {
 				return
 			}
 			// The read finds the change in effect: not sent again.
-			c, srv := newRouteClient(t, Config{}, map[string][]func(http.ResponseWriter){cc.route: {internalError, accepted}, cc.readRoute: cc.reads(cc.done)})
+			c, srv := newRouteClient(t, Config{}, cc.routes([]func(http.ResponseWriter){internalError, accepted}, cc.reads(cc.done)))
 			if err := cc.call(c); err != nil {
 				t.Fatalf("in effect: want success, got %v", err)
 			}
@@ -143,7 +160,7 @@ func TestAmbiguousChangesAreReconciledByReading(t *testing.T) {
 				t.Errorf("in effect: the engine was not read")
 			}
 			// The read finds it not in effect: sent again.
-			c, srv = newRouteClient(t, Config{}, map[string][]func(http.ResponseWriter){cc.route: {internalError, accepted}, cc.readRoute: cc.reads(cc.notDone)})
+			c, srv = newRouteClient(t, Config{}, cc.routes([]func(http.ResponseWriter){internalError, accepted}, cc.reads(cc.notDone)))
 			if err := cc.call(c); err != nil {
 				t.Fatalf("not in effect: want success, got %v", err)
 			}
@@ -231,7 +248,11 @@ func TestConnectionRefusedAfterTheEngineWasReachedIsAnOutage(t *testing.T) {
 func TestACancelDoesNotCutAChangeOnItsWay(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	release := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet { // the cluster list read before the claim
+			jsonReply(http.StatusOK, `{"message":"No clusters"}`)(w)
+			return
+		}
 		cancel() // Ctrl-C while the engine works on the claim
 		<-release
 		accepted(w)

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -40,6 +41,12 @@ func (s *routeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	n := s.served[key]
 	s.served[key]++
 	s.mu.Unlock()
+	if len(script) == 0 && defaultLists[key] != "" {
+		// The list a create reads before it is sent: empty, unless the
+		// test scripts it.
+		jsonReply(http.StatusOK, defaultLists[key])(w)
+		return
+	}
 	if len(script) == 0 {
 		// Not an outage status: an unexpected route must fail the test
 		// at once, not be retried.
@@ -47,6 +54,18 @@ func (s *routeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	script[min(n, len(script)-1)](w)
+}
+
+// defaultLists answer the list routes a test does not script.
+var defaultLists = map[string]string{
+	"GET /cluster/list": `{"message":"No clusters"}`,
+	"GET /storage/list": `{"message":""}`,
+}
+
+// requestsTo returns what the server received so far on route
+// ("POST /cluster/create").
+func (s *routeServer) requestsTo(route string) []routedRequest {
+	return slices.DeleteFunc(s.requests(), func(r routedRequest) bool { return r.Method+" "+r.Path != route })
 }
 
 // requests returns what the server received so far.

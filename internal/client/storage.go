@@ -19,24 +19,42 @@ type StorageSpec struct {
 type StorageCreated struct {
 	StorageID, RequestID, Message string
 	Raw                           json.RawMessage
+	// Adopted is set when the create's answer was lost and the volume was
+	// found in the storage list instead: only StorageID is known then.
+	Adopted bool
 }
 
 // storageFindWith is how a person finds a volume the client lost track of.
 const storageFindWith = "tp storage list"
 
-// CreateStorage asks the engine to create a storage volume. It is sent
-// again only when the engine provably did nothing (policy.go): a second
-// POST would create a second volume, and the engine's storage list is
-// message-only [UNK], so a create whose answer was lost is an
-// *UnconfirmedError naming `tp storage list`. An accepted answer without a
-// storage id is a *MissingIDError.
+// CreateStorage asks the engine to create a storage volume. A second
+// POST would create a second volume, so it is reconciled by the storage
+// list as CreateCluster is by the cluster list (policy.go, createChange):
+// after a lost answer, one new volume whose info matches the spec is the
+// create's (Adopted, with no RequestID), none means it did not happen and
+// it is sent again, and anything else is an *UnconfirmedError naming the
+// new volumes. An accepted answer without a storage id is a
+// *MissingIDError.
 func (c *Client) CreateStorage(ctx context.Context, spec StorageSpec) (*StorageCreated, error) {
 	body := map[string]any{"size": spec.SizeGB, "deletion_protection": spec.DeletionProtection}
 	putIfSet(body, "name", spec.Name)
 	const path = "/storage/create"
-	resp, err := c.send(ctx, http.MethodPost, path, body, &change{Kind: "storage volume", FindWith: storageFindWith})
+	cr := &creation{list: storageListing(), destroyWith: "tp storage destroy", matches: func(ctx context.Context, id string) (string, error) {
+		s, err := c.GetStorage(ctx, id)
+		if err != nil {
+			return "", err
+		}
+		return differences(
+			fieldDiff{"size", number(&spec.SizeGB), number(s.SizeGB)},
+			fieldDiff{"name", quoted(spec.Name), quoted(s.Name)},
+		), nil
+	}}
+	resp, err := c.send(ctx, http.MethodPost, path, body, c.createChange("storage volume", storageFindWith, cr))
 	if err != nil {
 		return nil, err
+	}
+	if cr.adopted != "" {
+		return &StorageCreated{StorageID: cr.adopted, Adopted: true}, nil
 	}
 	missing := &MissingIDError{Kind: "storage volume", Method: http.MethodPost, Path: path, StatusCode: resp.StatusCode,
 		FindWith: storageFindWith, Raw: resp.Body}

@@ -28,7 +28,7 @@ func TestStorageCalls(t *testing.T) {
 	if err != nil || created.StorageID != "s-1" || created.RequestID != "r-1" || created.Message != "creating" {
 		t.Fatalf("create: %+v, %v", created, err)
 	}
-	if body := srv.requests()[0].Body; !reflect.DeepEqual(body, map[string]any{"size": float64(100), "name": "data", "deletion_protection": false}) {
+	if body := srv.requestsTo("POST /storage/create")[0].Body; !reflect.DeepEqual(body, map[string]any{"size": float64(100), "name": "data", "deletion_protection": false}) {
 		t.Errorf("create body = %v", body)
 	}
 	storage, err := c.GetStorage(ctx, "s-1")
@@ -46,7 +46,7 @@ func TestStorageCalls(t *testing.T) {
 	if err != nil || id != "r-2" {
 		t.Errorf("edit: %q, %v", id, err)
 	}
-	if body := srv.requests()[4].Body; !reflect.DeepEqual(body, map[string]any{"size_gb": float64(200), "tp_storage_name": "bigger"}) {
+	if body := srv.requestsTo("PATCH /storage/edit/s-1")[0].Body; !reflect.DeepEqual(body, map[string]any{"size_gb": float64(200), "tp_storage_name": "bigger"}) {
 		t.Errorf("edit body = %v", body)
 	}
 	if _, err := c.EditStorage(ctx, "s-1", StorageEdit{SizeGB: ptr(int64(1))}); !IsBadRequest(err) || !strings.Contains(err.Error(), "only grow") {
@@ -59,13 +59,13 @@ func TestStorageCalls(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(ids, []string{"r-4", "r-5"}) {
 		t.Errorf("attach: %v, %v", ids, err)
 	}
-	if body := srv.requests()[7].Body; !reflect.DeepEqual(body, map[string]any{"storage_id": "s-1", "cluster_ids": []any{"c-1", "c-2"}}) {
+	if body := srv.requestsTo("POST /storage/attach")[0].Body; !reflect.DeepEqual(body, map[string]any{"storage_id": "s-1", "cluster_ids": []any{"c-1", "c-2"}}) {
 		t.Errorf("attach body = %v", body)
 	}
 	if id, err := c.DetachStorage(ctx, "s-1", "c-1"); err != nil || id != "r-6" {
 		t.Errorf("detach: %q, %v", id, err)
 	}
-	if body := srv.requests()[8].Body; !reflect.DeepEqual(body, map[string]any{"storage_id": "s-1", "cluster_id": "c-1"}) {
+	if body := srv.requestsTo("POST /storage/detach")[0].Body; !reflect.DeepEqual(body, map[string]any{"storage_id": "s-1", "cluster_id": "c-1"}) {
 		t.Errorf("detach body = %v", body)
 	}
 }

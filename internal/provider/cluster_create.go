@@ -49,6 +49,7 @@ func (r *clusterResource) Create(ctx context.Context, req resource.CreateRequest
 	recordManagedCluster(r.data, plan.ID)
 	result := followCreate(ctx, createCtx, r.data, api, objectCreate[*client.Cluster]{
 		Kind: clusterKind, ID: id, RequestID: created.RequestID, Words: clusterClaimWords,
+		Adopted: created.Adopted, Ready: func(cl *client.Cluster) bool { return statusIs(cl.Status, clusterRunning) },
 		Save: func() diag.Diagnostics {
 			// A copy: the plan's unknowns are what fillFromCluster fills.
 			saved := plan
@@ -108,9 +109,9 @@ func createClusterAdvice(err error) string {
 		return err.Error() + ".\n\nThe provider cannot put a cluster it cannot name in the state. Check `tp cluster list` and " +
 			"release any cluster you did not expect (`tp cluster destroy <id>`), or import it with an import block."
 	case client.IsUnconfirmed(err):
-		return err.Error() + ".\n\nThe engine's answer did not arrive, so a cluster may have been claimed without Terraform " +
-			"knowing its id. Check `tp cluster list` before applying again: a claim whose answer was lost is never sent again, " +
-			"because that could claim (and bill) a second cluster."
+		return err.Error() + ".\n\nThe engine's answer did not arrive, and the provider could not tell which cluster, if any, " +
+			"the claim made, so none was put in the state. Check `tp cluster list` before applying again: such a claim is never " +
+			"sent again, because that could claim (and bill) a second cluster. A cluster you keep can be imported with an import block."
 	case client.IsOutage(err), errors.Is(err, context.DeadlineExceeded):
 		return err.Error() + ".\n\nThe engine refused the claim without acting on it (a rate limit, or unavailable), also " +
 			"when the provider tried again until timeouts.create ended: nothing was claimed. Apply again when the engine is back."

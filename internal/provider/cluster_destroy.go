@@ -55,6 +55,9 @@ func (r *clusterResource) Delete(ctx context.Context, req resource.DeleteRequest
 // [INF: the docs name only RUNNING].
 const clusterDestroying = "DESTROYING"
 
+// clusterRunning is a cluster ready for jobs [DOC].
+const clusterRunning = "RUNNING"
+
 // clusterStatus is what a cluster's status means to create and destroy:
 // released as the client decides (destroyed or failed), being released
 // while DESTROYING.

@@ -193,15 +193,18 @@ func createTimeoutText(v timeouts.Value) string {
 	return "timeouts.create (" + shortDuration(defaultCreateTimeout) + ", the default)"
 }
 
-// refreshInto reads the job into m. A failure is a warning: the job exists
-// and is in the state; the next refresh will fill the fields in.
+// refreshInto reads the job into m, riding out engine outages (an engine
+// restarting) within the create's deadline (ctx), as every read does. A
+// failure is a warning: the job exists and is in the state; the next
+// refresh will fill the fields in.
 func (r *jobResource) refreshInto(ctx context.Context, api *client.Client, m *jobResourceModel, diags *diag.Diagnostics) {
 	if ctx.Err() != nil {
 		// The create's deadline has passed (or Ctrl-C): its error says so.
 		m.setUnknownAsNull()
 		return
 	}
-	job, err := api.GetJob(ctx, m.ID.ValueString())
+	id := m.ID.ValueString()
+	job, err := readPatiently(ctx, r.data, defaultReadTimeout, func(ctx context.Context) (*client.Job, error) { return api.GetJob(ctx, id) })
 	if err != nil {
 		m.setUnknownAsNull()
 		diags.AddWarning("Could not read the new job's status",

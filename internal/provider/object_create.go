@@ -26,7 +26,12 @@ type objectCreate[T any] struct {
 	Kind      objectKind
 	ID        string
 	RequestID string // "" when the engine gave none
-	Words     createWords
+	// Adopted is an object the create's lost answer left to be found in
+	// the kind's list (the client's createChange): no request is known,
+	// so its create is waited for by reading the object until Ready.
+	Adopted bool
+	Ready   func(T) bool
+	Words   createWords
 	// Save writes the object, as planned and with its id, to the state.
 	Save func() diag.Diagnostics
 	// Read reads the object once; Status is the resource's view of it.
@@ -66,11 +71,16 @@ func followCreate[T any](ctx, createCtx context.Context, data *providerData, api
 	tflog.Info(ctx, "TensorPool "+c.Kind.Name+" "+c.Words.Noun+" accepted", map[string]any{"kind": c.Kind.Name, "id": c.ID, "request_id": c.RequestID})
 	var last *client.Request
 	var err error
-	if c.RequestID == "" {
+	switch {
+	case c.Adopted:
+		tflog.Warn(ctx, "The answer to the TensorPool "+c.Kind.Name+" create was lost; the one new "+c.Kind.Name+" in the list is the create's",
+			map[string]any{"kind": c.Kind.Name, "id": c.ID})
+		last, err = awaitAdopted(createCtx, data, c)
+	case c.RequestID == "":
 		diags.AddWarning("The engine gave no request to follow",
 			fmt.Sprintf("The engine accepted %s %s without a request_id, so the provider could not wait for the %s to finish. "+
 				"The %s is in the state with the status the engine reports now.", c.Kind.Name, c.ID, c.Words.Noun, c.Kind.Name))
-	} else {
+	default:
 		last, err = awaitRequest(createCtx, api, c.RequestID, "creating "+c.Kind.Name+" "+c.ID, c.Timeout)
 	}
 	var failed *client.RequestFailedError
@@ -90,6 +100,31 @@ func followCreate[T any](ctx, createCtx context.Context, data *providerData, api
 		return createResult[T]{}
 	}
 	return createResult[T]{Object: object, Read: true}
+}
+
+// awaitAdopted is the wait for the create of an adopted object, which has
+// no request to follow: it reads the object within timeouts.create until
+// it is Ready, released or gone (a *client.RequestFailedError, so that
+// createFailed decides what stays in the state), or until the engine does
+// not report its status, when there is nothing to wait for.
+func awaitAdopted[T any](createCtx context.Context, data *providerData, c objectCreate[T]) (*client.Request, error) {
+	failed := false
+	wait := waitConfig{Policy: data.opts.PollPolicy, Clock: data.opts.Clock, Timeout: c.Timeout}
+	read := func(ctx context.Context) (T, error) {
+		object, err := c.Read(ctx)
+		failed = client.IsNotFound(err)
+		return object, err
+	}
+	err := waitByReading(createCtx, wait, read, func(object T) bool {
+		status := c.Status(object)
+		failed = status.Released
+		return status.Status == nil || status.Released || c.Ready(object)
+	}, fmt.Sprintf("reading %s %s while it is %s", c.Kind.Name, c.ID, c.Words.Done))
+	if err == nil && failed {
+		request := &client.Request{Status: client.RequestFailed}
+		return request, &client.RequestFailedError{Request: request}
+	}
+	return nil, err
 }
 
 // createFailed handles a request the engine ended with FAILED: the object

@@ -56,6 +56,12 @@ func (r *storageResource) Delete(ctx context.Context, req resource.DeleteRequest
 // storageDestroying is the status of a volume whose release is under way.
 const storageDestroying = "DESTROYING"
 
+// storageAvailable and storageAttached are a volume ready for use [INF].
+const (
+	storageAvailable = "AVAILABLE"
+	storageAttached  = "ATTACHED"
+)
+
 // storageStatus is what a volume's status means to create and destroy:
 // released as the client decides (destroyed or failed), being released
 // while DESTROYING.

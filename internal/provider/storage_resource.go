@@ -202,8 +202,8 @@ func (r *storageResource) Create(ctx context.Context, req resource.CreateRequest
 	created, err := api.CreateStorage(createCtx, spec)
 	if err != nil {
 		resp.Diagnostics.AddError("Could not create the TensorPool storage volume",
-			fmt.Sprintf("%s.\n\nA create whose answer was lost is never sent again, because that could create a second volume; "+
-				"check `tp storage list` before applying again.", err))
+			fmt.Sprintf("%s.\n\nA create whose answer was lost and that the storage list cannot settle is never sent again, "+
+				"because that could create a second volume; check `tp storage list` before applying again.", err))
 		return
 	}
 	id := created.StorageID
@@ -213,6 +213,9 @@ func (r *storageResource) Create(ctx context.Context, req resource.CreateRequest
 	setIDIdentity(ctx, resp.Identity, plan.ID, &resp.Diagnostics)
 	result := followCreate(ctx, createCtx, r.data, api, objectCreate[*client.Storage]{
 		Kind: storageKind, ID: id, RequestID: created.RequestID, Words: storageCreateWords,
+		Adopted: created.Adopted, Ready: func(s *client.Storage) bool {
+			return statusIs(s.Status, storageAvailable) || statusIs(s.Status, storageAttached)
+		},
 		Save: func() diag.Diagnostics {
 			plan.setUnknownAsNull()
 			return resp.State.Set(ctx, &plan)

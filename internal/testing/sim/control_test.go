@@ -86,8 +86,8 @@ func TestSimStats(t *testing.T) {
 func TestSimFaultsRoute(t *testing.T) {
 	srv, _ := start(t, func(o *Options) { o.RateLimit = 5 })
 	m := do(t, "GET", srv.URL+"/_sim/faults", "", "").expect(t, 200, map[string]any{"rate_limit": float64(5), "latency": "0s"})
-	if len(m) != 21 {
-		t.Errorf("faults %v, want the 21 switches", m)
+	if len(m) != 24 {
+		t.Errorf("faults %v, want the 24 switches", m)
 	}
 	// A POST replaces the whole set.
 	do(t, "POST", srv.URL+"/_sim/faults", "", `{"fail_next":2,"latency":"5ms","garble":"wrong-shape","drop_push_after_job_id":true,"listen_hang":true,"refuse_handshakes":3}`).

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -123,19 +125,26 @@ const (
 )
 
 // afterChange counts down DropAfterChange or FailAfterChange for a request
-// that changes something, and says which applies.
-func (e *Engine) afterChange(r *http.Request) int {
+// that changes something, or draws LostRate for it (route is its name in
+// Stats), and says which applies.
+func (e *Engine) afterChange(r *http.Request, route string) int {
 	if r.Method == http.MethodGet {
 		return afterChangeNone
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	f := e.faults
 	switch {
-	case e.faults.DropAfterChange > 0:
+	case f.DropAfterChange > 0:
 		e.faults.DropAfterChange--
 		return afterChangeDrop
-	case e.faults.FailAfterChange > 0:
+	case f.FailAfterChange > 0:
 		e.faults.FailAfterChange--
+		return afterChangeFail
+	case f.LostRate > 0 && (f.LostRoutes == "" || slices.Contains(strings.Split(f.LostRoutes, ","), route)) && randFloat() < f.LostRate:
+		if randFloat() < 0.5 {
+			return afterChangeDrop
+		}
 		return afterChangeFail
 	}
 	return afterChangeNone
@@ -143,10 +152,10 @@ func (e *Engine) afterChange(r *http.Request) int {
 
 // lateAnswer counts down LateAnswers and returns how late the answer of
 // this request is; 0 for on time.
-func (e *Engine) lateAnswer() time.Duration {
+func (e *Engine) lateAnswer(r *http.Request) time.Duration {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.faults.LateAnswers == 0 {
+	if e.faults.LateAnswers == 0 || (e.faults.LateChanges && r.Method == http.MethodGet) {
 		return 0
 	}
 	e.faults.LateAnswers--

@@ -436,15 +436,23 @@ func TestFailStatusChoosesTheStatusOfFailRate(t *testing.T) {
 	}
 }
 
+// TestLateAnswersDoTheWorkAtOnce: a late create is made at once; with
+// LateChanges, a read before it is answered on time and does not use up
+// LateAnswers.
 func TestLateAnswersDoTheWorkAtOnce(t *testing.T) {
-	srv, _ := start(t, func(o *Options) { o.Faults = Faults{LateAnswers: 1, LateBy: time.Hour} })
-	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
-	defer cancel()
-	createUnanswered(t, ctx, srv.URL)
-	if n := len(srv.Engine.Storage()); n != 1 {
-		t.Fatalf("the late create made %d volumes, want 1", n)
+	for _, changesOnly := range []bool{false, true} {
+		srv, _ := start(t, func(o *Options) { o.Faults = Faults{LateAnswers: 1, LateBy: time.Hour, LateChanges: changesOnly} })
+		if changesOnly {
+			do(t, "GET", srv.URL+"/storage/list", key1, "").expect(t, 200, nil)
+		}
+		ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+		createUnanswered(t, ctx, srv.URL)
+		cancel()
+		if n := len(srv.Engine.Storage()); n != 1 {
+			t.Fatalf("late changes only %t: the late create made %d volumes, want 1", changesOnly, n)
+		}
+		do(t, "POST", srv.URL+"/storage/create", key1, `{"size":10}`).expect(t, 202, nil)
 	}
-	do(t, "POST", srv.URL+"/storage/create", key1, `{"size":10}`).expect(t, 202, nil)
 }
 
 // createUnanswered sends a storage create (with ctx) that must get no
@@ -456,5 +464,33 @@ func createUnanswered(t *testing.T, ctx context.Context, base string) {
 	if resp, err := http.DefaultClient.Do(req); err == nil {
 		resp.Body.Close()
 		t.Fatalf("want no answer, got HTTP %d", resp.StatusCode)
+	}
+}
+
+// TestLostRateLosesOnlyTheChangesOfItsRoutes: at LostRate 1 every change of
+// LostRoutes is made and then answered 500 (no Retry-After) or dropped;
+// reads and changes of other routes are answered.
+func TestLostRateLosesOnlyTheChangesOfItsRoutes(t *testing.T) {
+	srv, _ := start(t, func(o *Options) {
+		o.Faults = Faults{LostRate: 1, LostRoutes: "POST /storage/create,POST /user/ssh-key/add"}
+	})
+	do(t, "GET", srv.URL+"/storage/list", key1, "").expect(t, 200, nil)
+	for i := 1; i <= 6; i++ {
+		req, _ := http.NewRequestWithContext(t.Context(), "POST", srv.URL+"/storage/create", strings.NewReader(`{"size":10}`))
+		req.Header.Set("Authorization", "Bearer "+key1)
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode != 500 || resp.Header.Get("Retry-After") != "" {
+				t.Fatalf("create %d: HTTP %d (Retry-After %q), want a 500 without Retry-After or no answer", i, resp.StatusCode, resp.Header.Get("Retry-After"))
+			}
+		}
+		if n := len(srv.Engine.Storage()); n != i {
+			t.Fatalf("after %d lost creates the engine has %d volumes", i, n)
+		}
+	}
+	do(t, "POST", srv.URL+"/cluster/create", key1, `{"instance_type":"1xH100"}`).expect(t, 202, nil)
+	if err := (Faults{LostRate: 1.5}).Validate(); err == nil {
+		t.Error("lost_rate 1.5 must be refused")
 	}
 }

@@ -274,6 +274,20 @@ type Faults struct {
 	// after the engine acted on it.
 	LateAnswers int           `json:"late_answers"`
 	LateBy      time.Duration `json:"late_by"`
+	// LateChanges makes LateAnswers count only the requests that change
+	// something (any method but GET), as DropAfterChange does: the reads
+	// before them are answered on time.
+	LateChanges bool `json:"late_changes"`
+	// LostRate is the fraction (0..1) of the REST requests that change
+	// something (any method but GET) that, at random, do their work and
+	// then lose the answer: half drop the connection, half answer 500
+	// {"message":"Internal server error"} without Retry-After. It applies
+	// after FailRate (a request FailRate fails did nothing). LostRoutes,
+	// when set, limits it to those routes, as Stats names them, separated
+	// by commas ("POST /cluster/create,POST /storage/create"). [INF] How
+	// often the real engine does this is unknown; any HTTP server can.
+	LostRate   float64 `json:"lost_rate"`
+	LostRoutes string  `json:"lost_routes"`
 	// UploadNeedsSSHIdentity makes the upload command of /job/push check
 	// first that the SSH agent of the machine running it holds an identity
 	// the cluster accepts (its public_keys, and the keys saved before its
@@ -335,6 +349,9 @@ func (f Faults) Validate() error {
 	if f.LateAnswers < 0 || f.LateBy < 0 {
 		errs = append(errs, fmt.Errorf("late_answers and late_by must be ≥ 0, got %d and %s", f.LateAnswers, f.LateBy))
 	}
+	if !(f.LostRate >= 0 && f.LostRate <= 1) {
+		errs = append(errs, fmt.Errorf("lost_rate must be between 0 and 1, got %v", f.LostRate))
+	}
 	if f.DropAfterChange < 0 || f.FailAfterChange < 0 {
 		errs = append(errs, fmt.Errorf("drop_after_change and fail_after_change must be ≥ 0, got %d and %d", f.DropAfterChange, f.FailAfterChange))
 	}
@@ -388,6 +405,9 @@ type faultsJSON struct {
 	FailAfterChange        int             `json:"fail_after_change"`
 	LateAnswers            int             `json:"late_answers"`
 	LateBy                 json.RawMessage `json:"late_by,omitempty"`
+	LateChanges            bool            `json:"late_changes"`
+	LostRate               float64         `json:"lost_rate"`
+	LostRoutes             string          `json:"lost_routes"`
 	NoRequestIDs           bool            `json:"no_request_ids"`
 	UploadNeedsSSHIdentity bool            `json:"upload_needs_ssh_identity"`
 }
@@ -404,6 +424,7 @@ func (f Faults) MarshalJSON() ([]byte, error) {
 		CapacityShortage: shortage, CapacityOutcome: f.CapacityOutcome, InfoMessageOnly: f.InfoMessageOnly,
 		SSHKeyMessageOnly: f.SSHKeyMessageOnly,
 		DropAfterChange:   f.DropAfterChange, FailAfterChange: f.FailAfterChange, LateAnswers: f.LateAnswers, LateBy: lateBy,
+		LateChanges: f.LateChanges, LostRate: f.LostRate, LostRoutes: f.LostRoutes,
 		NoRequestIDs: f.NoRequestIDs, UploadNeedsSSHIdentity: f.UploadNeedsSSHIdentity,
 	})
 }
@@ -425,6 +446,7 @@ func (f *Faults) UnmarshalJSON(data []byte) error {
 		CapacityOutcome: raw.CapacityOutcome, InfoMessageOnly: raw.InfoMessageOnly, SSHKeyMessageOnly: raw.SSHKeyMessageOnly, NoRequestIDs: raw.NoRequestIDs,
 		UploadNeedsSSHIdentity: raw.UploadNeedsSSHIdentity,
 		DropAfterChange:        raw.DropAfterChange, FailAfterChange: raw.FailAfterChange, LateAnswers: raw.LateAnswers,
+		LateChanges: raw.LateChanges, LostRate: raw.LostRate, LostRoutes: raw.LostRoutes,
 	}
 	var err error
 	if out.Latency, err = durationJSON("latency", raw.Latency); err != nil {

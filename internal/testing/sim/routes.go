@@ -231,11 +231,11 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if e.injectFault(rec, user) {
 			return
 		}
-		if how := e.afterChange(r); how != afterChangeNone {
+		if how := e.afterChange(r, rt.stat); how != afterChangeNone {
 			loseAnswer(rec, how, func(w http.ResponseWriter) { rt.handle(w, r, c) })
 			return
 		}
-		if late := e.lateAnswer(); late > 0 {
+		if late := e.lateAnswer(r); late > 0 {
 			answerLate(rec, r, late, func(w http.ResponseWriter) { rt.handle(w, r, c) })
 			return
 		}

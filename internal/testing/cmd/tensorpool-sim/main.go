@@ -16,7 +16,7 @@
 // polls.
 //
 // The fault flags (-rate-limit, -rate-limit-retry-after, -fail-rate,
-// -fail-next, -drop-after-change, -fail-after-change, -late-answers, -late-by, -latency, -garble, -drop-push, -refuse-handshakes, -listen-unavailable,
+// -fail-next, -drop-after-change, -fail-after-change, -late-answers, -late-by, -late-changes, -lost-rate, -lost-routes, -latency, -garble, -drop-push, -refuse-handshakes, -listen-unavailable,
 // -listen-hang, -capacity-shortage, -capacity-outcome, -info-message-only)
 // set the initial sim.Faults; POST /_sim/faults replaces them while it runs.
 // GET /_sim/jobs, /_sim/clusters, /_sim/storage, /_sim/attachments,
@@ -157,6 +157,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	failAfterChange := fs.Int("fail-after-change", 0, "make the next N changing REST requests (not GET), then answer 500")
 	lateAnswers := fs.Int("late-answers", 0, "handle the next N REST requests at once but answer them only -late-by later")
 	lateBy := fs.Duration("late-by", 0, "how late -late-answers answers")
+	lateChanges := fs.Bool("late-changes", false, "-late-answers counts only changing REST requests (not GET)")
+	lostRate := fs.Float64("lost-rate", 0, "fraction (0..1) of changing REST requests (not GET) made, then answered 500 or dropped unanswered")
+	lostRoutes := fs.String("lost-routes", "", `limit -lost-rate to these routes, comma-separated ("POST /cluster/create,POST /storage/create")`)
 	latency := fs.Duration("latency", 0, "delay added before each API response")
 	garble := fs.String("garble", "", `corrupt /job/info answers: "not-json" or "wrong-shape"`)
 	dropPush := fs.Bool("drop-push", false, "drop the /job/push connection after sending job_id (client sees 1006)")
@@ -200,6 +203,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 			ListenHang: *listenHang, RefuseHandshakes: *refuseHandshakes, CapacityShortage: *shortage, CapacityOutcome: *capOutcome, InfoMessageOnly: *messageOnly,
 			SSHKeyMessageOnly: *keyMessageOnly,
 			DropAfterChange:   *dropAfterChange, FailAfterChange: *failAfterChange, LateAnswers: *lateAnswers, LateBy: *lateBy,
+			LateChanges: *lateChanges, LostRate: *lostRate, LostRoutes: *lostRoutes,
 			UploadNeedsSSHIdentity: *needsIdentity,
 		},
 	}
