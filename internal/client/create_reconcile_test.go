@@ -138,8 +138,8 @@ func TestACreateWhoseListCannotBeRead(t *testing.T) {
 	ctx := context.Background()
 	noList := jsonReply(http.StatusNotFound, `{"detail":"Not Found"}`)
 	c, srv := newRouteClient(t, Config{}, map[string][]func(http.ResponseWriter){"GET /cluster/list": {noList}, "POST /cluster/create": {accepted}})
-	if created, err := c.CreateCluster(ctx, ClusterSpec{InstanceType: "1xH100"}); err != nil || created.ClusterID != "c-1" {
-		t.Fatalf("answered: %+v %v", created, err)
+	if created, err := c.CreateCluster(ctx, ClusterSpec{InstanceType: "1xH100"}); err != nil || created.ClusterID != "c-1" || srv.served["POST /cluster/create"] != 1 {
+		t.Fatalf("answered: %+v %v, sent %d times", created, err, srv.served["POST /cluster/create"])
 	}
 	c, srv = newRouteClient(t, Config{}, map[string][]func(http.ResponseWriter){"GET /cluster/list": {noList}, "POST /cluster/create": {internalError, accepted}})
 	_, err := c.CreateCluster(ctx, ClusterSpec{InstanceType: "1xH100"})

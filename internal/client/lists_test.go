@@ -218,7 +218,7 @@ func TestListIDsIncludeOrg(t *testing.T) {
 // it is not one, like a 404.
 func TestListIDsFailures(t *testing.T) {
 	ctx := context.Background()
-	c, rec := newTestClient(t, jsonReply(http.StatusOK, `[1,2]`))
+	c, _ := newTestClient(t, jsonReply(http.StatusOK, `[1,2]`))
 	if _, err := c.ListClusterIDs(ctx, false); !isDecodeError(err) {
 		t.Errorf("a list that is not an object: %v", err)
 	}
@@ -226,7 +226,7 @@ func TestListIDsFailures(t *testing.T) {
 	if _, err := c.ListClusterIDs(ctx, false); !isDecodeError(err) {
 		t.Errorf("an answer with neither a list nor a message: %v", err)
 	}
-	c, rec = newTestClient(t, jsonReply(http.StatusInternalServerError, `{}`))
+	c, rec := newTestClient(t, jsonReply(http.StatusInternalServerError, `{}`))
 	if _, err := c.ListClusterIDs(ctx, false); !IsOutage(err) || rec.count() != DefaultMaxRetries+1 {
 		t.Errorf("a list that keeps failing: %v after %d requests (a read rides out 5xx)", err, rec.count())
 	}
