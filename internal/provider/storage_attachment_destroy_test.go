@@ -166,3 +166,131 @@ func TestAccStorageAttachment_withoutRequestIDsWaitsByReading(t *testing.T) {
 		},
 	})
 }
+
+// An attach whose answer is lost after the engine took it (the connection
+// drops) leaves the attachment in the state, tainted, with its outcome
+// unknown: the engine does not list an attach under way, so neither a
+// refresh nor a destroy may take "not listed" for "not attached". The
+// destroy waits for the volume to list the cluster, fails at
+// timeouts.delete with the attachment kept and no detach sent, and once
+// the attach has completed, detaches it. After every step the engine has
+// nothing attached outside the state.
+func TestAccStorageAttachment_lostAttachAnswerDestroyWaitsForTheVolumeToListTheCluster(t *testing.T) {
+	env := newClusterEnv(t, sim.Options{StorageLatency: time.Hour})
+	storageID, attachmentID, config := env.slowAttachmentOfAnOutsideVolume(t)
+	detaches := func() int { return env.sentFor(storageID, "POST /storage/detach") }
+	inStateAndEngine := func(want string) resource.TestCheckFunc {
+		return func(s *terraform.State) error {
+			rs, ok := s.RootModule().Resources[attachmentAddr]
+			if !ok || rs.Primary.ID != attachmentID || !rs.Primary.Tainted {
+				return fmt.Errorf("the attach whose answer was lost is not in the state, tainted: %+v", rs)
+			}
+			if a, _ := env.engineAttachment(attachmentID); a.Status != want {
+				return fmt.Errorf("the engine's attachment is %q, want %s", a.Status, want)
+			}
+			if n := detaches(); n != 0 {
+				return fmt.Errorf("%d detaches sent, want 0", n)
+			}
+			return env.engine().CheckNoOrphanedObjects(accOwner, []string{attachmentID}, storageID)
+		}
+	}
+	env.run(t, resource.TestCase{
+		Steps: []resource.TestStep{
+			{
+				PreConfig:   func() { env.engine().SetFaults(sim.Faults{DropAfterChange: 1}) },
+				Config:      config,
+				ExpectError: wrapped("The TensorPool storage attach may be under way", "kept in the Terraform state", "tainted"),
+			},
+			{
+				// The engine took the attach but does not list it yet: the
+				// refresh keeps the attachment.
+				RefreshState:       true,
+				ExpectNonEmptyPlan: true,
+				Check:              inStateAndEngine(sim.AttachmentAttaching),
+			},
+			{
+				Config:  config,
+				Destroy: true,
+				ExpectError: wrapped("waiting for the storage attach of an interrupted apply to show", "timeouts.delete = 2s",
+					"nothing was detached", "stays in the Terraform state", "tp storage info "+storageID),
+			},
+			{
+				RefreshState:       true,
+				ExpectNonEmptyPlan: true,
+				Check:              inStateAndEngine(sim.AttachmentAttaching),
+			},
+			{
+				// The attach completes: the destroy detaches, and its wait
+				// for the hour-long detach times out.
+				PreConfig:   func() { env.clock.Skip(2 * time.Hour) },
+				Config:      config,
+				Destroy:     true,
+				ExpectError: wrapped("Timed out detaching the TensorPool storage volume", "waits for the same detach"),
+			},
+			{
+				PreConfig: func() {
+					if a, _ := env.engineAttachment(attachmentID); a.Status != sim.AttachmentDetaching {
+						t.Errorf("the engine's attachment is %q, want DETACHING", a.Status)
+					}
+					env.clock.Skip(2 * time.Hour) // the detach completes
+				},
+				Config:  config,
+				Destroy: true,
+			},
+		},
+		CheckDestroy: func(*terraform.State) error {
+			if n := detaches(); n != 1 {
+				return fmt.Errorf("%d detaches sent in all, want 1", n)
+			}
+			if a, _ := env.engineAttachment(attachmentID); a.Status != sim.AttachmentDetached {
+				return fmt.Errorf("after destroy the attachment is %s, want DETACHED: attached outside the state", a.Status)
+			}
+			if err := env.engine().DestroyStorage(storageID); err != nil {
+				return err
+			}
+			return env.engine().CheckNothingBilling(accOwner)
+		},
+	})
+}
+
+// A create whose attach the engine refuses because the volume is already
+// attached to the cluster (an interrupted apply's attach, or one made
+// outside) adopts that attachment, with a warning, without sending a
+// second attach: the apply converges, and destroy detaches the volume.
+func TestAccStorageAttachment_createAdoptsAnAttachmentAlreadyThere(t *testing.T) {
+	env := newClusterEnv(t, sim.Options{StorageLatency: 100 * time.Millisecond})
+	storageID, attachmentID, config := env.slowAttachmentOfAnOutsideVolume(t)
+	if err := env.engine().Attach(storageID, accCluster); err != nil {
+		t.Fatal(err)
+	}
+	cl, err := env.engineCluster(accCluster)
+	if err != nil {
+		t.Fatal(err)
+	}
+	restarts := cl.Restarts
+	env.run(t, resource.TestCase{
+		Steps: []resource.TestStep{
+			{
+				Config: config,
+				Check: func(s *terraform.State) error {
+					if rs, ok := s.RootModule().Resources[attachmentAddr]; !ok || rs.Primary.ID != attachmentID || rs.Primary.Tainted {
+						return fmt.Errorf("the attachment already there is not adopted into the state: %+v", rs)
+					}
+					if n := env.sentFor(storageID, "POST /storage/attach"); n != 0 {
+						return fmt.Errorf("%d attaches taken by the engine, want 0", n)
+					}
+					if cl, err := env.engineCluster(accCluster); err != nil || cl.Restarts != restarts {
+						return fmt.Errorf("the cluster restarted %d times, want %d (%v)", cl.Restarts, restarts, err)
+					}
+					return env.engine().CheckNoOrphanedObjects(accOwner, []string{attachmentID}, storageID)
+				},
+			},
+		},
+		CheckDestroy: func(*terraform.State) error {
+			if a, _ := env.engineAttachment(attachmentID); a.Status != sim.AttachmentDetached && a.Status != sim.AttachmentDetaching {
+				return fmt.Errorf("after destroy the attachment is %s, want detached", a.Status)
+			}
+			return nil
+		},
+	})
+}

@@ -171,7 +171,7 @@ func (r *storageAttachmentResource) Create(ctx context.Context, req resource.Cre
 	defer cancel()
 	storageID, clusterID := plan.StorageID.ValueString(), plan.ClusterID.ValueString()
 	requestIDs, err := api.AttachStorage(createCtx, storageID, []string{clusterID})
-	if client.IsBadRequest(err) && r.adoptAttached(createCtx, api, storageID, clusterID, createTimeout, &plan, resp) {
+	if client.IsBadRequest(err) && !client.IsUnconfirmed(err) && r.adoptAttached(createCtx, api, storageID, clusterID, createTimeout, &plan, resp) {
 		return
 	}
 	if err != nil && !client.IsUnconfirmed(err) {
