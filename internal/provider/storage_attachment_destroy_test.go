@@ -294,3 +294,100 @@ func TestAccStorageAttachment_createAdoptsAnAttachmentAlreadyThere(t *testing.T)
 		},
 	})
 }
+
+// An apply after one whose attach answer was lost (the engine took it)
+// converges: it replaces the tainted attachment, whose detach the engine
+// refuses while the attach is under way; the new attach is refused as
+// "already attached" once the first attach has completed, and the create
+// adopts that attachment instead of failing. One attach was taken in all,
+// the cluster restarted once, and the attachment is in the state: nothing
+// is attached outside it. Destroy then detaches it.
+func TestAccStorageAttachment_applyAfterLostAttachAnswerAdoptsTheAttach(t *testing.T) {
+	env := newClusterEnv(t, sim.Options{StorageLatency: time.Hour})
+	storageID, err := env.engine().AddStorage(accKey, sim.StorageSpec{SizeGB: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.outside = append(env.outside, storageID)
+	attachmentID := sim.AttachmentID(storageID, accCluster)
+	cl, err := env.engineCluster(accCluster)
+	if err != nil {
+		t.Fatal(err)
+	}
+	restarts := cl.Restarts
+
+	// finishOn, when set, moves the engine clock past the storage latency
+	// as the next request with that method and path prefix arrives, before
+	// the engine handles it: what is under way completes then.
+	var (
+		mu       sync.Mutex
+		finishOn string
+	)
+	arm := func(route string) func() {
+		return func() {
+			mu.Lock()
+			defer mu.Unlock()
+			finishOn = route
+		}
+	}
+	provider := env.observedProviderBlock(func(r *http.Request, _ []byte) {
+		mu.Lock()
+		defer mu.Unlock()
+		if finishOn != "" && strings.HasPrefix(r.Method+" "+r.URL.Path, finishOn) {
+			finishOn = ""
+			env.clock.Skip(2 * time.Hour)
+		}
+	})
+	config := provider + fmt.Sprintf(`
+resource "tensorpool_storage_attachment" "test" {
+  storage_id = %q
+  cluster_id = %q
+  timeouts {
+    create = "2s"
+    delete = "2s"
+  }
+}
+`, storageID, accCluster)
+	env.run(t, resource.TestCase{
+		Steps: []resource.TestStep{
+			{
+				PreConfig:   func() { env.engine().SetFaults(sim.Faults{DropAfterChange: 1}) },
+				Config:      config,
+				ExpectError: wrapped("The TensorPool storage attach may be under way", "tainted"),
+			},
+			{
+				PreConfig: arm("POST /storage/attach"), // the first attach completes as the second arrives
+				Config:    config,
+				Check: func(s *terraform.State) error {
+					if rs, ok := s.RootModule().Resources[attachmentAddr]; !ok || rs.Primary.ID != attachmentID || rs.Primary.Tainted {
+						return fmt.Errorf("the attachment is not in the state, untainted: %+v", rs)
+					}
+					if a, _ := env.engineAttachment(attachmentID); a.Status != sim.AttachmentAttached {
+						return fmt.Errorf("the engine's attachment is %q, want ATTACHED", a.Status)
+					}
+					if n := env.sentFor(storageID, "POST /storage/attach"); n != 1 {
+						return fmt.Errorf("%d attaches taken by the engine, want 1", n)
+					}
+					if cl, err := env.engineCluster(accCluster); err != nil || cl.Restarts != restarts+1 {
+						return fmt.Errorf("the cluster restarted %d times, want %d (%v)", cl.Restarts-restarts, 1, err)
+					}
+					return env.engine().CheckNoOrphanedObjects(accOwner, []string{attachmentID}, storageID)
+				},
+			},
+			{
+				PreConfig: arm("GET /request/info/"), // the detach completes at the first look
+				Config:    config,
+				Destroy:   true,
+			},
+		},
+		CheckDestroy: func(*terraform.State) error {
+			if a, _ := env.engineAttachment(attachmentID); a.Status != sim.AttachmentDetached {
+				return fmt.Errorf("after destroy the attachment is %s, want DETACHED", a.Status)
+			}
+			if err := env.engine().DestroyStorage(storageID); err != nil {
+				return err
+			}
+			return env.engine().CheckNothingBilling(accOwner)
+		},
+	})
+}
