@@ -59,7 +59,10 @@ func (r *storageAttachmentResource) Schema(ctx context.Context, _ resource.Schem
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Attaches a TensorPool storage volume to a cluster. **Attaching restarts every node of the cluster**; " +
 			"every plan that attaches says so in a warning. Destroying the attachment detaches the volume and waits until the " +
-			"engine reports it detached; the volume and its data are kept.",
+			"engine reports it detached; the volume and its data are kept. An attach whose answer was lost (an interrupted apply) " +
+			"stays in the state, tainted: `terraform destroy` waits, within `timeouts.delete`, for the volume to list the cluster before " +
+			"detaching it, and a create that finds the volume already attached to the cluster takes that attachment into the " +
+			"state, with a warning, instead of attaching again.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				MarkdownDescription: "`<storage_id>/<cluster_id>`.",
