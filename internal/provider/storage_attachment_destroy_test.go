@@ -29,26 +29,10 @@ func TestAccStorageAttachment_destroyAfterDetachTimeoutWaitsForTheSameDetach(t *
 	env.outside = append(env.outside, storageID) // made outside, removed outside at the end
 	attachmentID := sim.AttachmentID(storageID, accCluster)
 
-	// finishOnNextRead, when set, moves the engine clock past the storage
-	// latency as the next request read arrives: the request the provider
-	// waits for completes then, and at no other moment.
-	var (
-		mu               sync.Mutex
-		finishOnNextRead bool
-	)
-	finishNextRead := func() {
-		mu.Lock()
-		defer mu.Unlock()
-		finishOnNextRead = true
-	}
-	provider := env.observedProviderBlock(func(r *http.Request, _ []byte) {
-		mu.Lock()
-		defer mu.Unlock()
-		if finishOnNextRead && r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/request/info/") {
-			finishOnNextRead = false
-			env.clock.Skip(2 * time.Hour)
-		}
-	})
+	// The request the provider waits for completes at the first look
+	// after finishNextRead, and at no other moment.
+	provider, finishOn := env.finishingProviderBlock()
+	finishNextRead := finishOn("GET /request/info/")
 	config := provider + fmt.Sprintf(`
 resource "tensorpool_storage_attachment" "test" {
   storage_id = %q
@@ -316,38 +300,8 @@ func TestAccStorageAttachment_applyAfterLostAttachAnswerAdoptsTheAttach(t *testi
 	}
 	restarts := cl.Restarts
 
-	// finishOn, when set, moves the engine clock past the storage latency
-	// as the next request with that method and path prefix arrives, before
-	// the engine handles it: what is under way completes then.
-	var (
-		mu       sync.Mutex
-		finishOn string
-	)
-	arm := func(route string) func() {
-		return func() {
-			mu.Lock()
-			defer mu.Unlock()
-			finishOn = route
-		}
-	}
-	provider := env.observedProviderBlock(func(r *http.Request, _ []byte) {
-		mu.Lock()
-		defer mu.Unlock()
-		if finishOn != "" && strings.HasPrefix(r.Method+" "+r.URL.Path, finishOn) {
-			finishOn = ""
-			env.clock.Skip(2 * time.Hour)
-		}
-	})
-	config := provider + fmt.Sprintf(`
-resource "tensorpool_storage_attachment" "test" {
-  storage_id = %q
-  cluster_id = %q
-  timeouts {
-    create = "2s"
-    delete = "2s"
-  }
-}
-`, storageID, accCluster)
+	provider, arm := env.finishingProviderBlock()
+	config := slowAttachmentConfig(provider, storageID)
 	env.run(t, resource.TestCase{
 		Steps: []resource.TestStep{
 			{
@@ -390,4 +344,31 @@ resource "tensorpool_storage_attachment" "test" {
 			return env.engine().CheckNothingBilling(accOwner)
 		},
 	})
+}
+
+// finishingProviderBlock is observedProviderBlock with a switch: after
+// finishOn(route)() the next request whose "METHOD /path" starts with route
+// moves the engine clock 2 h on as it arrives, before the engine handles
+// it, so that what is under way (with a storage latency of an hour)
+// completes then, and at no other moment.
+func (e *accEnv) finishingProviderBlock() (provider string, finishOn func(route string) func()) {
+	var (
+		mu    sync.Mutex
+		armed string
+	)
+	provider = e.observedProviderBlock(func(r *http.Request, _ []byte) {
+		mu.Lock()
+		defer mu.Unlock()
+		if armed != "" && strings.HasPrefix(r.Method+" "+r.URL.Path, armed) {
+			armed = ""
+			e.clock.Skip(2 * time.Hour)
+		}
+	})
+	return provider, func(route string) func() {
+		return func() {
+			mu.Lock()
+			defer mu.Unlock()
+			armed = route
+		}
+	}
 }
