@@ -435,9 +435,11 @@ func attachUnconfirmed(ctx context.Context, private privateGetter) (bool, diag.D
 
 // adoptAttached settles an attach the engine refused (400) by reading:
 // when the volume lists the cluster, the attachment this resource asks for
-// exists (typically the attach of an interrupted apply, which a replacement
-// does not see: Terraform hands the destroy half of a replacement none of
-// the private state that would say so), and it is taken into the state, as
+// exists (typically the attach of an interrupted apply: Terraform plans the
+// replacement of a tainted object as a create without its private state, so
+// the destroy half of that replacement does not know that an attach may be
+// under way, takes its refused detach for "not attached", and this create
+// meets the attach), and it is taken into the state, as
 // an import would, so that the apply converges and nothing stays attached
 // outside the state. Nothing is sent: the nodes do not restart again. When
 // the volume does not list the cluster although both are ready (a ready
