@@ -237,6 +237,42 @@ func TestAccStorageAttachment_lostAttachAnswerDestroyWaitsForTheVolumeToListTheC
 	})
 }
 
+// A destroy of an attachment whose attach answer was lost does not wait
+// for timeouts.delete when the volume is gone (destroyed outside): an
+// attach does not outlive its volume, so nothing can attach any more; no
+// detach is sent, and nothing is left attached or billing.
+func TestAccStorageAttachment_lostAttachAnswerDestroyEndsWhenTheVolumeIsGone(t *testing.T) {
+	env := newClusterEnv(t, sim.Options{StorageLatency: time.Hour})
+	storageID, attachmentID, config := env.slowAttachmentOfAnOutsideVolume(t)
+	env.run(t, resource.TestCase{
+		Steps: []resource.TestStep{
+			{
+				PreConfig:   func() { env.engine().SetFaults(sim.Faults{DropAfterChange: 1}) },
+				Config:      config,
+				ExpectError: wrapped("The TensorPool storage attach may be under way", "tainted"),
+			},
+			{
+				PreConfig: func() {
+					if err := env.engine().DestroyStorage(storageID); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config:  config,
+				Destroy: true, // timeouts.delete = 2s: waiting for it would fail the destroy
+			},
+		},
+		CheckDestroy: func(*terraform.State) error {
+			if n := env.sentFor(storageID, "POST /storage/detach"); n != 0 {
+				return fmt.Errorf("%d detaches sent to a destroyed volume, want 0", n)
+			}
+			if a, ok := env.engineAttachment(attachmentID); ok && a.Live {
+				return fmt.Errorf("the engine's attachment is %s after destroy, want none live", a.Status)
+			}
+			return env.engine().CheckNothingBilling(accOwner)
+		},
+	})
+}
+
 // A create whose attach the engine refuses because the volume is already
 // attached to the cluster (an interrupted apply's attach, or one made
 // outside) adopts that attachment, with a warning, without sending a
