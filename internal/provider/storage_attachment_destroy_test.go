@@ -183,7 +183,8 @@ func TestAccStorageAttachment_lostAttachAnswerDestroyWaitsForTheVolumeToListTheC
 			{
 				PreConfig:   func() { env.engine().SetFaults(sim.Faults{DropAfterChange: 1}) },
 				Config:      config,
-				ExpectError: wrapped("The TensorPool storage attach may be under way", "kept in the Terraform state", "tainted"),
+				ExpectError: wrapped("The TensorPool storage attach may be under way", "kept in the Terraform state", "tainted",
+					"waits for the volume to list the cluster", "tp storage info "+storageID),
 			},
 			{
 				// The engine took the attach but does not list it yet: the

@@ -194,8 +194,9 @@ func (r *storageAttachmentResource) Create(ctx context.Context, req resource.Cre
 		resp.Diagnostics.Append(setAttachUnconfirmed(ctx, resp.Private, true)...)
 		resp.Diagnostics.AddError("The TensorPool storage attach may be under way",
 			fmt.Sprintf("Attaching storage volume %s to cluster %s: %s.\n\nThe attachment is kept in the Terraform state, marked "+
-				"tainted: `terraform destroy` detaches the volume if it was attached, and the next `terraform apply` does the same, "+
-				"then attaches it again.", storageID, clusterID, err))
+				"tainted: `terraform destroy` waits for the volume to list the cluster (see `tp storage info %s`) and detaches it; "+
+				"the next `terraform apply` replaces the attachment: it detaches the volume and attaches it again or, when the "+
+				"attach is still under way, waits for it and keeps it.", storageID, clusterID, err, storageID))
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 		return
 	}
@@ -225,7 +226,8 @@ func (r *storageAttachmentResource) Create(ctx context.Context, req resource.Cre
 			resp.Diagnostics.AddError(requestErrorSummary("attaching the TensorPool storage volume", err),
 				fmt.Sprintf("%s (timeouts.create = %s).\n\nThe attach of storage volume %s to cluster %s was requested, so the attachment "+
 					"is kept in the Terraform state, marked tainted: `terraform destroy` waits for the attach to end and detaches "+
-					"the volume, and the next `terraform apply` does the same, then attaches it again.", err, createTimeout, storageID, clusterID))
+					"the volume; the next `terraform apply` replaces the attachment: it detaches the volume and attaches it again "+
+					"or, when the attach is still under way, waits for it and keeps it.", err, createTimeout, storageID, clusterID))
 			return
 		}
 	}
