@@ -181,8 +181,8 @@ func TestAccStorageAttachment_lostAttachAnswerDestroyWaitsForTheVolumeToListTheC
 	env.run(t, resource.TestCase{
 		Steps: []resource.TestStep{
 			{
-				PreConfig:   func() { env.engine().SetFaults(sim.Faults{DropAfterChange: 1}) },
-				Config:      config,
+				PreConfig: func() { env.engine().SetFaults(sim.Faults{DropAfterChange: 1}) },
+				Config:    config,
 				ExpectError: wrapped("The TensorPool storage attach may be under way", "kept in the Terraform state", "tainted",
 					"waits for the volume to list the cluster", "tp storage info "+storageID),
 			},
