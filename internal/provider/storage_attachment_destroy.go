@@ -57,6 +57,35 @@ func (r *storageAttachmentResource) Delete(ctx context.Context, req resource.Del
 	// Those attaches have ended: a later destroy need not read them again.
 	resp.Diagnostics.Append(setPendingAttach(ctx, resp.Private, nil)...)
 
+	// An attach whose answer was lost (no request id to follow) may still
+	// be under way, and the engine neither lists it nor lets it be
+	// detached [INF]: a refused detach of a volume that does not list the
+	// cluster would prove nothing. Wait for the volume to list the cluster
+	// (then detach it as usual), or for the volume or the cluster to be
+	// gone (then nothing can attach).
+	unconfirmed, diags := attachUnconfirmed(ctx, req.Private)
+	resp.Diagnostics.Append(diags...)
+	if unconfirmed {
+		attached, err := r.waitForUnconfirmedAttach(deleteCtx, api, storageID, clusterID, deleteTimeout)
+		if err != nil {
+			resp.Diagnostics.AddError(requestErrorSummary("waiting for the storage attach of an interrupted apply to show", err),
+				fmt.Sprintf("%s (timeouts.delete = %s).\n\nThe answer to the attach of storage volume %s to cluster %s was lost (an "+
+					"interrupted or failed apply), and the engine does not show an attach under way: until the volume lists the "+
+					"cluster, a detach would be refused and the attach could still complete afterwards, outside the Terraform state. "+
+					"So nothing was detached, and the attachment stays in the Terraform state.\n\nCheck with `tp storage info %s`: "+
+					"once it lists cluster %s, run `terraform destroy` (or `terraform apply`) again, which detaches it. If it still "+
+					"does not list the cluster long after an attach would have completed, the engine did not take the attach: remove "+
+					"the attachment from the state with `terraform state rm` and run the command again.",
+					err, deleteTimeout, storageID, clusterID, storageID, clusterID))
+			return
+		}
+		resp.Diagnostics.Append(setAttachUnconfirmed(ctx, resp.Private, false)...)
+		if !attached {
+			tflog.Info(ctx, "TensorPool storage volume or cluster gone: the attach whose answer was lost cannot be under way", map[string]any{"storage_id": storageID, "cluster_id": clusterID})
+			return
+		}
+	}
+
 	// A detach sent by an earlier destroy that stopped waiting for it (a
 	// timeout, Ctrl-C) may still be under way, and the engine refuses a
 	// second detach until it ends: wait for that same detach instead.
@@ -162,4 +191,43 @@ func (r *storageAttachmentResource) notAttached(ctx context.Context, api *client
 		return !slices.Contains(storage.ClusterIDs, clusterID)
 	}
 	return strings.Contains(strings.ToLower(refusal.Error()), "not attached")
+}
+
+// waitForUnconfirmedAttach waits, by reading the volume (and, while it does
+// not list the cluster, the cluster), for the outcome of an attach whose
+// answer was lost: attached once the volume lists the cluster; not attached
+// once the volume or the cluster is gone (an attach does not outlive either
+// [INF]). A volume whose info does not report its clusters cannot be
+// watched: it counts as attached, so that the detach and its refusal decide
+// as they do without this record. No further attach is sent: it would
+// attach.
+func (r *storageAttachmentResource) waitForUnconfirmedAttach(ctx context.Context, api *client.Client, storageID, clusterID string, timeout time.Duration) (attached bool, err error) {
+	type view struct{ attached, gone bool }
+	read := func(ctx context.Context) (*view, error) {
+		storage, err := api.GetStorage(ctx, storageID)
+		if err != nil {
+			return nil, err // a 404 ends the wait: gone
+		}
+		if gone, _ := storageGone(storage, nil); gone {
+			return &view{gone: true}, nil
+		}
+		if storage.ClusterIDs == nil || slices.Contains(storage.ClusterIDs, clusterID) {
+			return &view{attached: true}, nil
+		}
+		cluster, err := api.GetCluster(ctx, clusterID)
+		if client.IsNotFound(err) {
+			return &view{gone: true}, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		gone, _ := clusterGone(cluster, nil)
+		return &view{gone: gone}, nil
+	}
+	wait := waitConfig{Policy: r.data.opts.PollPolicy, Clock: r.data.opts.Clock, Timeout: timeout}
+	err = waitByReading(ctx, wait, read, func(v *view) bool {
+		attached = v.attached
+		return v.attached || v.gone
+	}, "reading storage volume "+storageID+" while waiting for the attach of an interrupted apply to show")
+	return attached, err
 }

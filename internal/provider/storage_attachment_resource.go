@@ -59,7 +59,10 @@ func (r *storageAttachmentResource) Schema(ctx context.Context, _ resource.Schem
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Attaches a TensorPool storage volume to a cluster. **Attaching restarts every node of the cluster**; " +
 			"every plan that attaches says so in a warning. Destroying the attachment detaches the volume and waits until the " +
-			"engine reports it detached; the volume and its data are kept.",
+			"engine reports it detached; the volume and its data are kept. An attach whose answer was lost (an interrupted apply) " +
+			"stays in the state, tainted: `terraform destroy` waits, within `timeouts.delete`, for the volume to list the cluster before " +
+			"detaching it, and a create that finds the volume already attached to the cluster takes that attachment into the " +
+			"state, with a warning, instead of attaching again.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				MarkdownDescription: "`<storage_id>/<cluster_id>`.",
@@ -171,6 +174,9 @@ func (r *storageAttachmentResource) Create(ctx context.Context, req resource.Cre
 	defer cancel()
 	storageID, clusterID := plan.StorageID.ValueString(), plan.ClusterID.ValueString()
 	requestIDs, err := api.AttachStorage(createCtx, storageID, []string{clusterID})
+	if client.IsBadRequest(err) && !client.IsUnconfirmed(err) && r.adoptAttached(createCtx, api, storageID, clusterID, createTimeout, &plan, resp) {
+		return
+	}
 	if err != nil && !client.IsUnconfirmed(err) {
 		resp.Diagnostics.AddError("Could not attach the TensorPool storage volume",
 			fmt.Sprintf("Attaching storage volume %s to cluster %s failed: %s.\n\nAn attach is sent again only when the engine "+
@@ -182,11 +188,15 @@ func (r *storageAttachmentResource) Create(ctx context.Context, req resource.Cre
 	if err != nil {
 		// The engine may have taken the attach: the attachment's id is known,
 		// so it is kept in the state (tainted), and refresh and destroy read
-		// what the engine did.
+		// what the engine did. No request id follows it, and the engine does
+		// not list an attach under way [INF]: the record of an unknown
+		// outcome tells them not to take "not listed" for "not attached".
+		resp.Diagnostics.Append(setAttachUnconfirmed(ctx, resp.Private, true)...)
 		resp.Diagnostics.AddError("The TensorPool storage attach may be under way",
 			fmt.Sprintf("Attaching storage volume %s to cluster %s: %s.\n\nThe attachment is kept in the Terraform state, marked "+
-				"tainted: `terraform destroy` detaches the volume if it was attached, and the next `terraform apply` does the same, "+
-				"then attaches it again.", storageID, clusterID, err))
+				"tainted: `terraform destroy` waits for the volume to list the cluster (see `tp storage info %s`) and detaches it; "+
+				"the next `terraform apply` replaces the attachment: it detaches the volume and attaches it again or, when the "+
+				"attach is still under way, waits for it and keeps it.", storageID, clusterID, err, storageID))
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 		return
 	}
@@ -216,7 +226,8 @@ func (r *storageAttachmentResource) Create(ctx context.Context, req resource.Cre
 			resp.Diagnostics.AddError(requestErrorSummary("attaching the TensorPool storage volume", err),
 				fmt.Sprintf("%s (timeouts.create = %s).\n\nThe attach of storage volume %s to cluster %s was requested, so the attachment "+
 					"is kept in the Terraform state, marked tainted: `terraform destroy` waits for the attach to end and detaches "+
-					"the volume, and the next `terraform apply` does the same, then attaches it again.", err, createTimeout, storageID, clusterID))
+					"the volume; the next `terraform apply` replaces the attachment: it detaches the volume and attaches it again "+
+					"or, when the attach is still under way, waits for it and keeps it.", err, createTimeout, storageID, clusterID))
 			return
 		}
 	}
@@ -253,6 +264,13 @@ func (r *storageAttachmentResource) Read(ctx context.Context, req resource.ReadR
 		if pending || diags.HasError() {
 			break
 		}
+		// An attach whose answer was lost may be under way too: the engine
+		// does not list it [INF], so the attachment is kept (destroy waits
+		// for the volume to list the cluster before detaching).
+		if unconfirmed, diags := attachUnconfirmed(ctx, req.Private); unconfirmed || diags.HasError() {
+			resp.Diagnostics.Append(diags...)
+			break
+		}
 		gone = fmt.Sprintf("The engine reports storage volume %s attached to %s, not to cluster %s", storageID, clusterList(storage.ClusterIDs), clusterID)
 	}
 	// When the engine does not report the clusters (a message-only answer),
@@ -274,6 +292,10 @@ func (r *storageAttachmentResource) Read(ctx context.Context, req resource.ReadR
 		setAttachmentIdentity(ctx, resp.Identity, state, &resp.Diagnostics)
 		resp.State.RemoveResource(ctx)
 		return
+	}
+	if gone == "" && storage != nil && slices.Contains(storage.ClusterIDs, clusterID) {
+		// Listed: an attach whose answer was lost has been carried out.
+		resp.Diagnostics.Append(setAttachUnconfirmed(ctx, resp.Private, false)...)
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 	setAttachmentIdentity(ctx, resp.Identity, state, &resp.Diagnostics)
@@ -389,6 +411,91 @@ func (r *storageAttachmentResource) attachInProgress(ctx context.Context, api *c
 	diags.Append(setPendingAttach(ctx, to, nil)...)
 	return false, diags
 }
+
+// privateAttachUnconfirmed is set while the outcome of the attach that
+// created the attachment is unknown: its answer was lost (an interrupt, a
+// timeout, a dropped connection) before it gave a request id, and the
+// engine does not list an attach under way [INF]. It is cleared once the
+// volume lists the cluster.
+const privateAttachUnconfirmed = "attach_unconfirmed"
+
+// setAttachUnconfirmed records (true) or clears (false) that the attach's
+// outcome is unknown.
+func setAttachUnconfirmed(ctx context.Context, private privateSetter, unconfirmed bool) diag.Diagnostics {
+	value := ""
+	if unconfirmed {
+		value = "true"
+	}
+	return setPrivateString(ctx, private, privateAttachUnconfirmed, value)
+}
+
+// attachUnconfirmed is what setAttachUnconfirmed recorded.
+func attachUnconfirmed(ctx context.Context, private privateGetter) (bool, diag.Diagnostics) {
+	value, diags := privateString(ctx, private, privateAttachUnconfirmed)
+	return value == "true", diags
+}
+
+// adoptAttached settles an attach the engine refused (400) by reading:
+// when the volume lists the cluster, the attachment this resource asks for
+// exists (typically the attach of an interrupted apply: Terraform plans the
+// replacement of a tainted object as a create without its private state, so
+// the destroy half of that replacement does not know that an attach may be
+// under way, takes its refused detach for "not attached", and this create
+// meets the attach), and it is taken into the state, as
+// an import would, so that the apply converges and nothing stays attached
+// outside the state. Nothing is sent: the nodes do not restart again. When
+// the volume does not list the cluster although both are ready (a ready
+// volume, a RUNNING cluster), the refusal can only be an attach under way,
+// which the engine does not list [INF]: it waits, within timeouts.create,
+// for the volume to list the cluster. It reports whether it settled the
+// create (resp then holds the state and any error); otherwise the caller
+// reports the refusal.
+func (r *storageAttachmentResource) adoptAttached(ctx context.Context, api *client.Client, storageID, clusterID string, timeout time.Duration, plan *storageAttachmentModel, resp *resource.CreateResponse) bool {
+	storage, err := readPatiently(ctx, r.data, timeout, func(ctx context.Context) (*client.Storage, error) { return api.GetStorage(ctx, storageID) })
+	if err != nil || storage.ClusterIDs == nil {
+		return false
+	}
+	plan.ID = types.StringValue(storageID + attachmentIDSeparator + clusterID)
+	if !slices.Contains(storage.ClusterIDs, clusterID) {
+		if !statusIs(storage.Status, storageAvailable) && !statusIs(storage.Status, storageAttached) {
+			return false
+		}
+		cluster, err := readPatiently(ctx, r.data, timeout, func(ctx context.Context) (*client.Cluster, error) { return api.GetCluster(ctx, clusterID) })
+		if err != nil || !statusIs(cluster.Status, clusterRunning) {
+			return false
+		}
+		tflog.Info(ctx, "TensorPool storage attach refused while neither volume nor cluster is busy: waiting for an attach under way", map[string]any{"storage_id": storageID, "cluster_id": clusterID})
+		if _, err := r.waitForMount(ctx, api, storageID, clusterID, true, timeout); err != nil {
+			// Still not listed: the attach under way is kept in the state
+			// (tainted), with its outcome unknown, as a lost answer is.
+			resp.Diagnostics.AddError(requestErrorSummary("waiting for the storage attach under way to show", err),
+				fmt.Sprintf("%s (timeouts.create = %s).\n\nThe engine refused to attach storage volume %s to cluster %s although both "+
+					"are ready, which means an attach is already under way (an interrupted apply's), but the volume does not list the "+
+					"cluster yet. The attachment is kept in the Terraform state, marked tainted: check with `tp storage info %s`, then "+
+					"run `terraform apply` (or `terraform destroy`) again.", err, timeout, storageID, clusterID, storageID))
+			resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+			resp.Diagnostics.Append(setAttachUnconfirmed(ctx, resp.Private, true)...)
+			setAttachmentIdentity(ctx, resp.Identity, *plan, &resp.Diagnostics)
+			return true
+		}
+	}
+	tflog.Info(ctx, "TensorPool storage volume already attached to the cluster; adopting the attachment", map[string]any{"storage_id": storageID, "cluster_id": clusterID})
+	resp.Diagnostics.AddWarning("The TensorPool storage volume was already attached",
+		fmt.Sprintf("The engine refused to attach storage volume %s to cluster %s because the volume is already attached to it "+
+			"(an earlier, interrupted apply may have attached it, or it was attached outside Terraform). That attachment is "+
+			"what this resource asks for, so it is now in the Terraform state: no second attach was sent, so the cluster's "+
+			"nodes did not restart for it, and `terraform destroy` detaches the volume.", storageID, clusterID))
+	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+	setAttachmentIdentity(ctx, resp.Identity, *plan, &resp.Diagnostics)
+	return true
+}
+
+// Statuses that tell a ready volume [INF] and a running cluster [DOC].
+const (
+	storageAvailable = "AVAILABLE"
+	storageAttached  = "ATTACHED"
+	clusterRunning   = "RUNNING"
+)
 
 // waitForMount is the wait for an attach (attached = true) or a detach
 // answered without a request id, as the official CLI allows: it reads the

@@ -214,7 +214,13 @@ func (e *accEnv) slowAttachmentOfAnOutsideVolume(t *testing.T) (storageID, attac
 		t.Fatal(err)
 	}
 	e.outside = append(e.outside, storageID)
-	return storageID, sim.AttachmentID(storageID, accCluster), e.providerBlock() + fmt.Sprintf(`
+	return storageID, sim.AttachmentID(storageID, accCluster), slowAttachmentConfig(e.providerBlock(), storageID)
+}
+
+// slowAttachmentConfig is the provider block and an attachment of the
+// volume to the shared cluster, with create and delete timeouts of 2 s.
+func slowAttachmentConfig(provider, storageID string) string {
+	return provider + fmt.Sprintf(`
 resource "tensorpool_storage_attachment" "test" {
   storage_id = %q
   cluster_id = %q
