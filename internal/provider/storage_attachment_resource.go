@@ -490,13 +490,6 @@ func (r *storageAttachmentResource) adoptAttached(ctx context.Context, api *clie
 	return true
 }
 
-// Statuses that tell a ready volume [INF] and a running cluster [DOC].
-const (
-	storageAvailable = "AVAILABLE"
-	storageAttached  = "ATTACHED"
-	clusterRunning   = "RUNNING"
-)
-
 // waitForMount is the wait for an attach (attached = true) or a detach
 // answered without a request id, as the official CLI allows: it reads the
 // volume until the engine lists the cluster among the volume's clusters (or
