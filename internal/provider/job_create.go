@@ -91,9 +91,12 @@ func (r *jobResource) Create(ctx context.Context, req resource.CreateRequest, re
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 	until, reached := untilFinished, client.Status.IsTerminal
 	if goal == waitForRunning {
-		until, reached = untilRunning, func(s client.Status) bool { return s.Is(client.StatusRunning) || s.IsTerminal() }
+		until, reached = untilRunning, reachedRunning
 	}
-	job, err := waitForStatus(createCtx, api, jobID, nil, true, until, reached, newWaitConfig(ctx, r.data, api, createTimeout))
+	// The push has just said the job exists: the wait follows its status
+	// stream from now on and reads the job when the stream says it may have
+	// reached the goal (or, without a stream, after one poll interval).
+	job, err := waitForStatus(createCtx, api, jobID, nil, false, until, reached, newWaitConfig(ctx, r.data, api, createTimeout))
 	if job != nil {
 		plan.setFromJob(job)
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
@@ -105,6 +108,10 @@ func (r *jobResource) Create(ctx context.Context, req resource.CreateRequest, re
 		resp.Diagnostics.AddError(summary, detail)
 	}
 }
+
+// reachedRunning is the goal of wait_for = "running": the job runs, or has
+// already ended (a job that ended has been running, or never will).
+func reachedRunning(s client.Status) bool { return s.Is(client.StatusRunning) || s.IsTerminal() }
 
 // How much of a failed job's own output an apply error quotes, and how long
 // reading it may take (within the create's deadline).
