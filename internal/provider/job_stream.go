@@ -161,7 +161,9 @@ type statusStream struct {
 	reached func(client.Status) bool
 	wake    chan struct{}
 	hold    chan bool
-	ended   chan error // nil until opened
+	// output, when set, receives every message.
+	output *client.OutputCollector
+	ended  chan error // nil until opened
 }
 
 func newStatusStream(listen func(context.Context, string) (<-chan client.ListenEvent, error), reached func(client.Status) bool) *statusStream {
@@ -209,6 +211,9 @@ func (s *statusStream) follow(ctx context.Context, id string) error {
 	said := client.Status("")
 	final := false
 	for ev := range events {
+		if s.output != nil {
+			s.output.Add(ev)
+		}
 		switch {
 		case ev.Final:
 			final = true

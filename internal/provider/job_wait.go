@@ -35,6 +35,10 @@ type waitConfig struct {
 	// says the job may have reached its goal; the status itself always
 	// comes from GetJob (see statusStream.follow).
 	Listen func(ctx context.Context, id string) (<-chan client.ListenEvent, error)
+	// Output, when set, collects the job's output from the messages of the
+	// wait's status stream, so that a failed job's error can quote it
+	// without a second stream.
+	Output *client.OutputCollector
 	// Logf receives why a stream could not be used (optional).
 	Logf func(format string, args ...any)
 	// Progress, when set, receives each non-terminal job the wait reads,
@@ -132,6 +136,7 @@ func waitForTerminal(ctx context.Context, api jobAPI, id string, last *client.Jo
 // holds for the job's status (or the job is gone).
 func waitForStatus(ctx context.Context, api jobAPI, id string, last *client.Job, checkFirst bool, until string, reached func(client.Status) bool, cfg waitConfig) (*client.Job, error) {
 	stream := newStatusStream(cfg.Listen, reached)
+	stream.output = cfg.Output
 	// The stream lives only as long as this wait.
 	streamCtx, stopStream := context.WithCancel(ctx)
 	defer func() {
