@@ -46,7 +46,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	keep := fs.Bool("keep", false, "keep the scratch directory (workspaces, state, provider binary)")
 	failOnMiss := fs.Bool("fail-on-miss", false, "exit 1 when a target is not met")
 	quiet := fs.Bool("q", false, "no progress lines on stderr")
-	only := fs.String("only", "", "run only these phases, comma-separated: lag, wall, refresh, floor, clusters (the memory figures come with refresh and floor)")
+	only := fs.String("only", "", "run only these phases, comma-separated: lag, waitfor, wall, refresh, floor, clusters (the memory figures come with refresh and floor)")
 	profile := fs.String("profile", "", "instead of the suite: profile the provider (CPU and allocations) during one plan of -profile-jobs jobs, into this directory")
 	profileJobs := fs.Int("profile-jobs", 500, "the job count of -profile")
 	var env multiFlag
