@@ -15,9 +15,9 @@ func TestBuildMetricsAppliesTheIssueTargets(t *testing.T) {
 	}
 	r := &Report{
 		Destroys: []DestroyResult{
-			{Name: "lag 10s fallback", LatencySeconds: 10, Jobs: 10, StreamUnavailable: true, Lag: Summary{N: 10, P50: 1, P95: 4}, RequestsPerJob: 7.5, Reference: ref(0.01, 0.02, 6)},
-			{Name: "lag 10s", LatencySeconds: 10, Jobs: 10, Lag: Summary{N: 9, P50: 0.01, P95: 0.02}, Unobserved: 1, RequestsPerJob: 5, Reference: ref(0.01, 0.02, 6)},
-			{Name: "lag 2s", LatencySeconds: 2, Jobs: 10, Lag: Summary{N: 10, P50: 0.01, P95: 0.3}, RequestsPerJob: 5, Reference: ref(0.01, 0.02, 2)},
+			{Name: "lag 10s fallback", LatencySeconds: 10, Jobs: 10, StreamUnavailable: true, Lag: Summary{N: 10, P50: 1, P95: 4}, RequestsPerJobNoRefresh: 7.5, Reference: ref(0.01, 0.02, 6)},
+			{Name: "lag 10s", LatencySeconds: 10, Jobs: 10, Lag: Summary{N: 9, P50: 0.01, P95: 0.02}, Unobserved: 1, RequestsPerJobNoRefresh: 5, Reference: ref(0.01, 0.02, 6)},
+			{Name: "lag 2s", LatencySeconds: 2, Jobs: 10, Lag: Summary{N: 10, P50: 0.01, P95: 0.3}, RequestsPerJobNoRefresh: 5, Reference: ref(0.01, 0.02, 2)},
 			{Name: "wall 100", LatencySeconds: 10, Jobs: 100, WallSeconds: 108, FloorSeconds: 100, Lag: Summary{N: 100, P95: 0.1}},
 			{Name: "wall 1", LatencySeconds: 10, Jobs: 1, WallSeconds: 12, FloorSeconds: 10, Lag: Summary{N: 1, P95: 0.1}},
 		},
