@@ -387,12 +387,17 @@ type streamAPI struct {
 	gets   int
 	// canceledAfter, when positive, makes the job canceled from that read on.
 	canceledAfter int
+	// read, when set, receives the number of each read as it is made.
+	read chan int
 }
 
 func (s *streamAPI) GetJob(_ context.Context, id string) (*client.Job, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.gets++
+	if s.read != nil {
+		s.read <- s.gets
+	}
 	if s.canceledAfter > 0 && s.gets >= s.canceledAfter {
 		s.status = client.StatusCanceled
 	}
@@ -577,7 +582,7 @@ func TestDestroyFollowsTheStreamFromTheCancel(t *testing.T) {
 // to the poll schedule, without a second read for the stream's close.
 func TestAStreamAheadOfTheStatusHandsBackToTheSchedule(t *testing.T) {
 	fake := clocktest.NewFake(time.Unix(0, 0))
-	api := &streamAPI{status: client.StatusCanceling, canceledAfter: 2}
+	api := &streamAPI{status: client.StatusCanceling, canceledAfter: 2, read: make(chan int, 2)}
 	stream := newScriptedStream()
 	cfg := waitConfig{Policy: DefaultPollPolicy, Clock: fake, Timeout: time.Hour, Listen: stream.listen}
 	cfg.Policy.Jitter = 0
@@ -589,8 +594,13 @@ func TestAStreamAheadOfTheStatusHandsBackToTheSchedule(t *testing.T) {
 	<-stream.opened
 	stream.send(streamEnd)
 	close(stream.events)
-	// The schedule is back: the next read is one poll interval away (not a
+	// The confirming read comes at once (and after it, only timers the wait
+	// set since, none left from before the stream opened). Then the
+	// schedule is back: the next read is one poll interval away (not a
 	// guard interval), and no other read comes before it.
+	if n := <-api.read; n != 1 || fake.Now() != time.Unix(0, 0) {
+		t.Fatalf("read %d at %v, want the confirming read at once", n, fake.Now())
+	}
 	next := time.Unix(0, 0).Add(DefaultPollPolicy.Max)
 	waitForDeadline(t, fake, next)
 	fake.Advance(DefaultPollPolicy.Max)
@@ -604,7 +614,7 @@ func TestAStreamAheadOfTheStatusHandsBackToTheSchedule(t *testing.T) {
 
 func TestWaitFallsBackToPollingWhenTheStreamEnds(t *testing.T) {
 	// The job is canceled from the 4th read on.
-	api := &streamAPI{status: client.StatusCanceling, canceledAfter: 4}
+	api := &streamAPI{status: client.StatusCanceling, canceledAfter: 4, read: make(chan int, 4)}
 	fake := clocktest.NewFake(time.Unix(0, 0))
 	stream := newScriptedStream()
 	cfg := waitConfig{Policy: DefaultPollPolicy, Clock: fake, Timeout: time.Hour, Listen: stream.listen}
@@ -617,11 +627,12 @@ func TestWaitFallsBackToPollingWhenTheStreamEnds(t *testing.T) {
 	stream.send(streamSays(client.StatusCanceling))
 	// The stream ends without its last message: one read at once (it may
 	// have missed the end), then polling on the one schedule.
-	created := fake.TimerCreated()
+	if n := <-api.read; n != 1 {
+		t.Fatalf("read %d first, want 1", n)
+	}
 	close(stream.events)
-	<-created
-	if api.gets != 2 || fake.Now() != time.Unix(0, 0) {
-		t.Fatalf("gets = %d at %v: the stream's end must cause one read at once", api.gets, fake.Now())
+	if n := <-api.read; n != 2 || fake.Now() != time.Unix(0, 0) {
+		t.Fatalf("read %d at %v: the stream's end must cause one read at once", n, fake.Now())
 	}
 	stop := make(chan struct{})
 	defer close(stop)
@@ -694,23 +705,34 @@ func TestWaitForRunningReadsWhenTheStreamSaysRunning(t *testing.T) {
 // An open stream that says nothing holds the schedule: the wait reads only
 // every streamGuardInterval until the deadline, with its final read there.
 func TestAQuietStreamHoldsThePollsToGuardReads(t *testing.T) {
-	api := &streamAPI{status: client.StatusCanceling}
-	cfg := instantWait(t, 5*time.Minute+30*time.Second)
-	quiet := make(chan struct{}, 1)
+	start := time.Unix(0, 0)
+	fake := clocktest.NewFake(start)
+	api := &streamAPI{status: client.StatusCanceling, read: make(chan int, 10)}
+	cfg := waitConfig{Policy: DefaultPollPolicy, Clock: fake, Timeout: 5*time.Minute + 30*time.Second}
 	cfg.Listen = func(ctx context.Context, _ string) (<-chan client.ListenEvent, error) {
-		quiet <- struct{}{}
 		silent := make(chan client.ListenEvent) // open, and says nothing until the wait ends
 		go func() { <-ctx.Done(); close(silent) }()
 		return silent, nil
 	}
-	_, err := waitForTerminal(context.Background(), api, "job-1", nil, false, untilStopped, cfg)
+	done := make(chan error, 1)
+	go func() {
+		_, err := waitForTerminal(context.Background(), api, "job-1", nil, false, untilStopped, cfg)
+		done <- err
+	}()
+	// Reads at 1, 2, 3, 4 and 5 minutes, each when the clock gets there,
+	// and the final one at the deadline, 5m30s.
+	for i, at := range []time.Duration{time.Minute, 2 * time.Minute, 3 * time.Minute, 4 * time.Minute, 5 * time.Minute, 5*time.Minute + 30*time.Second} {
+		waitForDeadline(t, fake, start.Add(at))
+		fake.Advance(start.Add(at).Sub(fake.Now()))
+		if n := <-api.read; n != i+1 {
+			t.Fatalf("read %d at %v, want read %d", n, at, i+1)
+		}
+	}
 	var waitErr *waitError
-	if !errors.As(err, &waitErr) || !waitErr.TimedOut {
+	if err := <-done; !errors.As(err, &waitErr) || !waitErr.TimedOut {
 		t.Fatalf("want a timeout, got %v", err)
 	}
-	// Reads at 1, 2, 3, 4 and 5 minutes, and the final one at 5m30s. (The
-	// first interval may run on the schedule until the stream has opened.)
-	if api.gets < 6 || api.gets > 7 {
+	if api.gets != 6 {
 		t.Errorf("gets = %d over 5m30s with a quiet stream: want a guard read a minute and the final read", api.gets)
 	}
 }
