@@ -1,15 +1,17 @@
 // Command tensorpool-bench is `make bench`: it runs the real Terraform CLI
 // against the in-process TensorPool engine simulator and prints a Markdown
 // table of what users feel (destroy lag and wall time, requests per
-// destroyed job and per refreshed job, apply rate, provider memory, cluster
-// create → destroy request lag and requests per cluster), next
-// to a reference poller that waits the way the official CLI does.
+// destroyed job and per refreshed job, the wait_for notice lag, apply rate,
+// provider memory, cluster create → destroy request lag and requests per
+// cluster), next to a reference poller that waits the way the official CLI
+// does.
 //
 //	go run ./internal/testing/cmd/tensorpool-bench              # the full suite (under 10 minutes)
 //	go run ./internal/testing/cmd/tensorpool-bench -quick       # a smoke run (about a minute)
 //	BENCH_JSON=bench.json go run ./internal/testing/cmd/tensorpool-bench
 //	go run ./internal/testing/cmd/tensorpool-bench -only refresh -env GOGC=50   # one phase, an experiment
 //	go run ./internal/testing/cmd/tensorpool-bench -only clusters               # the cluster create → destroy runs alone
+//	go run ./internal/testing/cmd/tensorpool-bench -only lag,waitfor            # destroy lag and wait_for notice lag
 //
 // Progress goes to stderr, the table to stdout. It exits 1 when a scenario
 // fails (and, with -fail-on-miss, when a target is missed).
