@@ -121,6 +121,17 @@ type Poll struct {
 	// Wake cuts the current wait short each time it receives a value; when
 	// it is closed it cuts one wait short and is ignored from then on.
 	Wake <-chan struct{}
+	// Hold says whether a notifier (a job's live status stream) stands in
+	// for the schedule: after true, the waits last HeldInterval (or until
+	// the deadline when it is zero) instead of Policy's, and Wake is what
+	// cuts them short; after false (or when Hold is closed) the schedule is
+	// back, counted from the start of the wait in progress. A change takes
+	// effect in the wait in progress, without a check.
+	Hold <-chan bool
+	// HeldInterval is the wait between checks while held: a guard against
+	// a notifier that stays connected and says nothing. Zero: no check
+	// until Wake or the deadline.
+	HeldInterval time.Duration
 	// WaitFirst waits one interval before the first check, for callers that
 	// have just learned the state some other way.
 	WaitFirst bool
@@ -136,7 +147,7 @@ type CheckFunc func(ctx context.Context) (done bool, hint time.Duration, err err
 // deadline passed).
 func (p Poll) Run(ctx context.Context, check CheckFunc) error {
 	clk := clock.OrReal(p.Clock)
-	wake := p.Wake
+	wake, hold, held := p.Wake, p.Hold, false
 	start := clk.Now()
 	deadline := p.deadline(ctx, start)
 	skipCheck := p.WaitFirst
@@ -156,32 +167,61 @@ func (p Poll) Run(ctx context.Context, check CheckFunc) error {
 			hint = h
 		}
 		skipCheck = false
-		remaining := deadline.Sub(clk.Now())
-		if remaining <= 0 {
+		if clk.Now().Sub(deadline) >= 0 {
 			return &TimeoutError{Waited: clk.Now().Sub(start)}
 		}
+		if err := p.pause(ctx, clk, deadline, p.Policy.WithHint(attempt, hint), &wake, &hold, &held); err != nil {
+			return p.ended(ctx, clk, start)
+		}
+	}
+}
+
+// pause waits between two checks: interval on the schedule, HeldInterval
+// while held, never past the deadline. It returns nil when the next check
+// is due, and the context's error when ctx ends.
+func (p Poll) pause(ctx context.Context, clk clock.Clock, deadline time.Time, interval time.Duration, wake *<-chan struct{}, hold *<-chan bool, held *bool) error {
+	begun := clk.Now()
+	for {
 		// A wake-up that has already arrived wins over the timer: in one
 		// select with a timer that fires at once (a short wait, or a fake
 		// clock advanced by another goroutine) Go would pick either.
-		if woke, open := received(wake); woke {
+		if woke, open := received(*wake); woke {
 			if !open {
-				wake = nil
+				*wake = nil
 			}
-			continue
+			return nil
 		}
-		t := clk.NewTimer(min(p.Policy.WithHint(attempt, hint), remaining))
+		wait := deadline.Sub(clk.Now())
+		switch {
+		case !*held:
+			wait = min(wait, interval-clk.Now().Sub(begun))
+		case p.HeldInterval > 0:
+			wait = min(wait, max(interval, p.HeldInterval)-clk.Now().Sub(begun))
+		}
+		if wait <= 0 {
+			return nil
+		}
+		t := clk.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return p.ended(ctx, clk, start)
+			return ctx.Err()
 		case <-t.C():
-		case _, ok := <-wake:
+			return nil
+		case _, ok := <-*wake:
 			t.Stop()
 			if !ok {
 				// A closed wake-up channel has said all it can; waiting on it
 				// again would spin.
-				wake = nil
+				*wake = nil
 			}
+			return nil
+		case h, ok := <-*hold:
+			t.Stop()
+			if !ok {
+				*hold = nil
+			}
+			*held = h && ok
 		}
 	}
 }

@@ -3,6 +3,7 @@ package backoff
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -261,5 +262,42 @@ func TestPollRunsAFinalCheckBeforeTheContextDeadline(t *testing.T) {
 	}
 	if time.Now().After(deadline) {
 		t.Errorf("the poll returned %v after the context's deadline", time.Since(deadline))
+	}
+}
+
+// While held, the schedule's interval gives way to HeldInterval, in the wait
+// in progress and without a check; released, the schedule is back, counted
+// from the start of the wait in progress.
+func TestPollHoldStretchesTheWaitsUntilReleased(t *testing.T) {
+	fake := clocktest.NewFake(time.Unix(0, 0))
+	hold := make(chan bool)
+	var at []time.Duration
+	p := Poll{Clock: fake, Policy: Policy{Initial: 4 * time.Second, Max: 4 * time.Second}, Timeout: time.Hour,
+		Hold: hold, HeldInterval: time.Minute}
+	done := make(chan error, 1)
+	created := fake.TimerCreated()
+	go func() {
+		done <- p.Run(context.Background(), func(context.Context) (bool, time.Duration, error) {
+			at = append(at, fake.Now().Sub(time.Unix(0, 0)))
+			return len(at) == 4, 0, nil
+		})
+	}()
+	<-created
+	hold <- true // the schedule's 4 s timer gives way to a minute
+	fake.Advance(30 * time.Second)
+	created = fake.TimerCreated()
+	fake.Advance(30 * time.Second) // the guard check at 1 min
+	<-created
+	fake.Advance(10 * time.Second)
+	created = fake.TimerCreated()
+	hold <- false // 10 s into the wait: the 4 s are over, check at once
+	<-created
+	fake.Advance(4 * time.Second) // and on the schedule again
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	want := []time.Duration{0, time.Minute, 70 * time.Second, 74 * time.Second}
+	if !slices.Equal(at, want) {
+		t.Errorf("checks at %v, want %v", at, want)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"unicode"
 )
 
@@ -20,21 +21,61 @@ func (c *Client) OutputTail(ctx context.Context, id string, maxLines, maxBytes i
 		return nil, err
 	}
 	defer func() { _ = listener.Close() }()
-	tail := &lineTail{maxLines: maxLines, maxBytes: maxBytes, secret: c.apiKey}
+	out := c.NewOutputCollector(maxLines, maxBytes)
 	for {
 		ev, err := listener.Next(ctx)
 		switch {
 		case errors.Is(err, ErrStreamClosed):
-			return tail.lines, nil
+			return out.tail.lines, nil
 		case err != nil:
-			return tail.lines, err
-		case ev.Final:
-			return tail.lines, nil
+			return out.tail.lines, err
 		}
-		for _, line := range strings.Split(ev.Message, "\n") {
-			tail.add(line)
+		if out.Add(ev) {
+			return out.tail.lines, nil
 		}
 	}
+}
+
+// OutputCollector keeps the end of a job's output from the messages of its
+// /job/listen stream as someone else reads them (a wait that follows the
+// stream): what OutputTail returns, without opening a second stream. It is
+// safe for concurrent use.
+type OutputCollector struct {
+	mu       sync.Mutex
+	tail     lineTail
+	complete bool
+}
+
+// NewOutputCollector keeps at most maxLines lines and maxBytes bytes, as
+// OutputTail does, the API key masked.
+func (c *Client) NewOutputCollector(maxLines, maxBytes int) *OutputCollector {
+	return &OutputCollector{tail: lineTail{maxLines: maxLines, maxBytes: maxBytes, secret: c.apiKey}}
+}
+
+// Add takes one message of the stream; it reports whether it was the last.
+func (o *OutputCollector) Add(ev ListenEvent) (last bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if ev.Final {
+		o.complete = true
+		return true
+	}
+	for _, line := range strings.Split(ev.Message, "\n") {
+		o.tail.add(line)
+	}
+	return false
+}
+
+// Lines returns the end of the output so far, and whether the stream's last
+// message has been seen (the output is then whole, for a stream followed
+// from the job's start). A nil collector has seen nothing.
+func (o *OutputCollector) Lines() (lines []string, complete bool) {
+	if o == nil {
+		return nil, false
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return append([]string(nil), o.tail.lines...), o.complete
 }
 
 // lineTail keeps the last lines added, within maxLines and maxBytes.

@@ -91,20 +91,29 @@ func (r *jobResource) Create(ctx context.Context, req resource.CreateRequest, re
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 	until, reached := untilFinished, client.Status.IsTerminal
 	if goal == waitForRunning {
-		until, reached = untilRunning, func(s client.Status) bool { return s.Is(client.StatusRunning) || s.IsTerminal() }
+		until, reached = untilRunning, reachedRunning
 	}
-	job, err := waitForStatus(createCtx, api, jobID, nil, true, until, reached, newWaitConfig(ctx, r.data, api, createTimeout))
+	// The push has just said the job exists: the wait follows its status
+	// stream from now on and reads the job when the stream says it may have
+	// reached the goal (or, without a stream, after one poll interval).
+	wait := newWaitConfig(ctx, r.data, api, createTimeout)
+	wait.Output = api.NewOutputCollector(outputTailLines, outputTailBytes)
+	job, err := waitForStatus(createCtx, api, jobID, nil, false, until, reached, wait)
 	if job != nil {
 		plan.setFromJob(job)
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 	}
 	if summary, detail := completionError(jobID, goal, createTimeoutText(plan.Timeouts), job, err); summary != "" {
 		if job != nil && (job.Status.Is(client.StatusError) || job.Status.Is(client.StatusFailed)) {
-			detail += jobOutputText(createCtx, api, jobID)
+			detail += jobOutputText(createCtx, api, jobID, wait.Output)
 		}
 		resp.Diagnostics.AddError(summary, detail)
 	}
 }
+
+// reachedRunning is the goal of wait_for = "running": the job runs, or has
+// already ended (a job that ended has been running, or never will).
+func reachedRunning(s client.Status) bool { return s.Is(client.StatusRunning) || s.IsTerminal() }
 
 // How much of a failed job's own output an apply error quotes, and how long
 // reading it may take (within the create's deadline).
@@ -115,12 +124,19 @@ const (
 )
 
 // jobOutputText is the end of a failed job's own output, for its error:
-// what the job printed last usually says why it failed. Reading it is best
-// effort: without it the error still has the status, exit code and message.
-func jobOutputText(ctx context.Context, api *client.Client, id string) string {
-	ctx, cancel := context.WithTimeout(ctx, outputTailTimeout)
-	defer cancel()
-	lines, err := api.OutputTail(ctx, id, outputTailLines, outputTailBytes)
+// what the job printed last usually says why it failed. The wait's status
+// stream has usually collected it already (followed from the push to its
+// last message); otherwise it is read from a stream of its own. Reading it
+// is best effort: without it the error still has the status, exit code and
+// message.
+func jobOutputText(ctx context.Context, api *client.Client, id string, seen *client.OutputCollector) string {
+	lines, complete := seen.Lines()
+	var err error
+	if !complete {
+		ctx, cancel := context.WithTimeout(ctx, outputTailTimeout)
+		defer cancel()
+		lines, err = api.OutputTail(ctx, id, outputTailLines, outputTailBytes)
+	}
 	if len(lines) == 0 {
 		if err != nil {
 			tflog.Debug(ctx, "could not read the failed job's output", map[string]any{"job_id": id, "error": err.Error()})

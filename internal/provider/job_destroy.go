@@ -201,8 +201,9 @@ func destroyJob(ctx context.Context, api jobAPI, id string, s destroySettings) (
 		}
 		job.Status, justCanceled = result.FinalStatus, true // what the cancel answered: canceling
 	}
-	// Right after a cancel the status is known (canceling): wait before the
-	// first look. A job found canceling may have finished since: look now.
+	// Right after a cancel the status is known (canceling): follow the
+	// job's status stream from now on, and read when it says the job has
+	// ended. A job found canceling may have finished since: look now.
 	final, err := waitForTerminal(ctx, api, id, job, !justCanceled, untilStopped, s.Wait)
 	var waitErr *waitError
 	if err != nil && !errors.As(err, &waitErr) {

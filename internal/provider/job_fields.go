@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -37,8 +38,8 @@ var jobFieldDescriptions = map[string]string{
 	"instance_type": "Instance type the job runs on (for example `1xH100`), when the engine reports it.",
 	"created_at":    "When the engine created the job, as the engine wrote it (RFC 3339 when it sends a Unix time).",
 	"updated_at":    "When the engine last changed the job, as the engine wrote it.",
-	"job_info_json": "The engine's whole `job_info` object as JSON, including fields this provider does not model yet. " +
-		"Read single fields with `jsondecode(...)`.",
+	"job_info_json": "The fields of the engine's `job_info` object that no other attribute holds, as JSON (`{}` when there are " +
+		"none): whatever the engine reports that this provider does not model yet. Read single fields with `jsondecode(...)`.",
 }
 
 // setFromJob copies what the engine returned; fields it left out become null.
@@ -50,10 +51,33 @@ func (m *jobStatusModel) setFromJob(job *client.Job) {
 	m.CreatedAt = types.StringPointerValue(job.CreatedAt)
 	m.UpdatedAt = types.StringPointerValue(job.UpdatedAt)
 	if len(job.Raw) > 0 {
-		m.JobInfoJSON = types.StringValue(string(job.Raw))
+		m.JobInfoJSON = types.StringValue(unmodelledJobInfo(job.Raw))
 	} else {
 		m.JobInfoJSON = types.StringNull()
 	}
+}
+
+// modelledJobInfo are the fields of the engine's job_info object that other
+// attributes hold (the resource's and the data source's alike): job_info_json
+// leaves them out rather than store them twice.
+var modelledJobInfo = []string{"job_id", "status", "message", "exit_code", "instance_type", "cluster_id", "created_at", "updated_at"}
+
+// unmodelledJobInfo is the engine's job_info object without the fields in
+// modelledJobInfo, as compact JSON with sorted keys ("{}" when nothing is
+// left). Anything that is not a JSON object is kept as it came.
+func unmodelledJobInfo(raw []byte) string {
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(raw, &fields) != nil || fields == nil {
+		return string(raw)
+	}
+	for _, name := range modelledJobInfo {
+		delete(fields, name)
+	}
+	out, err := json.Marshal(fields)
+	if err != nil {
+		return string(raw)
+	}
+	return string(out)
 }
 
 // namedValue is one attribute of a state or plan: its name in the schema and

@@ -64,6 +64,7 @@ var (
 	_ resource.ResourceWithImportState    = (*jobResource)(nil)
 	_ resource.ResourceWithValidateConfig = (*jobResource)(nil)
 	_ resource.ResourceWithModifyPlan     = (*jobResource)(nil)
+	_ resource.ResourceWithUpgradeState   = (*jobResource)(nil)
 )
 
 // NewJobResource returns the tensorpool_job resource.
@@ -214,6 +215,9 @@ func (r *jobResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp
 		},
 	))
 	resp.Schema = schema.Schema{
+		// Version 1: job_info_json keeps only the fields no other attribute
+		// holds (see UpgradeState).
+		Version: 1,
 		MarkdownDescription: "A training job on a TensorPool GPU cluster. Creating it submits the job; destroying it cancels the job " +
 			"and waits, within `timeouts.delete`, until the engine reports that it has stopped, so that no GPU keeps billing after " +
 			"a destroy succeeds. A job cannot be edited: changing `cluster_id`, `config`, `source_dir` or `teardown_cluster` replaces it. " +
@@ -563,4 +567,32 @@ func sourceHashOrNull(ctx context.Context, m jobResourceModel, diags *diag.Diagn
 	diags.AddAttributeWarning(path.Root("source_hash"), "Could not hash the job's files",
 		fmt.Sprintf("source_hash stays empty, so later changes to the files are not detected: %s.", err))
 	return types.StringNull()
+}
+
+// UpgradeState upgrades a state written before version 1, whose
+// job_info_json held the engine's whole job_info object: the fields other
+// attributes hold are dropped from it, as Read now writes it, so that the
+// first plan after the upgrade reports no change outside Terraform. The
+// schema is otherwise the same.
+func (r *jobResource) UpgradeState(ctx context.Context) map[int64]resource.StateUpgrader {
+	var prior resource.SchemaResponse
+	r.Schema(ctx, resource.SchemaRequest{}, &prior)
+	prior.Schema.Version = 0
+	return map[int64]resource.StateUpgrader{
+		0: {
+			PriorSchema: &prior.Schema,
+			StateUpgrader: func(ctx context.Context, req resource.UpgradeStateRequest, resp *resource.UpgradeStateResponse) {
+				var info types.String
+				resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("job_info_json"), &info)...)
+				if resp.Diagnostics.HasError() {
+					return
+				}
+				resp.State.Raw = req.State.Raw
+				if !info.IsNull() && !info.IsUnknown() {
+					info = types.StringValue(unmodelledJobInfo([]byte(info.ValueString())))
+					resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("job_info_json"), info)...)
+				}
+			},
+		},
+	}
 }

@@ -81,12 +81,12 @@ func (a *streamAvailability) dialed(probing, served, refused bool, now time.Time
 	}
 }
 
-// streamWakeups opens a job's /job/listen stream and turns it into wake-ups
-// for waitForTerminal: a value when the stream reports a terminal state,
-// and the channel closed when the stream ends for any reason. Status text
-// from the stream is never trusted as the job's status.
-func streamWakeups(api *client.Client, avail *streamAvailability, clk clock.Clock) func(ctx context.Context, id string) (<-chan struct{}, error) {
-	return func(ctx context.Context, id string) (<-chan struct{}, error) {
+// streamEvents opens a job's /job/listen stream and forwards its messages
+// to the wait; the channel is closed when the stream ends for any reason.
+// What the messages say is only a hint: the wait reads the job's status
+// from GET /job/info (see followStream).
+func streamEvents(api *client.Client, avail *streamAvailability, clk clock.Clock) func(ctx context.Context, id string) (<-chan client.ListenEvent, error) {
+	return func(ctx context.Context, id string) (<-chan client.ListenEvent, error) {
 		dial, probing := avail.mayDial(ctx, clk.Now)
 		switch {
 		case !dial && ctx.Err() != nil:
@@ -100,26 +100,25 @@ func streamWakeups(api *client.Client, avail *streamAvailability, clk clock.Cloc
 		if err != nil {
 			return nil, err
 		}
-		wake := make(chan struct{}, 1)
+		events := make(chan client.ListenEvent, 1)
 		go func() {
 			// Deferred in this order so that the wait hears of the stream's
 			// end before the close handshake, which may take a moment.
 			defer func() { _ = listener.Close() }()
-			defer close(wake)
+			defer close(events)
 			for {
 				ev, err := listener.Next(ctx)
 				if err != nil {
 					return
 				}
-				if ev.Final || ev.JobStatus.IsTerminal() {
-					select {
-					case wake <- struct{}{}:
-					default:
-					}
+				select {
+				case events <- ev:
+				case <-ctx.Done():
+					return
 				}
 			}
 		}()
-		return wake, nil
+		return events, nil
 	}
 }
 
@@ -145,13 +144,30 @@ func dialStream(ctx context.Context, api *client.Client, id string, clk clock.Cl
 	return listener, false, err
 }
 
-// statusStream is a wait's status stream, followed in the background: its
-// wake-ups cut the poll's waits short. It never logs from there: tflog must
-// not be used from two goroutines with one context.
+// streamGuardInterval is how often a wait reads the job while its status
+// stream is open and says nothing: the stream is documented to end on
+// "success" or "error", but how it ends for a canceled or failed job is
+// [INF], and a connection can die without a word. Long enough to cost
+// nothing next to the CLI's 2-second polls, short enough to bound the lag
+// of a stream that fails silently.
+const streamGuardInterval = time.Minute
+
+// statusStream is a wait's status stream, followed in the background: it
+// holds the poll's schedule while it is open and wakes the poll when it
+// says the job may have reached the wait's goal. It never logs from there:
+// tflog must not be used from two goroutines with one context.
 type statusStream struct {
-	listen func(ctx context.Context, id string) (<-chan struct{}, error)
-	wake   chan struct{}
+	listen  func(ctx context.Context, id string) (<-chan client.ListenEvent, error)
+	reached func(client.Status) bool
+	wake    chan struct{}
+	hold    chan bool
+	// output, when set, receives every message.
+	output *client.OutputCollector
 	ended  chan error // nil until opened
+}
+
+func newStatusStream(listen func(context.Context, string) (<-chan client.ListenEvent, error), reached func(client.Status) bool) *statusStream {
+	return &statusStream{listen: listen, reached: reached, wake: make(chan struct{}, 1), hold: make(chan bool)}
 }
 
 // open starts following the stream, once; without listen it does nothing.
@@ -160,7 +176,7 @@ func (s *statusStream) open(ctx context.Context, id string) {
 		return
 	}
 	s.ended = make(chan error, 1)
-	go func() { s.ended <- followStream(ctx, s.listen, id, s.wake) }()
+	go func() { s.ended <- s.follow(ctx, id) }()
 }
 
 // join waits until the stream has ended (its context must be done) and
@@ -172,27 +188,57 @@ func (s *statusStream) join() error {
 	return <-s.ended
 }
 
-// followStream turns the job's status stream into wake-ups: one per
-// terminal event, and one when the stream ends without having said so (a
+// follow turns the job's status stream into what the poll needs. While the
+// stream is open it holds the poll's schedule (a read every
+// streamGuardInterval only). It trusts the stream as far as the API
+// documents it ({message, status} messages, the last one with status
+// "success" or "error"): the last message wakes the poll for one read that
+// confirms the end, and so does a message whose status newly names a job
+// status that reaches the wait's goal (running, for wait_for = "running").
+// Any other message costs nothing. When the stream ends, the schedule is
+// back, after one read at once if it ended without its last message (a
 // broken stream may have missed the end). It returns why the stream could
 // not be opened, unless the wait ended first.
-func followStream(ctx context.Context, listen func(context.Context, string) (<-chan struct{}, error), id string, wake chan<- struct{}) error {
-	events, err := listen(ctx, id)
+func (s *statusStream) follow(ctx context.Context, id string) error {
+	events, err := s.listen(ctx, id)
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	saidTerminal := false
-	for range events {
-		saidTerminal = true
-		nudge(wake)
+	s.setHold(ctx, true)
+	said := client.Status("")
+	final := false
+	for ev := range events {
+		if s.output != nil {
+			s.output.Add(ev)
+		}
+		switch {
+		case ev.Final:
+			final = true
+			nudge(s.wake)
+		case ev.JobStatus != "" && !ev.JobStatus.Is(said):
+			said = ev.JobStatus
+			if s.reached(said) {
+				nudge(s.wake)
+			}
+		}
 	}
-	if !saidTerminal {
-		nudge(wake)
+	s.setHold(ctx, false)
+	if !final {
+		nudge(s.wake)
 	}
 	return nil
+}
+
+// setHold tells the poll whether the stream stands in for its schedule; the
+// poll hears it in its next (or current) wait, unless the wait has ended.
+func (s *statusStream) setHold(ctx context.Context, held bool) {
+	select {
+	case s.hold <- held:
+	case <-ctx.Done():
+	}
 }
 
 // nudge wakes the poll unless a wake-up is already pending.

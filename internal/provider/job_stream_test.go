@@ -24,7 +24,7 @@ func TestStreamRefusalIsRememberedForAWhile(t *testing.T) {
 	server, api, id := streamlessEngine(t)
 	fake := clocktest.NewFake(time.Unix(0, 0))
 	var avail streamAvailability
-	listen := streamWakeups(api, &avail, fake)
+	listen := streamEvents(api, &avail, fake)
 	for i := 0; i < 3; i++ {
 		if _, err := listen(context.Background(), id); !errors.Is(err, client.ErrListenUnavailable) {
 			t.Fatalf("try %d: %v", i, err)
@@ -35,22 +35,26 @@ func TestStreamRefusalIsRememberedForAWhile(t *testing.T) {
 	}
 	fake.Advance(streamRefusalMemory)
 	server.Engine.SetFaults(sim.Faults{})
-	wake, err := listen(context.Background(), id)
+	events, err := listen(context.Background(), id)
 	if err != nil {
 		t.Fatalf("after the memory expired the stream must be tried again: %v", err)
 	}
 	if err := server.Engine.SetStatus(id, sim.StatusCanceled); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := <-wake; !ok {
-		t.Error("the stream ended without a wake-up for the terminal state")
+	final := false
+	for ev := range events {
+		final = final || ev.Final
+	}
+	if !final {
+		t.Error("the stream ended without its last message for the terminal state")
 	}
 }
 
 func TestOnlyOneProbeWhileTheEngineIsUnknown(t *testing.T) {
 	server, api, id := streamlessEngine(t)
 	var avail streamAvailability
-	listen := streamWakeups(api, &avail, clock.Real{})
+	listen := streamEvents(api, &avail, clock.Real{})
 	var wg sync.WaitGroup
 	for i := 0; i < 10; i++ {
 		wg.Add(1)
@@ -135,7 +139,7 @@ func TestWaitsPollWhileAHandshakeHangsAndTheHangIsRemembered(t *testing.T) {
 	logged := make(chan string, 100)
 	cfg := waitConfig{
 		Policy: backoff.Policy{Initial: interval, Max: interval}, Clock: fake, Timeout: time.Hour,
-		Listen: streamWakeups(api, &avail, fake),
+		Listen: streamEvents(api, &avail, fake),
 		Logf:   func(format string, args ...any) { logged <- fmt.Sprintf(format, args...) },
 	}
 	setAll := func(ids []string, status string) {

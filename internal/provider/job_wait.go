@@ -29,11 +29,16 @@ type waitConfig struct {
 	Policy  backoff.Policy
 	Clock   clock.Clock
 	Timeout time.Duration
-	// Listen, when set, opens the job's status stream. Its channel receives
-	// a value when the stream reports a terminal state and is closed when
-	// the stream ends; it only wakes the poll up: the status itself always
-	// comes from GetJob.
-	Listen func(ctx context.Context, id string) (<-chan struct{}, error)
+	// Listen, when set, opens the job's status stream: its channel receives
+	// the stream's messages and is closed when the stream ends. While it is
+	// open it stands in for the poll schedule and wakes the wait when it
+	// says the job may have reached its goal; the status itself always
+	// comes from GetJob (see statusStream.follow).
+	Listen func(ctx context.Context, id string) (<-chan client.ListenEvent, error)
+	// Output, when set, collects the job's output from the messages of the
+	// wait's status stream, so that a failed job's error can quote it
+	// without a second stream.
+	Output *client.OutputCollector
 	// Logf receives why a stream could not be used (optional).
 	Logf func(format string, args ...any)
 	// Progress, when set, receives each non-terminal job the wait reads,
@@ -48,7 +53,7 @@ func newWaitConfig(ctx context.Context, data *providerData, api *client.Client, 
 		Policy:  data.opts.PollPolicy,
 		Clock:   data.opts.Clock,
 		Timeout: timeout,
-		Listen:  streamWakeups(api, &data.streams, data.opts.Clock),
+		Listen:  streamEvents(api, &data.streams, data.opts.Clock),
 		Logf: func(format string, args ...any) {
 			tflog.Debug(ctx, fmt.Sprintf(format, args...))
 		},
@@ -114,13 +119,15 @@ func (e *waitError) lastSeen() string {
 // after the engine's Retry-After, and the deadline still bounds it. Any
 // other error does, an unreachable engine included.
 //
-// With checkFirst false the first poll waits one interval: the caller has
-// just learned the status (for example from the cancel's answer). until
-// (untilStopped or untilFinished) names the wait in its errors.
-//
-// The status stream is opened in the background once a read has found the
-// job still running: polling never waits for the handshake, and a job that
-// has stopped by the first look costs no handshake at all.
+// With checkFirst false the first read waits: the caller has just learned
+// the status (from the cancel's answer, or the push), and the job's status
+// stream opens at once, so that the wait hears of the change the moment
+// the engine says it, and confirms it with one read; without a stream the
+// first read comes one poll interval later. With checkFirst true the wait
+// reads at once, and opens the stream only if that read finds the job
+// short of its goal: a job that has stopped by the first look costs no
+// handshake. until (untilStopped or untilFinished) names the wait in its
+// errors.
 func waitForTerminal(ctx context.Context, api jobAPI, id string, last *client.Job, checkFirst bool, until string, cfg waitConfig) (*client.Job, error) {
 	return waitForStatus(ctx, api, id, last, checkFirst, until, client.Status.IsTerminal, cfg)
 }
@@ -128,7 +135,8 @@ func waitForTerminal(ctx context.Context, api jobAPI, id string, last *client.Jo
 // waitForStatus is waitForTerminal for any goal: it polls until reached
 // holds for the job's status (or the job is gone).
 func waitForStatus(ctx context.Context, api jobAPI, id string, last *client.Job, checkFirst bool, until string, reached func(client.Status) bool, cfg waitConfig) (*client.Job, error) {
-	stream := &statusStream{listen: cfg.Listen, wake: make(chan struct{}, 1)}
+	stream := newStatusStream(cfg.Listen, reached)
+	stream.output = cfg.Output
 	// The stream lives only as long as this wait.
 	streamCtx, stopStream := context.WithCancel(ctx)
 	defer func() {
@@ -139,7 +147,11 @@ func waitForStatus(ctx context.Context, api jobAPI, id string, last *client.Job,
 	}()
 	clk := clock.OrReal(cfg.Clock)
 	start := clk.Now()
-	poll := backoff.Poll{Clock: clk, Policy: cfg.Policy, Timeout: cfg.Timeout, WaitFirst: !checkFirst, Wake: stream.wake}
+	poll := backoff.Poll{Clock: clk, Policy: cfg.Policy, Timeout: cfg.Timeout, WaitFirst: !checkFirst,
+		Wake: stream.wake, Hold: stream.hold, HeldInterval: streamGuardInterval}
+	if !checkFirst {
+		stream.open(streamCtx, id)
+	}
 	var lastErr error
 	err := poll.Run(ctx, func(ctx context.Context) (bool, time.Duration, error) {
 		job, err := api.GetJob(ctx, id)

@@ -39,28 +39,29 @@ const (
 	EnvSSHPrivateKey = "TENSORPOOL_SSH_PRIVATE_KEY"
 )
 
-// DefaultPollPolicy is how destroy and wait_for_completion poll a job, with
-// or without its status stream (the stream only wakes a wait early), and how
-// every patient read paces its tries through an engine outage. Two promises
-// set it:
+// DefaultPollPolicy is how destroy and wait_for poll a job when its status
+// stream is unavailable (refused, hung, or broken off: while a stream is
+// open it stands in for the schedule, with a read every
+// streamGuardInterval), and how every patient read paces its tries through
+// an engine outage. Two promises set it:
 //
 //   - without a stream, a stop is noticed within 5 s: no interval, the first
 //     one included, is longer than Max;
-//   - a destroy sends no more requests than the official CLI over the same
-//     wait W from the cancel to the stop: the cancel, then a GET /job/info
-//     every 2 s, 1 + ceil(W/2 s) in all. After the same cancel the provider
-//     reads at t1 < t2 < … until it sees the stop, and opens the stream (one
-//     handshake) after the first read that finds the job still running. A
-//     job stopped by t1 costs one read: never more than ceil(W/2 s) ≥ 1. A
-//     job still running at k ≥ 1 reads costs them, the handshake and one more
-//     read (the stream's wake-up, or the poll that sees the stop): k+2. Those
-//     k reads came before W, each interval at least Initial×(1−Jitter), so
+//   - a destroy sends at most one request more than the official CLI over
+//     the same wait W from the cancel to the stop (the cancel, then a GET
+//     /job/info every 2 s: 1 + ceil(W/2 s)), that one being the stream's
+//     handshake, sent right after the cancel. With the stream the wait reads
+//     once, when the stream says the job has ended (for W under a minute):
+//     3 requests, and the CLI sends at least 2. Without it the provider
+//     reads at t1 < t2 < … until it sees the stop: a job stopped by t1 costs
+//     one read (3 with the cancel and the refused handshake, against the
+//     CLI's ≥ 2); one still running at k ≥ 1 reads costs k+1, and those k
+//     reads came before W, each interval at least Initial×(1−Jitter), so
 //     with that at least two CLI intervals (4 s), W > 4k s and
-//     ceil(W/2 s) ≥ 2k+1 ≥ k+2.
+//     ceil(W/2 s) ≥ 2k+1 ≥ k+1.
 //
-// Hence a flat schedule between 4 s/(1−Jitter) and 5 s: a shorter first
-// interval, or a ramp up from one, breaks the second promise; a longer one
-// the first. The engine's Retry-After is honoured up to MaxHint.
+// Hence a flat schedule between 4 s/(1−Jitter) and 5 s. The engine's
+// Retry-After is honoured up to MaxHint.
 var DefaultPollPolicy = backoff.Policy{Initial: 4500 * time.Millisecond, Max: 4500 * time.Millisecond, Multiplier: 1, Jitter: 0.1, MaxHint: 30 * time.Second}
 
 // Options are the knobs tests turn; production uses the zero value.

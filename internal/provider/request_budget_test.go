@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -53,12 +54,17 @@ func TestAccJob_planRequestBudget(t *testing.T) {
 	})
 }
 
-// A destroy of a running job sends no more requests than the official CLI
-// would over the same wait: its cancel, then a GET /job/info every 2 s until
-// the job is terminal. The wait is measured on the engine, from the moment
-// it handled the cancel to the job's terminal_at, for a cancel shorter than
-// the first poll and for longer ones, with and without the status stream.
-// Without the stream, the stop is noticed within 5 s.
+// A destroy of a running job sends at most one request more than the
+// official CLI would over the same wait (its cancel, then a GET /job/info
+// every 2 s until the job is terminal): the status stream's handshake. The
+// wait is measured on the engine, from the moment it handled the cancel to
+// the job's terminal_at, for a cancel shorter than the first poll and for
+// longer ones, with and without the status stream. With the stream the
+// destroy sends exactly the cancel, the handshake and one GET /job/info:
+// the stream, opened from the cancel on, said when the job stopped, and one
+// read confirmed it (a poll on the schedule would have read the job at least
+// once before a cancel of 5 s or more was over). Without the stream, the
+// stop is noticed within 5 s.
 func TestAccJob_destroyRequestBudget(t *testing.T) {
 	for _, stream := range []bool{true, false} {
 		for _, latency := range []struct {
@@ -114,9 +120,14 @@ func TestAccJob_destroyRequestBudget(t *testing.T) {
 						noticed := destroy.end.Sub(*job.TerminalAt)
 						t.Logf("cancel took %v; the destroy sent %d requests %v (the CLI: %d) and returned %v after the stop",
 							wait.Round(time.Millisecond), total, sent, cli, noticed.Round(time.Millisecond))
-						if total > cli {
-							return fmt.Errorf("the destroy sent %d requests %v over a %v cancel, more than the official CLI's %d",
+						if total > cli+1 {
+							return fmt.Errorf("the destroy sent %d requests %v over a %v cancel, more than the official CLI's %d and a handshake",
 								total, sent, wait.Round(time.Millisecond), cli)
+						}
+						followed := map[string]int{"POST /job/cancel": 1, "WS /job/listen": 1, "GET /job/info": 1}
+						if stream && !maps.Equal(sent, followed) {
+							return fmt.Errorf("the destroy sent %v, want %v: the stream from the cancel on, and one read when it said the job stopped",
+								sent, followed)
 						}
 						if !stream && noticed > 5*time.Second {
 							return fmt.Errorf("without a stream the destroy returned %v after the job stopped, want within 5s", noticed)
@@ -198,4 +209,56 @@ type planCheck func() error
 
 func (f planCheck) CheckPlan(_ context.Context, _ plancheck.CheckPlanRequest, resp *plancheck.CheckPlanResponse) {
 	resp.Error = f()
+}
+
+// wait_for follows the job's status stream from the push on, and reads the
+// job once, when the stream says it has reached the goal: for a job that
+// errors 3 s after it starts, wait_for = "running" sees it running (the
+// apply succeeds), and wait_for = "completed" fails with its status and the
+// end of its output, collected from the same stream. Each sends the push,
+// one stream and one GET /job/info: no more than `tp job listen` (its
+// health check and one stream), and no read on a schedule (a poll would
+// have read the job before it ran 1.5 s after the push, then every 4.5 s).
+func TestAccJob_waitForFollowsTheStream(t *testing.T) {
+	followed := map[string]int{"WS /job/push": 1, "WS /job/listen": 1, "GET /job/info": 1}
+	for _, tc := range []struct {
+		waitFor string
+		wantErr *regexp.Regexp
+	}{
+		{waitFor: "running"},
+		{waitFor: "completed", wantErr: regexp.MustCompile(`(?s)did not complete.*ended with status "error" \(exit code 1\).*The job's own output ended with these.*\| RuntimeError: CUDA out of memory \(simulated\)`)},
+	} {
+		t.Run(tc.waitFor, func(t *testing.T) {
+			env := newAccEnv(t, sim.Options{PendingDelay: 1500 * time.Millisecond, RunDuration: 3 * time.Second, Outcome: sim.StatusError})
+			applies := &applyLog{now: env.clock.Now, stats: env.engine().Stats}
+			sentByApply := func() error {
+				if sent := diff(env.engine().Stats(), applies.last().statsAtStart); !maps.Equal(sent, followed) {
+					return fmt.Errorf("the apply with wait_for = %q sent %v, want %v", tc.waitFor, sent, followed)
+				}
+				return nil
+			}
+			step := resource.TestStep{Config: env.jobConfig(`  wait_for = "` + tc.waitFor + `"`)}
+			steps := []resource.TestStep{step}
+			if tc.wantErr == nil {
+				steps[0].Check = resource.ComposeTestCheckFunc(
+					resource.TestCheckResourceAttr(jobAddr, "status", "running"),
+					func(*terraform.State) error { return sentByApply() })
+			} else {
+				steps[0].ExpectError = tc.wantErr
+				steps = append(steps, resource.TestStep{
+					PreConfig: func() {
+						if err := sentByApply(); err != nil {
+							t.Error(err)
+						}
+					},
+					RefreshState:       true,
+					ExpectNonEmptyPlan: true, // tainted
+				})
+			}
+			env.run(t, resource.TestCase{
+				ProtoV6ProviderFactories: observedFactories(Options{RetryPolicy: testRetryPolicy}, applies),
+				Steps:                    steps,
+			})
+		})
+	}
 }

@@ -63,7 +63,16 @@ type Config struct {
 	FloorJobs      []int
 	FloorApplyJobs int
 
+	// WaitForCases are the wait_for notice-lag runs: each job is pending
+	// WaitForPending plus a draw in [0, WaitForJitter), then runs
+	// WaitForRun and errors.
+	WaitForCases   []WaitForCase
+	WaitForPending time.Duration
+	WaitForJitter  time.Duration
+	WaitForRun     time.Duration
+
 	// Targets.
+	WaitForLagP95Target  time.Duration
 	LagP95Target         time.Duration // stream available
 	FallbackLagP95Target time.Duration // stream unavailable
 	WallRatioTarget      float64       // at the largest WallJobs
@@ -80,7 +89,7 @@ type Config struct {
 	ClusterLatency ClusterLatencies
 
 	// Only, when not empty, limits the run to these phases (PhaseLag,
-	// PhaseWall, PhaseRefresh, PhaseFloor, PhaseClusters); the wall phase also measures the refreshes
+	// PhaseWaitFor, PhaseWall, PhaseRefresh, PhaseFloor, PhaseClusters); the wall phase also measures the refreshes
 	// and applies of its job counts.
 	Only []string
 	// Env is added to the environment of every Terraform command, and so of
@@ -101,6 +110,8 @@ const (
 	PhaseFloor   = "floor"
 	// PhaseClusters is the cluster create → destroy scenario.
 	PhaseClusters = "clusters"
+	// PhaseWaitFor is the wait_for notice-lag scenario.
+	PhaseWaitFor = "waitfor"
 )
 
 func (c Config) runs(phase string) bool { return len(c.Only) == 0 || slices.Contains(c.Only, phase) }
@@ -133,6 +144,12 @@ func FullConfig() Config {
 		},
 		ClusterLatency: ClusterLatencies{Pending: 500 * time.Millisecond, Provision: 3 * time.Second, Release: 2 * time.Second},
 
+		WaitForCases:   []WaitForCase{{Goal: goalRunning, Jobs: 10}, {Goal: goalCompleted, Jobs: 10}},
+		WaitForPending: time.Second,
+		WaitForJitter:  2 * time.Second,
+		WaitForRun:     3 * time.Second,
+
+		WaitForLagP95Target:    500 * time.Millisecond,
 		LagP95Target:           500 * time.Millisecond,
 		FallbackLagP95Target:   5 * time.Second,
 		WallRatioTarget:        1.1,
@@ -159,6 +176,7 @@ func QuickConfig() Config {
 	c.FloorJobs = []int{12, 30}
 	c.FloorApplyJobs = 30
 	c.ClusterCases = []ClusterCase{{Clusters: 1, RetryAfter: 2 * time.Second}, {Clusters: 3}}
+	c.WaitForCases = []WaitForCase{{Goal: goalRunning, Jobs: 3}, {Goal: goalCompleted, Jobs: 3}}
 	return c
 }
 
@@ -177,8 +195,13 @@ func (c Config) Validate() error {
 		return fmt.Errorf("the lag runs' cancel-latency jitter must be ≥ 0, got %s", c.LagJitter)
 	}
 	for _, p := range c.Only {
-		if p != PhaseLag && p != PhaseWall && p != PhaseRefresh && p != PhaseFloor && p != PhaseClusters {
-			return fmt.Errorf("unknown phase %q: want %s, %s, %s, %s or %s", p, PhaseLag, PhaseWall, PhaseRefresh, PhaseFloor, PhaseClusters)
+		if p != PhaseLag && p != PhaseWall && p != PhaseRefresh && p != PhaseFloor && p != PhaseClusters && p != PhaseWaitFor {
+			return fmt.Errorf("unknown phase %q: want %s, %s, %s, %s, %s or %s", p, PhaseLag, PhaseWaitFor, PhaseWall, PhaseRefresh, PhaseFloor, PhaseClusters)
+		}
+	}
+	for _, wc := range c.WaitForCases {
+		if (wc.Goal != goalRunning && wc.Goal != goalCompleted) || wc.Jobs < 1 {
+			return fmt.Errorf("wait_for case %+v: the goal must be running or completed, with at least one job", wc)
 		}
 	}
 	if err := validateClusterCases(c.ClusterCases, c.ClusterLatency); err != nil {

@@ -53,6 +53,30 @@ type RefResult struct {
 // Cancel cancels every job concurrently and waits for each to be terminal.
 // It returns when all are done, or ctx ends.
 func (p *RefPoller) Cancel(ctx context.Context, ids []string) *RefResult {
+	return p.each(ctx, ids, p.cancelOne)
+}
+
+// Await waits, concurrently, for every job to reach goal the way a 2-second
+// poller waits for a job it has just pushed: GET /job/info at once, then
+// every max(1 s, Retry-After) (2 s without it) until the job runs or has
+// ended (goal "running") or has ended (goal "completed").
+func (p *RefPoller) Await(ctx context.Context, ids []string, goal string) *RefResult {
+	reached := isTerminal
+	if goal == "running" {
+		reached = func(status string) bool { return strings.EqualFold(status, "running") || isTerminal(status) }
+	}
+	return p.each(ctx, ids, func(ctx context.Context, hc *http.Client, id string, count func(string)) error {
+		count("GET /job/info")
+		a, err := p.call(ctx, hc, http.MethodGet, "/job/info/"+url.PathEscape(id), "job_info")
+		if err != nil {
+			return fmt.Errorf("info: %w", err)
+		}
+		return p.pollInfo(ctx, hc, id, a, reached, count)
+	})
+}
+
+// each runs one per job, concurrently, counting requests by route.
+func (p *RefPoller) each(ctx context.Context, ids []string, one func(ctx context.Context, hc *http.Client, id string, count func(string)) error) *RefResult {
 	hc := p.HTTP
 	if hc == nil {
 		hc = &http.Client{
@@ -79,7 +103,7 @@ func (p *RefPoller) Cancel(ctx context.Context, ids []string) *RefResult {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := p.cancelOne(ctx, hc, id, count); err != nil {
+			if err := one(ctx, hc, id, count); err != nil {
 				fail(id, err)
 			}
 		}()
@@ -110,6 +134,17 @@ type refAnswer struct {
 }
 
 func (p *RefPoller) cancelOne(ctx context.Context, hc *http.Client, id string, count func(string)) error {
+	count("POST /job/cancel")
+	a, err := p.call(ctx, hc, http.MethodPost, "/job/cancel/"+url.PathEscape(id), "")
+	if err != nil {
+		return fmt.Errorf("cancel: %w", err)
+	}
+	return p.pollInfo(ctx, hc, id, a, isTerminal, count)
+}
+
+// pollInfo reads the job, after the answer a, until reached holds for its
+// status.
+func (p *RefPoller) pollInfo(ctx context.Context, hc *http.Client, id string, a refAnswer, reached func(string) bool, count func(string)) error {
 	minWait, defWait := p.waits()
 	next := func(a refAnswer) time.Duration {
 		if !a.hasRA {
@@ -117,12 +152,8 @@ func (p *RefPoller) cancelOne(ctx context.Context, hc *http.Client, id string, c
 		}
 		return max(minWait, a.retryAfter)
 	}
-	count("POST /job/cancel")
-	a, err := p.call(ctx, hc, http.MethodPost, "/job/cancel/"+url.PathEscape(id), "")
-	if err != nil {
-		return fmt.Errorf("cancel: %w", err)
-	}
-	for !isTerminal(a.status) {
+	var err error
+	for !reached(a.status) {
 		t := time.NewTimer(next(a))
 		select {
 		case <-ctx.Done():

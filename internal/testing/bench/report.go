@@ -26,6 +26,8 @@ type Target struct {
 const (
 	OnOurs  = "ours"
 	OnRatio = "ratio"
+	// OnExcess bounds the figure minus its baseline.
+	OnExcess = "excess"
 )
 
 // AtMost is a target "ours ≤ v".
@@ -36,6 +38,11 @@ func AtMost(v float64, text string) *Target {
 // RatioAtMost is a target "ours / baseline ≤ v".
 func RatioAtMost(v float64, text string) *Target {
 	return &Target{On: OnRatio, Op: "<=", Value: v, Text: text}
+}
+
+// ExcessAtMost is a target "ours − baseline ≤ v".
+func ExcessAtMost(v float64, text string) *Target {
+	return &Target{On: OnExcess, Op: "<=", Value: v, Text: text}
 }
 
 // Exactly is a target "ours == v".
@@ -92,6 +99,9 @@ func (m *Metric) finish() {
 	m.Met = nil
 	if m.Target != nil && m.Ours != nil {
 		ok := m.Target.Check(m.Ours, m.Ratio)
+		if m.Target.On == OnExcess {
+			ok = m.Baseline != nil && m.Target.Check(f64(*m.Ours-*m.Baseline), nil)
+		}
 		if m.Extra != nil && !*m.Extra {
 			ok = false
 		}
@@ -131,6 +141,8 @@ type Report struct {
 	Destroys   []DestroyResult     `json:"destroys,omitempty"`
 	Refreshes  []RefreshResult     `json:"refreshes,omitempty"`
 	Applies    []ApplyResult       `json:"applies,omitempty"`
+	// WaitFors are the wait_for notice-lag runs.
+	WaitFors []WaitForResult `json:"wait_fors,omitempty"`
 	// Floor are the plugin-floor runs: ours next to a bare provider,
 	// time_static and terraform_data.
 	Floor []FloorRun `json:"plugin_floor,omitempty"`

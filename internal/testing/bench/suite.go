@@ -151,6 +151,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			s.report.Fail(fmt.Sprintf("destroy lag at L = %s", lc.Latency), err)
 		}
 	}
+	if cfg.runs(PhaseWaitFor) && len(cfg.WaitForCases) > 0 && ctx.Err() == nil {
+		if err := s.waitForPhase(ctx); err != nil {
+			s.report.Fail("wait_for notice lag", err)
+		}
+	}
 	if cfg.runs(PhaseWall) && ctx.Err() == nil {
 		if err := s.wallPhase(ctx); err != nil {
 			s.report.Fail("destroy wall time", err)

@@ -122,7 +122,9 @@ func (e *Engine) createJobLocked(user, cluster string) *job {
 		id = newJobID()
 	}
 	e.seq++
-	j := newJob(id, user, cluster, e.seq, e.clock.Now(), e.opts)
+	opts := e.opts
+	opts.PendingDelay += e.cancels.draw(opts.PendingDelayJitter)
+	j := newJob(id, user, cluster, e.seq, e.clock.Now(), opts)
 	e.jobs[id] = j
 	e.notifyLocked()
 	return j

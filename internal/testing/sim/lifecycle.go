@@ -66,6 +66,9 @@ type job struct {
 
 	// observedTerminal is when GET /job/info first returned a terminal status.
 	observedTerminal *time.Time
+	// observedStarted is when GET /job/info first returned a status other
+	// than pending: running, or an end.
+	observedStarted *time.Time
 
 	tpConfig      string
 	system        string
@@ -184,11 +187,14 @@ func newCancelDelays(o Options) *cancelDelays {
 }
 
 // next returns the latency of one cancel.
-func (c *cancelDelays) next() time.Duration {
-	if c.jitter <= 0 {
-		return c.base
+func (c *cancelDelays) next() time.Duration { return c.base + c.draw(c.jitter) }
+
+// draw returns a delay uniform in [0, jitter), or 0 for no jitter.
+func (c *cancelDelays) draw(jitter time.Duration) time.Duration {
+	if jitter <= 0 {
+		return 0
 	}
-	return c.base + time.Duration(c.rng.Int64N(int64(c.jitter)))
+	return time.Duration(c.rng.Int64N(int64(jitter)))
 }
 
 // JobSnapshot is a copy of a job's state at one instant, for tests and the
@@ -207,6 +213,12 @@ type JobSnapshot struct {
 	// ObservedTerminalAt is the clock time of the first GET /job/info that
 	// returned the terminal status.
 	ObservedTerminalAt *time.Time `json:"observed_terminal_at"`
+	// RunningAt is the scheduled moment the job started running (nil if it
+	// has not, or never did).
+	RunningAt *time.Time `json:"running_at"`
+	// ObservedStartedAt is the clock time of the first GET /job/info that
+	// returned a status other than pending (running, or an end).
+	ObservedStartedAt *time.Time `json:"observed_started_at"`
 	// UploadListing is the stdout of the upload command the pushing client
 	// ran in its upload directory: that directory (pwd) on the first line,
 	// then one path per line, relative and without "./", of every file and
@@ -237,6 +249,14 @@ func (j *job) snapshot(now time.Time) JobSnapshot {
 		s.ExitCode = &code
 	}
 	s.ObservedTerminalAt = utcPtr(j.observedTerminal)
+	s.ObservedStartedAt = utcPtr(j.observedStarted)
+	for _, st := range j.steps[:j.current(now)+1] {
+		if st.status == StatusRunning {
+			at := st.at
+			s.RunningAt = utcPtr(&at)
+			break
+		}
+	}
 	return s
 }
 

@@ -382,3 +382,46 @@ func TestOptionsValidate(t *testing.T) {
 		t.Errorf("DefaultOptions: %v", err)
 	}
 }
+
+// Each job stays pending PendingDelay plus its own draw in
+// [0, PendingDelayJitter); running_at is that moment, and
+// observed_started_at the first GET /job/info that no longer said pending.
+func TestPendingDelayJitterAndTheFirstLookAtAStartedJob(t *testing.T) {
+	const (
+		delay  = time.Second
+		jitter = 2 * time.Second
+		jobs   = 20
+	)
+	srv, fc := start(t, func(o *Options) { o.PendingDelay, o.PendingDelayJitter, o.Seed = delay, jitter, 7 })
+	e := srv.Engine
+	created := fc.Now()
+	distinct := map[time.Time]bool{}
+	var ids []string
+	for range jobs {
+		id := addJob(t, e, key1)
+		ids = append(ids, id)
+		if s, _ := e.Job(id); s.RunningAt != nil || s.ObservedStartedAt != nil {
+			t.Fatalf("a pending job has running_at %v, observed_started_at %v", s.RunningAt, s.ObservedStartedAt)
+		}
+	}
+	fc.Advance(delay + jitter)
+	for _, id := range ids {
+		s, _ := e.Job(id)
+		if s.RunningAt == nil || s.RunningAt.Before(created.Add(delay)) || !s.RunningAt.Before(created.Add(delay+jitter)) {
+			t.Fatalf("running_at %v, want in [+%s, +%s)", s.RunningAt, delay, delay+jitter)
+		}
+		distinct[*s.RunningAt] = true
+		if s.ObservedStartedAt != nil {
+			t.Fatal("observed_started_at before any GET")
+		}
+	}
+	if len(distinct) < jobs/2 {
+		t.Fatalf("only %d distinct start times for %d jobs: the jitter is not applied", len(distinct), jobs)
+	}
+	do(t, "GET", srv.URL+"/job/info/"+ids[0], key1, "")
+	fc.Advance(time.Second)
+	do(t, "GET", srv.URL+"/job/info/"+ids[0], key1, "")
+	if s, _ := e.Job(ids[0]); s.ObservedStartedAt == nil || !s.ObservedStartedAt.Equal(created.Add(delay+jitter)) {
+		t.Errorf("observed_started_at %v, want the first GET's time %v", s.ObservedStartedAt, created.Add(delay+jitter))
+	}
+}

@@ -42,6 +42,11 @@ type Options struct {
 	Clusters []string
 	// PendingDelay is how long a new job stays pending before running.
 	PendingDelay time.Duration
+	// PendingDelayJitter makes each job stay pending PendingDelay + d, with
+	// d drawn once per job, uniformly in [0, PendingDelayJitter) (from the
+	// same seeded draws as the cancel-latency jitter); 0 means exactly
+	// PendingDelay.
+	PendingDelayJitter time.Duration
 	// RunDuration is how long a job runs before reaching Outcome; 0 means it
 	// runs until canceled or forced.
 	RunDuration time.Duration
@@ -139,7 +144,7 @@ func (o Options) Validate() error {
 	}
 	for name, d := range map[string]time.Duration{
 		"pending delay": o.PendingDelay, "run duration": o.RunDuration, "cancel latency": o.CancelLatency,
-		"cancel latency jitter": o.CancelLatencyJitter, "info Retry-After": o.InfoRetryAfter, "message timeout": o.MessageTimeout,
+		"cancel latency jitter": o.CancelLatencyJitter, "pending delay jitter": o.PendingDelayJitter, "info Retry-After": o.InfoRetryAfter, "message timeout": o.MessageTimeout,
 		"request pending latency": o.RequestPendingLatency, "cluster provision latency": o.ClusterProvisionLatency,
 		"cluster release latency": o.ClusterReleaseLatency, "cluster edit latency": o.ClusterEditLatency,
 		"storage latency": o.StorageLatency, "request Retry-After": o.RequestRetryAfter,

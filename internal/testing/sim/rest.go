@@ -173,6 +173,10 @@ func (e *Engine) handleInfo(w http.ResponseWriter, _ *http.Request, c *call) {
 		t := now
 		j.observedTerminal = &t
 	}
+	if j.status(now) != StatusPending && j.observedStarted == nil && garble == "" {
+		t := now
+		j.observedStarted = &t
+	}
 	snap := j.snapshot(now)
 	e.mu.Unlock()
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -113,22 +112,19 @@ func (*jobShaped) Create(_ context.Context, req resource.CreateRequest, resp *re
 	resp.State.Raw = state
 }
 
-// jobSample is what the simulator answers for a running job: its
-// job_info_json (the fields and formats of internal/sim's jobInfo) and the
-// attributes the provider copies out of it, plus a source hash.
+// jobSample is what the provider stores for a running job of the
+// simulator: the attributes it copies out of the engine's job_info and
+// job_info_json, which keeps only the fields no other attribute holds (the
+// simulator sends none of those: "{}"), plus a source hash.
 func jobSample(n int64) map[string]string {
 	id := fmt.Sprintf("job-%016x", n)
 	now := time.Date(2026, 11, 28, 12, 0, 0, 123456789, time.UTC).Add(time.Duration(n) * time.Millisecond).Format(time.RFC3339Nano)
 	const cluster = "c-bench"
 	message := "Job is running on " + cluster
-	info, _ := json.Marshal(map[string]any{ //nolint:errchkjson // strings only: cannot fail.
-		"job_id": id, "status": "running", "cluster_id": cluster, "instance_type": "1xH100",
-		"created_at": now, "updated_at": now, "message": message,
-	})
 	sum := sha256.Sum256([]byte(id))
 	return map[string]string{
 		"id": id, "status": "running", "message": message, "instance_type": "1xH100",
-		"created_at": now, "updated_at": now, "job_info_json": string(info),
+		"created_at": now, "updated_at": now, "job_info_json": "{}",
 		"source_hash": "sha256:" + hex.EncodeToString(sum[:]),
 	}
 }
