@@ -36,7 +36,7 @@ func buildFullStackMetrics(r *Report, cfg Config) {
 			Ours: f64(Percentile(walls, 50)), Baseline: f64(p.FloorSeconds), BaselineLabel: label, Target: target})
 		r.Add(Metric{Group: GroupFullStack, Name: fmt.Sprintf("%s wall, slowest of %d runs", op, len(runs)), Unit: "s",
 			Ours: f64(Percentile(walls, 100)), Baseline: f64(p.FloorSeconds), BaselineLabel: label, Target: target,
-			Note: fmt.Sprintf("%s, runs: %s; floor along %s", op, strings.Join(each, ", "), strings.Join(p.Path, " → "))})
+			Note: fmt.Sprintf("each run: %s; the floor follows %s", strings.Join(each, ", "), strings.Join(p.Path, " → "))})
 	}
 	fr := runs[0]
 	r.GroupNotes[GroupFullStack] = append(r.GroupNotes[GroupFullStack],
