@@ -3,7 +3,8 @@
 // table of what users feel (destroy lag and wall time, requests per
 // destroyed job and per refreshed job, the wait_for notice lag, apply rate,
 // provider memory, cluster create → destroy request lag and requests per
-// cluster), next to a reference poller that waits the way the official CLI
+// cluster, examples/train-on-new-cluster's apply and destroy against their
+// critical-path floor), next to a reference poller that waits the way the official CLI
 // does.
 //
 //	go run ./internal/testing/cmd/tensorpool-bench              # the full suite (under 10 minutes)
