@@ -88,8 +88,17 @@ type Config struct {
 	ClusterCases   []ClusterCase
 	ClusterLatency ClusterLatencies
 
+	// FullStackRuns is how many apply → destroy cycles of
+	// examples/train-on-new-cluster the full-stack phase times, each on a
+	// simulator of its own with FullStackLatency; FullStackExcessTarget is
+	// how far above its critical-path floor each wall time may be.
+	FullStackRuns         int
+	FullStackLatency      FullStackLatencies
+	FullStackExcessTarget time.Duration
+
 	// Only, when not empty, limits the run to these phases (PhaseLag,
-	// PhaseWaitFor, PhaseWall, PhaseRefresh, PhaseFloor, PhaseClusters); the wall phase also measures the refreshes
+	// PhaseWaitFor, PhaseWall, PhaseRefresh, PhaseFloor, PhaseClusters,
+	// PhaseFullStack); the wall phase also measures the refreshes
 	// and applies of its job counts.
 	Only []string
 	// Env is added to the environment of every Terraform command, and so of
@@ -112,6 +121,9 @@ const (
 	PhaseClusters = "clusters"
 	// PhaseWaitFor is the wait_for notice-lag scenario.
 	PhaseWaitFor = "waitfor"
+	// PhaseFullStack is examples/train-on-new-cluster's apply and destroy
+	// against the critical-path floor.
+	PhaseFullStack = "fullstack"
 )
 
 func (c Config) runs(phase string) bool { return len(c.Only) == 0 || slices.Contains(c.Only, phase) }
@@ -149,6 +161,13 @@ func FullConfig() Config {
 		WaitForJitter:  2 * time.Second,
 		WaitForRun:     3 * time.Second,
 
+		FullStackRuns: 3,
+		FullStackLatency: FullStackLatencies{
+			Pending: 500 * time.Millisecond, Provision: 3 * time.Second, Release: 2 * time.Second,
+			Storage: time.Second, Cancel: 2 * time.Second, RequestRetryAfter: 2 * time.Second,
+		},
+		FullStackExcessTarget: 2 * time.Second,
+
 		WaitForLagP95Target:    500 * time.Millisecond,
 		LagP95Target:           500 * time.Millisecond,
 		FallbackLagP95Target:   5 * time.Second,
@@ -177,6 +196,7 @@ func QuickConfig() Config {
 	c.FloorApplyJobs = 30
 	c.ClusterCases = []ClusterCase{{Clusters: 1, RetryAfter: 2 * time.Second}, {Clusters: 3}}
 	c.WaitForCases = []WaitForCase{{Goal: goalRunning, Jobs: 3}, {Goal: goalCompleted, Jobs: 3}}
+	c.FullStackRuns = 1
 	return c
 }
 
@@ -195,8 +215,9 @@ func (c Config) Validate() error {
 		return fmt.Errorf("the lag runs' cancel-latency jitter must be ≥ 0, got %s", c.LagJitter)
 	}
 	for _, p := range c.Only {
-		if p != PhaseLag && p != PhaseWall && p != PhaseRefresh && p != PhaseFloor && p != PhaseClusters && p != PhaseWaitFor {
-			return fmt.Errorf("unknown phase %q: want %s, %s, %s, %s, %s or %s", p, PhaseLag, PhaseWaitFor, PhaseWall, PhaseRefresh, PhaseFloor, PhaseClusters)
+		if !slices.Contains([]string{PhaseLag, PhaseWall, PhaseRefresh, PhaseFloor, PhaseClusters, PhaseWaitFor, PhaseFullStack}, p) {
+			return fmt.Errorf("unknown phase %q: want %s, %s, %s, %s, %s, %s or %s", p, PhaseLag, PhaseWaitFor, PhaseWall, PhaseRefresh, PhaseFloor,
+				PhaseClusters, PhaseFullStack)
 		}
 	}
 	for _, wc := range c.WaitForCases {
@@ -205,6 +226,9 @@ func (c Config) Validate() error {
 		}
 	}
 	if err := validateClusterCases(c.ClusterCases, c.ClusterLatency); err != nil {
+		return err
+	}
+	if err := validateFullStack(c.FullStackRuns, c.FullStackLatency); err != nil {
 		return err
 	}
 	for _, kv := range c.Env {

@@ -178,6 +178,7 @@ func BuildMetrics(r *Report, cfg Config) {
 	buildWaitForMetrics(r, cfg)
 	buildFloorMetrics(r, cfg)
 	buildClusterMetrics(r, cfg)
+	buildFullStackMetrics(r, cfg)
 }
 
 // maxJitter is the largest cancel-latency jitter of the runs.

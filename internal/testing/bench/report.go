@@ -148,7 +148,9 @@ type Report struct {
 	Floor []FloorRun `json:"plugin_floor,omitempty"`
 	// Clusters are the cluster create → destroy runs.
 	Clusters []ClusterResult `json:"clusters,omitempty"`
-	Errors   []string        `json:"errors,omitempty"`
+	// FullStack are the examples/train-on-new-cluster apply → destroy runs.
+	FullStack []FullStackResult `json:"full_stack,omitempty"`
+	Errors    []string          `json:"errors,omitempty"`
 }
 
 // Add appends a metric, computing its ratio and whether it meets its target.

@@ -171,6 +171,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			s.report.Fail("cluster create → destroy", err)
 		}
 	}
+	if cfg.runs(PhaseFullStack) && cfg.FullStackRuns > 0 && ctx.Err() == nil {
+		if err := s.fullStackPhase(ctx); err != nil {
+			s.report.Fail("full stack", err)
+		}
+	}
 	if cfg.runs(PhaseFloor) && len(cfg.FloorJobs) > 0 && ctx.Err() == nil {
 		if err := s.floorPhase(ctx); err != nil {
 			s.report.Fail("plugin floor", err)

@@ -3,7 +3,8 @@
 // table of what users feel (destroy lag and wall time, requests per
 // destroyed job and per refreshed job, the wait_for notice lag, apply rate,
 // provider memory, cluster create → destroy request lag and requests per
-// cluster), next to a reference poller that waits the way the official CLI
+// cluster, examples/train-on-new-cluster's apply and destroy against their
+// critical-path floor), next to a reference poller that waits the way the official CLI
 // does.
 //
 //	go run ./internal/testing/cmd/tensorpool-bench              # the full suite (under 10 minutes)
@@ -12,6 +13,7 @@
 //	go run ./internal/testing/cmd/tensorpool-bench -only refresh -env GOGC=50   # one phase, an experiment
 //	go run ./internal/testing/cmd/tensorpool-bench -only clusters               # the cluster create → destroy runs alone
 //	go run ./internal/testing/cmd/tensorpool-bench -only lag,waitfor            # destroy lag and wait_for notice lag
+//	go run ./internal/testing/cmd/tensorpool-bench -only fullstack              # examples/train-on-new-cluster against its critical-path floor
 //
 // Progress goes to stderr, the table to stdout. It exits 1 when a scenario
 // fails (and, with -fail-on-miss, when a target is missed).
@@ -48,7 +50,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	keep := fs.Bool("keep", false, "keep the scratch directory (workspaces, state, provider binary)")
 	failOnMiss := fs.Bool("fail-on-miss", false, "exit 1 when a target is not met")
 	quiet := fs.Bool("q", false, "no progress lines on stderr")
-	only := fs.String("only", "", "run only these phases, comma-separated: lag, waitfor, wall, refresh, floor, clusters (the memory figures come with refresh and floor)")
+	only := fs.String("only", "", "run only these phases, comma-separated: lag, waitfor, wall, refresh, floor, clusters, fullstack (the memory figures come with refresh and floor)")
 	profile := fs.String("profile", "", "instead of the suite: profile the provider (CPU and allocations) during one plan of -profile-jobs jobs, into this directory")
 	profileJobs := fs.Int("profile-jobs", 500, "the job count of -profile")
 	var env multiFlag
