@@ -48,7 +48,7 @@ func (r *clusterResource) Create(ctx context.Context, req resource.CreateRequest
 	}
 	recordManagedCluster(r.data, plan.ID)
 	result := followCreate(ctx, createCtx, r.data, api, objectCreate[*client.Cluster]{
-		Kind: clusterKind, ID: id, RequestID: created.RequestID, Words: clusterClaimWords,
+		Kind: clusterKind, ID: id, RequestID: created.RequestID,
 		Adopted: created.Adopted, Ready: func(cl *client.Cluster) bool { return statusIs(cl.Status, clusterRunning) },
 		Save: func() diag.Diagnostics {
 			// A copy: the plan's unknowns are what fillFromCluster fills.
@@ -68,13 +68,6 @@ func (r *clusterResource) Create(ctx context.Context, req resource.CreateRequest
 	}
 	plan.setUnknownAsNull()
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
-}
-
-// clusterClaimWords name a cluster's create, a claim of GPU capacity.
-var clusterClaimWords = createWords{
-	Verb: "claim", Noun: "claim", Done: "claimed",
-	RetryAdvice: "Run `terraform apply` again to try a new claim (for example when capacity is back), or choose another `instance_type`.",
-	WaitAdvice:  "To wait longer for GPU capacity, raise `timeouts.create`.",
 }
 
 // clusterSpec is the create request for the plan.

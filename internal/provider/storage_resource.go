@@ -212,7 +212,7 @@ func (r *storageResource) Create(ctx context.Context, req resource.CreateRequest
 	// volume in the state (tainted), identity included.
 	setIDIdentity(ctx, resp.Identity, plan.ID, &resp.Diagnostics)
 	result := followCreate(ctx, createCtx, r.data, api, objectCreate[*client.Storage]{
-		Kind: storageKind, ID: id, RequestID: created.RequestID, Words: storageCreateWords,
+		Kind: storageKind, ID: id, RequestID: created.RequestID,
 		Adopted: created.Adopted, Ready: func(s *client.Storage) bool {
 			return statusIs(s.Status, storageAvailable) || statusIs(s.Status, storageAttached)
 		},
@@ -232,9 +232,6 @@ func (r *storageResource) Create(ctx context.Context, req resource.CreateRequest
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
-
-// storageCreateWords name a volume's create.
-var storageCreateWords = createWords{Verb: "create", Noun: "creation", Done: "created", RetryAdvice: "Fix the cause and apply again."}
 
 func (r *storageResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state storageResourceModel
