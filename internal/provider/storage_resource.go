@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
@@ -211,14 +212,13 @@ func (r *storageResource) Create(ctx context.Context, req resource.CreateRequest
 	// Set with the id: a create that ends in an error still keeps the
 	// volume in the state (tainted), identity included.
 	setIDIdentity(ctx, resp.Identity, plan.ID, &resp.Diagnostics)
+	// The volume is in the state before the wait (followCreate).
+	plan.setUnknownAsNull()
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 	result := followCreate(ctx, createCtx, r.data, api, objectCreate[*client.Storage]{
 		Kind: storageKind, ID: id, RequestID: created.RequestID,
 		Adopted: created.Adopted, Ready: func(s *client.Storage) bool {
 			return statusIs(s.Status, storageAvailable) || statusIs(s.Status, storageAttached)
-		},
-		Save: func() diag.Diagnostics {
-			plan.setUnknownAsNull()
-			return resp.State.Set(ctx, &plan)
 		},
 		Read:    func(ctx context.Context) (*client.Storage, error) { return api.GetStorage(ctx, id) },
 		Status:  storageStatus,
@@ -262,16 +262,6 @@ func (r *storageResource) Read(ctx context.Context, req resource.ReadRequest, re
 	state.setFromStorage(storage, true)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 	setIDIdentity(ctx, resp.Identity, state.ID, &resp.Diagnostics)
-}
-
-// storageGone reports whether a read found the volume gone for good, and
-// in what words (readGone).
-func storageGone(storage *client.Storage, err error) (bool, string) {
-	var status objectStatus
-	if err == nil {
-		status = storageStatus(storage)
-	}
-	return readGone(err, status)
 }
 
 // Update renames, protects or grows the volume in one edit. On any error
@@ -391,4 +381,94 @@ func (m *storageResourceModel) setUnknownAsNull() {
 			*s = types.StringNull()
 		}
 	}
+}
+
+// Delete releases the volume and waits, within timeouts.delete, until the
+// engine reports the release completed: only then has it stopped billing.
+// Deletion protection stops it before any request.
+func (r *storageResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var state storageResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	id := state.ID.ValueString()
+	if deleteProtected(ctx, storageKind, id, state.DeletionProtection, req.Private, &resp.Diagnostics) {
+		return
+	}
+	ctx, api := engineFor(ctx, r.data, &resp.Diagnostics)
+	deleteTimeout, diags := state.Timeouts.Delete(ctx, defaultStorageDeleteTimeout)
+	resp.Diagnostics.Append(diags...)
+	earlier, diags := privateString(ctx, req.Private, privatePendingRelease)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	var unprotect func(ctx context.Context) (string, error)
+	if state.DeletionProtection.ValueBool() {
+		// Allowed by deleteProtected: a create that never finished, whose
+		// protection the engine has all the same.
+		unprotect = func(ctx context.Context) (string, error) {
+			return api.EditStorage(ctx, id, client.StorageEdit{DeletionProtection: new(false)})
+		}
+	}
+	deleteObject(ctx, r.data, api, objectRelease[*client.Storage]{
+		Kind:          storageKind,
+		ID:            id,
+		Send:          func(ctx context.Context) (string, error) { return api.DestroyStorage(ctx, id) },
+		Read:          func(ctx context.Context) (*client.Storage, error) { return api.GetStorage(ctx, id) },
+		Status:        storageStatus,
+		RefusalAdvice: storageRefusalAdvice,
+		Unprotect:     unprotect,
+		Earlier:       earlier,
+	}, deleteTimeout, resp.Private, &resp.Diagnostics)
+}
+
+// The volume's find and status helpers, for CRUD above and for the shared
+// create and release flows (follow_create.go, release_object.go).
+
+// storageDestroying is the status of a volume whose release is under way.
+const storageDestroying = "DESTROYING"
+
+// storageAvailable and storageAttached are a volume ready for use [INF].
+const (
+	storageAvailable = "AVAILABLE"
+	storageAttached  = "ATTACHED"
+)
+
+// storageStatus is what a volume's status means to create and destroy:
+// released as the client decides (destroyed or failed), being released
+// while DESTROYING.
+func storageStatus(storage *client.Storage) objectStatus {
+	return objectStatus{Status: storage.Status, Released: storage.Released(), Releasing: statusIs(storage.Status, storageDestroying)}
+}
+
+// storageRefusalAdvice explains a refused destroy when the cause is known:
+// a volume still attached, or protected in the engine but not in the state.
+func storageRefusalAdvice(refusal error, storage *client.Storage) string {
+	text := strings.ToLower(refusal.Error())
+	switch {
+	case strings.Contains(text, "attach") || (storage != nil && len(storage.ClusterIDs) > 0):
+		if storage != nil && len(storage.ClusterIDs) > 0 {
+			return fmt.Sprintf("The volume is still attached (to %s). Detach it first: remove its tensorpool_storage_attachment "+
+				"resources (Terraform destroys them first when they reference this volume's `id`), or run `tp cluster detach <cluster id> <storage id>`. ",
+				strings.Join(storage.ClusterIDs, ", "))
+		}
+		return "The volume is still attached. Detach it first: remove its tensorpool_storage_attachment " +
+			"resources (Terraform destroys them first when they reference this volume's `id`), or run `tp cluster detach <cluster id> <storage id>`. "
+	case strings.Contains(text, "protect"):
+		return "The engine has deletion protection on for this volume, although the state does not: set " +
+			"`deletion_protection = false` and apply (or run `tp storage edit <storage id> --deletion-protection false`), then destroy. "
+	}
+	return ""
+}
+
+// storageGone reports whether a read found the volume gone for good, and
+// in what words (readGone).
+func storageGone(storage *client.Storage, err error) (bool, string) {
+	var status objectStatus
+	if err == nil {
+		status = storageStatus(storage)
+	}
+	return readGone(err, status)
 }

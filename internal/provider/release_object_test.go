@@ -94,7 +94,7 @@ func TestCreateReadBackEndsByTheCreateDeadline(t *testing.T) {
 	go func() {
 		done <- followCreate(context.Background(), createCtx, data, nil, objectCreate[*client.Cluster]{
 			Kind: clusterKind, ID: "c-1",
-			Save: func() diag.Diagnostics { return nil }, Read: failing, Status: clusterStatus,
+			Read: failing, Status: clusterStatus,
 			Timeout: 50 * time.Millisecond, ReadTimeout: time.Hour,
 		}, nil, private, &diags)
 	}()

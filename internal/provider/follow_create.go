@@ -31,8 +31,6 @@ type objectCreate[T any] struct {
 	// so its create is waited for by reading the object until Ready.
 	Adopted bool
 	Ready   func(T) bool
-	// Save writes the object, as planned and with its id, to the state.
-	Save func() diag.Diagnostics
 	// Read reads the object once; Status is the resource's view of it.
 	Read   func(ctx context.Context) (T, error)
 	Status func(T) objectStatus
@@ -49,11 +47,11 @@ type createResult[T any] struct {
 	Removed bool
 }
 
-// followCreate saves the object to the state, waits within createCtx (the
+// followCreate is called once the resource has saved the new object, as
+// planned and with its id, to the state: it waits within createCtx (the
 // create's deadline) for its request, reads it back and reports what went
 // wrong as diagnostics.
 func followCreate[T any](ctx, createCtx context.Context, data *providerData, api *client.Client, c objectCreate[T], state *tfsdk.State, private privateSetter, diags *diag.Diagnostics) createResult[T] {
-	diags.Append(c.Save()...)
 	// Until the engine reports the create done, deletion_protection does not
 	// stop the destroy that the create's error promises.
 	diags.Append(private.SetKey(ctx, privateCreateUnfinished, []byte("true"))...)
