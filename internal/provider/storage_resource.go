@@ -292,7 +292,7 @@ func (r *storageResource) Update(ctx context.Context, req resource.UpdateRequest
 		}
 		if requestID != "" {
 			if _, err := awaitRequest(updateCtx, api, requestID, "changing storage "+id, updateTimeout); err != nil {
-				resp.Diagnostics.AddError(requestErrorSummary("changing the TensorPool storage volume", err),
+				resp.Diagnostics.AddError(requestErrorSummary(storageChangeSummaries, err),
 					fmt.Sprintf("%s (timeouts.update = %s).\n\nThe change was sent to the engine and may still complete; the state keeps "+
 						"the previous values until the next refresh reads what the engine did. Run `terraform apply` again.", err, updateTimeout))
 				return
@@ -471,4 +471,13 @@ func storageGone(storage *client.Storage, err error) (bool, string) {
 		status = storageStatus(storage)
 	}
 	return readGone(err, status)
+}
+
+// storageChangeSummaries are the summaries of a wait that ended before
+// its outcome, when changing the TensorPool storage volume.
+var storageChangeSummaries = requestSummaries{
+	Failed:      "The engine reports a FAILED request changing the TensorPool storage volume",
+	TimedOut:    "Timed out changing the TensorPool storage volume",
+	Interrupted: "Interrupted (Ctrl-C) while changing the TensorPool storage volume",
+	Other:       "Error changing the TensorPool storage volume",
 }
