@@ -357,10 +357,6 @@ func parseAttachmentID(id string) (storageID, clusterID string, err error) {
 // still be under way (its create timed out or was interrupted).
 const privatePendingAttach = "pending_attach_requests"
 
-type privateSetter interface {
-	SetKey(ctx context.Context, key string, value []byte) diag.Diagnostics
-}
-
 // setPendingAttach records the attach's request ids, or clears them (nil).
 func setPendingAttach(ctx context.Context, private privateSetter, requestIDs []string) diag.Diagnostics {
 	if len(requestIDs) == 0 {
