@@ -368,10 +368,14 @@ func (r *clusterResource) Read(ctx context.Context, req resource.ReadRequest, re
 		return
 	}
 	cluster, err := readCluster(ctx, r.data, api, id, readTimeout)
-	if gone, why := clusterGone(cluster, err); gone {
-		resp.Diagnostics.AddWarning("TensorPool cluster no longer exists",
-			fmt.Sprintf("Cluster %s %s (released outside Terraform), so it is removed from the state. "+
-				"The next apply claims a new cluster.", id, why))
+	if gone, notFound := clusterGone(cluster, err); gone {
+		detail := fmt.Sprintf("Cluster %s was not found in the engine (released outside Terraform), so it is removed from the state. "+
+			"The next apply claims a new cluster.", id)
+		if !notFound {
+			detail = fmt.Sprintf("Cluster %s is %s (released outside Terraform), so it is removed from the state. "+
+				"The next apply claims a new cluster.", id, statusText(cluster.Status))
+		}
+		resp.Diagnostics.AddWarning("TensorPool cluster no longer exists", detail)
 		setIDIdentity(ctx, resp.Identity, state.ID, &resp.Diagnostics)
 		resp.State.RemoveResource(ctx)
 		return
@@ -608,8 +612,8 @@ func readCluster(ctx context.Context, data *providerData, api *client.Client, id
 }
 
 // clusterGone reports whether a read found the cluster gone for good, and
-// in what words (readGone).
-func clusterGone(cluster *client.Cluster, err error) (bool, string) {
+// whether because the engine does not know it (readGone).
+func clusterGone(cluster *client.Cluster, err error) (gone, notFound bool) {
 	var status objectStatus
 	if err == nil {
 		status = clusterStatus(cluster)

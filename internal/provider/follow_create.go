@@ -131,13 +131,21 @@ func createFailed[T any](ctx, createCtx context.Context, data *providerData, c o
 	if err == nil {
 		status = c.Status(object)
 	}
-	if gone, words := readGone(err, status); gone {
+	if gone, notFound := readGone(err, status); gone {
 		state.RemoveResource(ctx)
-		diags.AddError(c.Kind.text("The TensorPool cluster claim failed", "The TensorPool storage volume creation failed"), fmt.Sprintf(c.Kind.text(
-			"The engine could not claim cluster %s: %s.\n\nThe cluster %s, so nothing runs or bills, and it is not in the Terraform state. "+
-				"Run `terraform apply` again to try a new claim (for example when capacity is back), or choose another `instance_type`.",
-			"The engine could not create storage volume %s: %s.\n\nThe storage volume %s, so nothing runs or bills, and it is not in the Terraform state. "+
-				"Fix the cause and apply again."), c.ID, why, words))
+		detail := fmt.Sprintf(c.Kind.text(
+			"The engine could not claim cluster %s: %s.\n\nThe cluster was not found in the engine, so nothing runs or bills, and it is "+
+				"not in the Terraform state. Run `terraform apply` again to try a new claim (for example when capacity is back), or choose another `instance_type`.",
+			"The engine could not create storage volume %s: %s.\n\nThe storage volume was not found in the engine, so nothing runs or bills, and it is "+
+				"not in the Terraform state. Fix the cause and apply again."), c.ID, why)
+		if !notFound {
+			detail = fmt.Sprintf(c.Kind.text(
+				"The engine could not claim cluster %s: %s.\n\nThe cluster is %s, so nothing runs or bills, and it is "+
+					"not in the Terraform state. Run `terraform apply` again to try a new claim (for example when capacity is back), or choose another `instance_type`.",
+				"The engine could not create storage volume %s: %s.\n\nThe storage volume is %s, so nothing runs or bills, and it is "+
+					"not in the Terraform state. Fix the cause and apply again."), c.ID, why, statusText(status.Status))
+		}
+		diags.AddError(c.Kind.text("The TensorPool cluster claim failed", "The TensorPool storage volume creation failed"), detail)
 		return createResult[T]{Removed: true}
 	}
 	reported := "could not be read: " + fmt.Sprint(err)

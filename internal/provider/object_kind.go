@@ -67,17 +67,18 @@ type objectStatus struct {
 	Releasing bool    // a release is under way
 }
 
-// readGone reports whether a read found the object gone for good, and in
-// what words: unknown to the engine (404), or released (the engine keeps
-// answering for a released object, with its final status).
-func readGone(err error, s objectStatus) (bool, string) {
+// readGone reports whether a read found the object gone for good: unknown
+// to the engine (404, notFound), or released (the engine keeps answering
+// for a released object, with its final status). The messages say which,
+// each in its own whole sentence.
+func readGone(err error, s objectStatus) (gone, notFound bool) {
 	switch {
 	case client.IsNotFound(err):
-		return true, "was not found in the engine"
+		return true, true
 	case err == nil && s.Released:
-		return true, "is " + statusText(s.Status)
+		return true, false
 	}
-	return false, ""
+	return false, false
 }
 
 // statusIs compares an engine status, as the client does, without regard

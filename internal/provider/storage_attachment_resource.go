@@ -249,9 +249,11 @@ func (r *storageAttachmentResource) Read(ctx context.Context, req resource.ReadR
 	storageID, clusterID := state.StorageID.ValueString(), state.ClusterID.ValueString()
 	storage, err := readPatiently(ctx, r.data, readTimeout, func(ctx context.Context) (*client.Storage, error) { return api.GetStorage(ctx, storageID) })
 	gone := ""
-	switch goneNow, why := storageGone(storage, err); {
+	switch goneNow, notFound := storageGone(storage, err); {
+	case goneNow && notFound:
+		gone = fmt.Sprintf("Storage volume %s was not found in the engine", storageID)
 	case goneNow:
-		gone = fmt.Sprintf("Storage volume %s %s", storageID, why)
+		gone = fmt.Sprintf("Storage volume %s is %s", storageID, statusText(storage.Status))
 	case err != nil:
 		resp.Diagnostics.AddError("Could not read the TensorPool storage attachment",
 			fmt.Sprintf("Reading storage volume %s failed: %s", storageID, err))

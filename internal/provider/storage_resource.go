@@ -247,10 +247,14 @@ func (r *storageResource) Read(ctx context.Context, req resource.ReadRequest, re
 	}
 	id := state.ID.ValueString()
 	storage, err := readPatiently(ctx, r.data, readTimeout, func(ctx context.Context) (*client.Storage, error) { return api.GetStorage(ctx, id) })
-	if gone, why := storageGone(storage, err); gone {
-		resp.Diagnostics.AddWarning("TensorPool storage volume no longer exists",
-			fmt.Sprintf("Storage volume %s %s (destroyed outside Terraform), so it is removed from the state. "+
-				"The next apply creates a new, empty volume.", id, why))
+	if gone, notFound := storageGone(storage, err); gone {
+		detail := fmt.Sprintf("Storage volume %s was not found in the engine (destroyed outside Terraform), so it is removed from the state. "+
+			"The next apply creates a new, empty volume.", id)
+		if !notFound {
+			detail = fmt.Sprintf("Storage volume %s is %s (destroyed outside Terraform), so it is removed from the state. "+
+				"The next apply creates a new, empty volume.", id, statusText(storage.Status))
+		}
+		resp.Diagnostics.AddWarning("TensorPool storage volume no longer exists", detail)
 		setIDIdentity(ctx, resp.Identity, state.ID, &resp.Diagnostics)
 		resp.State.RemoveResource(ctx)
 		return
@@ -464,8 +468,8 @@ func storageRefusalAdvice(refusal error, storage *client.Storage) string {
 }
 
 // storageGone reports whether a read found the volume gone for good, and
-// in what words (readGone).
-func storageGone(storage *client.Storage, err error) (bool, string) {
+// whether because the engine does not know it (readGone).
+func storageGone(storage *client.Storage, err error) (gone, notFound bool) {
 	var status objectStatus
 	if err == nil {
 		status = storageStatus(storage)
