@@ -2,8 +2,10 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
@@ -253,6 +255,105 @@ func (r *clusterResource) Configure(_ context.Context, req resource.ConfigureReq
 	}
 }
 
+// Create claims the cluster and follows the claim within timeouts.create
+// (followCreate: the cluster is in the state from the moment the engine
+// names it).
+func (r *clusterResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan clusterResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	ctx, api := engineFor(ctx, r.data, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	createTimeout, diags := plan.Timeouts.Create(ctx, defaultClusterCreateTimeout)
+	resp.Diagnostics.Append(diags...)
+	readTimeout, diags := plan.Timeouts.Read(ctx, defaultReadTimeout)
+	resp.Diagnostics.Append(diags...)
+	spec := clusterSpec(ctx, plan, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	createCtx, cancel := context.WithTimeout(ctx, createTimeout)
+	defer cancel()
+
+	created, err := api.CreateCluster(createCtx, spec)
+	if err != nil {
+		resp.Diagnostics.AddError("Could not create the TensorPool cluster", createClusterAdvice(err))
+		return
+	}
+	id := created.ClusterID
+	plan.ID = types.StringValue(id)
+	// Set with the id: a create that ends in an error still keeps the
+	// cluster in the state (tainted), identity included.
+	setIDIdentity(ctx, resp.Identity, plan.ID, &resp.Diagnostics)
+	if created.InstanceIDs != nil {
+		plan.InstanceIDs = stringList(ctx, created.InstanceIDs, &resp.Diagnostics)
+	}
+	recordManagedCluster(r.data, plan.ID)
+	// The cluster is in the state before the wait (followCreate). A copy:
+	// the plan's unknowns are what fillFromCluster fills.
+	saved := plan
+	saved.setUnknownAsNull()
+	resp.Diagnostics.Append(resp.State.Set(ctx, &saved)...)
+	result := followCreate(ctx, createCtx, r.data, api, objectCreate[*client.Cluster]{
+		Kind: clusterKind, ID: id, RequestID: created.RequestID,
+		Adopted: created.Adopted, Ready: func(cl *client.Cluster) bool { return statusIs(cl.Status, clusterRunning) },
+		Read:    func(ctx context.Context) (*client.Cluster, error) { return api.GetCluster(ctx, id) },
+		Status:  clusterStatus,
+		Timeout: createTimeout, ReadTimeout: readTimeout,
+	}, &resp.State, resp.Private, &resp.Diagnostics)
+	if result.Removed {
+		return
+	}
+	if result.Read {
+		plan.fillFromCluster(ctx, result.Object, &resp.Diagnostics)
+	}
+	plan.setUnknownAsNull()
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+// clusterSpec is the create request for the plan.
+func clusterSpec(ctx context.Context, plan clusterResourceModel, diags *diag.Diagnostics) client.ClusterSpec {
+	spec := client.ClusterSpec{
+		InstanceType:       plan.InstanceType.ValueString(),
+		DeletionProtection: plan.DeletionProtection.ValueBool(),
+	}
+	if !plan.NumNodes.IsNull() && !plan.NumNodes.IsUnknown() {
+		spec.NumNodes = plan.NumNodes.ValueInt64Pointer()
+	}
+	if !plan.Name.IsNull() && !plan.Name.IsUnknown() {
+		spec.Name = plan.Name.ValueStringPointer()
+	}
+	if !plan.Container.IsNull() && !plan.Container.IsUnknown() {
+		spec.Container = plan.Container.ValueStringPointer()
+	}
+	if !plan.PublicKeys.IsNull() && !plan.PublicKeys.IsUnknown() {
+		diags.Append(plan.PublicKeys.ElementsAs(ctx, &spec.PublicKeys, false)...)
+		for i, key := range spec.PublicKeys {
+			spec.PublicKeys[i] = strings.TrimSpace(key) // a .pub file's final newline is not part of the key
+		}
+	}
+	return spec
+}
+
+// createClusterAdvice explains a create that got no cluster id.
+func createClusterAdvice(err error) string {
+	var missing *client.MissingIDError
+	switch {
+	case errors.As(err, &missing):
+		return err.Error() + ".\n\nThe provider cannot put a cluster it cannot name in the state. Check `tp cluster list` and " +
+			"release any cluster you did not expect (`tp cluster destroy <id>`), or import it with an import block."
+	case client.IsUnconfirmed(err):
+		return err.Error() + ".\n\nThe engine's answer did not arrive, and the provider could not tell which cluster, if any, " +
+			"the claim made, so none was put in the state. Check `tp cluster list` before applying again: such a claim is never " +
+			"sent again, because that could claim (and bill) a second cluster. A cluster you keep can be imported with an import block."
+	case client.IsOutage(err), errors.Is(err, context.DeadlineExceeded):
+		return err.Error() + ".\n\nThe engine refused the claim without acting on it (a rate limit, or unavailable), also " +
+			"when the provider tried again until timeouts.create ended: nothing was claimed. Apply again when the engine is back."
+	}
+	return err.Error() + "."
+}
+
 func (r *clusterResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state clusterResourceModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
@@ -267,10 +368,14 @@ func (r *clusterResource) Read(ctx context.Context, req resource.ReadRequest, re
 		return
 	}
 	cluster, err := readCluster(ctx, r.data, api, id, readTimeout)
-	if gone, why := clusterGone(cluster, err); gone {
-		resp.Diagnostics.AddWarning("TensorPool cluster no longer exists",
-			fmt.Sprintf("Cluster %s %s (released outside Terraform), so it is removed from the state. "+
-				"The next apply claims a new cluster.", id, why))
+	if gone, notFound := clusterGone(cluster, err); gone {
+		detail := fmt.Sprintf("Cluster %s was not found in the engine (released outside Terraform), so it is removed from the state. "+
+			"The next apply claims a new cluster.", id)
+		if !notFound {
+			detail = fmt.Sprintf("Cluster %s is %s (released outside Terraform), so it is removed from the state. "+
+				"The next apply claims a new cluster.", id, statusText(cluster.Status))
+		}
+		resp.Diagnostics.AddWarning("TensorPool cluster no longer exists", detail)
 		setIDIdentity(ctx, resp.Identity, state.ID, &resp.Diagnostics)
 		resp.State.RemoveResource(ctx)
 		return
@@ -283,21 +388,6 @@ func (r *clusterResource) Read(ctx context.Context, req resource.ReadRequest, re
 	recordManagedCluster(r.data, state.ID)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 	setIDIdentity(ctx, resp.Identity, state.ID, &resp.Diagnostics)
-}
-
-// readCluster reads a cluster patiently (readPatiently).
-func readCluster(ctx context.Context, data *providerData, api *client.Client, id string, timeout time.Duration) (*client.Cluster, error) {
-	return readPatiently(ctx, data, timeout, func(ctx context.Context) (*client.Cluster, error) { return api.GetCluster(ctx, id) })
-}
-
-// clusterGone reports whether a read found the cluster gone for good, and
-// in what words (readGone).
-func clusterGone(cluster *client.Cluster, err error) (bool, string) {
-	var status objectStatus
-	if err == nil {
-		status = clusterStatus(cluster)
-	}
-	return readGone(err, status)
 }
 
 // setFromCluster copies what the engine reported into the resource. Values
@@ -457,4 +547,76 @@ func editedFields(edit client.ClusterEdit) string {
 		return "the name"
 	}
 	return "deletion_protection"
+}
+
+// Delete releases the cluster and waits, within timeouts.delete, until the
+// engine confirms the release: a destroy that succeeds leaves nothing
+// billing. deletion_protection in the state stops it before any request.
+func (r *clusterResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var state clusterResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	id := state.ID.ValueString()
+	if deleteProtected(ctx, clusterKind, id, state.DeletionProtection, req.Private, &resp.Diagnostics) {
+		return
+	}
+	ctx, api := engineFor(ctx, r.data, &resp.Diagnostics)
+	deleteTimeout, diags := state.Timeouts.Delete(ctx, defaultClusterDeleteTimeout)
+	resp.Diagnostics.Append(diags...)
+	earlier, diags := privateString(ctx, req.Private, privatePendingRelease)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	var unprotect func(ctx context.Context) (string, error)
+	if state.DeletionProtection.ValueBool() {
+		// Allowed by deleteProtected: a create that never finished, whose
+		// protection the engine has all the same.
+		unprotect = func(ctx context.Context) (string, error) {
+			return api.EditCluster(ctx, id, client.ClusterEdit{DeletionProtection: new(false)})
+		}
+	}
+	deleteObject(ctx, r.data, api, objectRelease[*client.Cluster]{
+		Kind:      clusterKind,
+		ID:        id,
+		Send:      func(ctx context.Context) (string, error) { return api.DestroyCluster(ctx, id) },
+		Read:      func(ctx context.Context) (*client.Cluster, error) { return api.GetCluster(ctx, id) },
+		Status:    clusterStatus,
+		Unprotect: unprotect,
+		Earlier:   earlier,
+	}, deleteTimeout, resp.Private, &resp.Diagnostics)
+}
+
+// The cluster's find and status helpers, for CRUD above and for the shared
+// create and release flows (follow_create.go, release_object.go).
+
+// clusterDestroying is the status of a cluster whose release is under way
+// [INF: the docs name only RUNNING].
+const clusterDestroying = "DESTROYING"
+
+// clusterRunning is a cluster ready for jobs [DOC].
+const clusterRunning = "RUNNING"
+
+// clusterStatus is what a cluster's status means to create and destroy:
+// released as the client decides (destroyed or failed), being released
+// while DESTROYING.
+func clusterStatus(cluster *client.Cluster) objectStatus {
+	return objectStatus{Status: cluster.Status, Released: cluster.Released(), Releasing: statusIs(cluster.Status, clusterDestroying)}
+}
+
+// readCluster reads a cluster patiently (readPatiently).
+func readCluster(ctx context.Context, data *providerData, api *client.Client, id string, timeout time.Duration) (*client.Cluster, error) {
+	return readPatiently(ctx, data, timeout, func(ctx context.Context) (*client.Cluster, error) { return api.GetCluster(ctx, id) })
+}
+
+// clusterGone reports whether a read found the cluster gone for good, and
+// whether because the engine does not know it (readGone).
+func clusterGone(cluster *client.Cluster, err error) (gone, notFound bool) {
+	var status objectStatus
+	if err == nil {
+		status = clusterStatus(cluster)
+	}
+	return readGone(err, status)
 }

@@ -14,11 +14,14 @@ import (
 // because the object has deletion_protection = true in the state. Terraform
 // destroys from the state, not the configuration, so turning protection off
 // takes an apply first.
-func deletionProtectedError(kind, id string) diag.Diagnostic {
+func deletionProtectedError(kind objectKind, id string) diag.Diagnostic {
 	return diag.NewAttributeErrorDiagnostic(path.Root("deletion_protection"),
-		fmt.Sprintf("The %s is protected from deletion", kind),
-		fmt.Sprintf("The %s %s has deletion_protection = true, so nothing was sent to the engine and it is still in the state. "+
-			"To destroy it, set deletion_protection = false in the configuration and run terraform apply, then destroy it.", kind, id))
+		kind.text("The cluster is protected from deletion", "The storage volume is protected from deletion"),
+		fmt.Sprintf(kind.text(
+			"The cluster %s has deletion_protection = true, so nothing was sent to the engine and it is still in the state. "+
+				"To destroy it, set deletion_protection = false in the configuration and run terraform apply, then destroy it.",
+			"The storage volume %s has deletion_protection = true, so nothing was sent to the engine and it is still in the state. "+
+				"To destroy it, set deletion_protection = false in the configuration and run terraform apply, then destroy it."), id))
 }
 
 // protectedReplacementError is the one wording for a plan that replaces a
@@ -26,12 +29,16 @@ func deletionProtectedError(kind, id string) diag.Diagnostic {
 // attribute that forces a new one. Terraform would destroy the object's
 // dependents first (cancel the jobs on a cluster, detach a volume), and
 // only then reach the protected object, so it stops the plan instead.
-func protectedReplacementError(kind, id string) diag.Diagnostic {
+func protectedReplacementError(kind objectKind, id string) diag.Diagnostic {
 	return diag.NewAttributeErrorDiagnostic(path.Root("deletion_protection"),
-		fmt.Sprintf("The %s is protected from deletion", kind),
-		fmt.Sprintf("This plan replaces the %s %s (terraform apply -replace, or a change that forces a new one), "+
-			"which has deletion_protection = true, so nothing was planned: no job is canceled and nothing is detached. "+
-			"To replace it, first set deletion_protection = false (alone) and run terraform apply, then replace it.", kind, id))
+		kind.text("The cluster is protected from deletion", "The storage volume is protected from deletion"),
+		fmt.Sprintf(kind.text(
+			"This plan replaces the cluster %s (terraform apply -replace, or a change that forces a new one), "+
+				"which has deletion_protection = true, so nothing was planned: no job is canceled and nothing is detached. "+
+				"To replace it, first set deletion_protection = false (alone) and run terraform apply, then replace it.",
+			"This plan replaces the storage volume %s (terraform apply -replace, or a change that forces a new one), "+
+				"which has deletion_protection = true, so nothing was planned: no job is canceled and nothing is detached. "+
+				"To replace it, first set deletion_protection = false (alone) and run terraform apply, then replace it."), id))
 }
 
 // checkDeletionProtection is the plan-time half of deletion_protection,
@@ -63,7 +70,7 @@ func checkDeletionProtection(ctx context.Context, kind objectKind, req resource.
 		id, diags := privateString(ctx, req.Private, privateReplacingProtected)
 		resp.Diagnostics.Append(diags...)
 		if id != "" {
-			resp.Diagnostics.Append(protectedReplacementError(kind.Name, id))
+			resp.Diagnostics.Append(protectedReplacementError(kind, id))
 		}
 		return
 	}
@@ -77,7 +84,7 @@ func checkDeletionProtection(ctx context.Context, kind objectKind, req resource.
 	protects := protected.ValueBool() && !createUnfinished(ctx, req.Private)
 	if req.Plan.Raw.IsNull() {
 		if protects {
-			resp.Diagnostics.Append(deletionProtectedError(kind.Name, id.ValueString()))
+			resp.Diagnostics.Append(deletionProtectedError(kind, id.ValueString()))
 		}
 		return
 	}
@@ -99,7 +106,7 @@ func deleteProtected(ctx context.Context, kind objectKind, id string, protected 
 	if !protected.ValueBool() || createUnfinished(ctx, private) {
 		return false
 	}
-	diags.Append(deletionProtectedError(kind.Name, id))
+	diags.Append(deletionProtectedError(kind, id))
 	return true
 }
 

@@ -227,12 +227,12 @@ func TestEngineIDValidatorsSayWhatToDo(t *testing.T) {
 		var resp validator.StringResponse
 		tc.v.ValidateString(ctx, validator.StringRequest{Path: path.Root("id"), ConfigValue: types.StringValue("a b")}, &resp)
 		if len(resp.Diagnostics) != 1 || resp.Diagnostics[0].Summary() != tc.title || !strings.HasSuffix(resp.Diagnostics[0].Detail(), tc.ending) {
-			t.Errorf("%s: diagnostics %v, want %q ending %q", tc.v.idName, resp.Diagnostics, tc.title, tc.ending)
+			t.Errorf("%s: diagnostics %v, want %q ending %q", tc.title, resp.Diagnostics, tc.title, tc.ending)
 		}
 		var ok validator.StringResponse
 		tc.v.ValidateString(ctx, validator.StringRequest{Path: path.Root("id"), ConfigValue: types.StringValue("c-abc123")}, &ok)
 		if ok.Diagnostics.HasError() {
-			t.Errorf("%s: a valid id refused: %v", tc.v.idName, ok.Diagnostics)
+			t.Errorf("%s: a valid id refused: %v", tc.title, ok.Diagnostics)
 		}
 	}
 }

@@ -3,7 +3,6 @@ package provider
 import (
 	"context"
 
-	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/boolplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
@@ -12,10 +11,6 @@ import (
 // privateAdopt marks a job imported into the state whose inputs (config,
 // source_dir, …) are not known, because the engine does not return them.
 const privateAdopt = "adopt_configured_inputs"
-
-type privateGetter interface {
-	GetKey(ctx context.Context, key string) ([]byte, diag.Diagnostics)
-}
 
 // adopting reports whether the value should be taken from the configuration
 // instead of replacing the job: the state has no value for it and the job was

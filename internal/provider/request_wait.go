@@ -39,11 +39,17 @@ func awaitRequestWith(ctx context.Context, api *client.Client, requestID, what s
 	return api.WaitForRequest(ctx, requestID, opts)
 }
 
-// requestErrorSummary names what happened to a wait for one of the
-// engine's requests (a change, an attach, a detach): a FAILED request, a
-// timeout, an interrupt (Ctrl-C), or another error. operation is "changing
-// the TensorPool storage volume" style text.
-func requestErrorSummary(operation string, err error) string {
+// requestSummaries are the summaries, each written whole, of a wait for one
+// of the engine's requests (a change, an attach, a detach) by how it ended.
+type requestSummaries struct {
+	Failed      string // the engine reports the request FAILED
+	TimedOut    string // the wait's timeout ended first
+	Interrupted string // Terraform was stopped (Ctrl-C)
+	Other       string // any other error
+}
+
+// requestErrorSummary is the summary in s for how err ended the wait.
+func requestErrorSummary(s requestSummaries, err error) string {
 	var failed *client.RequestFailedError
 	var waitErr *client.RequestWaitError
 	if errors.As(err, &waitErr) && waitErr.Err != nil {
@@ -53,11 +59,11 @@ func requestErrorSummary(operation string, err error) string {
 	var interrupted *backoff.InterruptedError
 	switch {
 	case errors.As(err, &failed):
-		return "The engine reports a FAILED request " + operation
+		return s.Failed
 	case errors.As(err, &timedOut) || errors.Is(err, context.DeadlineExceeded):
-		return "Timed out " + operation
+		return s.TimedOut
 	case errors.As(err, &interrupted) || errors.Is(err, context.Canceled):
-		return "Interrupted (Ctrl-C) while " + operation
+		return s.Interrupted
 	}
-	return "Error " + operation
+	return s.Other
 }

@@ -48,7 +48,7 @@ func (r *storageAttachmentResource) Delete(ctx context.Context, req resource.Del
 		_, err := awaitEarlierRequest(deleteCtx, api, attachID, "attaching storage "+storageID+" to cluster "+clusterID+" (before detaching it)", deleteTimeout)
 		var failed *client.RequestFailedError
 		if err != nil && !errors.As(err, &failed) && !client.IsNotFound(err) {
-			resp.Diagnostics.AddError(requestErrorSummary("waiting for the storage attach to end before detaching", err),
+			resp.Diagnostics.AddError(requestErrorSummary(attachEndSummaries, err),
 				fmt.Sprintf("%s (timeouts.delete = %s).\n\nThe attach of storage volume %s to cluster %s is still under way, so nothing was "+
 					"detached yet. The attachment stays in the Terraform state; run `terraform destroy` again.", err, deleteTimeout, storageID, clusterID))
 			return
@@ -68,7 +68,7 @@ func (r *storageAttachmentResource) Delete(ctx context.Context, req resource.Del
 	if unconfirmed {
 		attached, err := r.waitForUnconfirmedAttach(deleteCtx, api, storageID, clusterID, deleteTimeout)
 		if err != nil {
-			resp.Diagnostics.AddError(requestErrorSummary("waiting for the storage attach of an interrupted apply to show", err),
+			resp.Diagnostics.AddError(requestErrorSummary(interruptedAttachSummaries, err),
 				fmt.Sprintf("%s (timeouts.delete = %s).\n\nThe answer to the attach of storage volume %s to cluster %s was lost (an "+
 					"interrupted or failed apply), and the engine does not show an attach under way: until the volume lists the "+
 					"cluster, a detach would be refused and the attach could still complete afterwards, outside the Terraform state. "+
@@ -159,7 +159,7 @@ func detachWaitFailed(resp *resource.DeleteResponse, err error, deleteTimeout ti
 	if errors.As(err, &failed) {
 		next = "run `terraform destroy` again to request a new detach."
 	}
-	resp.Diagnostics.AddError(requestErrorSummary("detaching the TensorPool storage volume", err),
+	resp.Diagnostics.AddError(requestErrorSummary(detachSummaries, err),
 		fmt.Sprintf("%s (timeouts.delete = %s).\n\nThe detach was requested but the engine has not reported it completed. "+
 			"The attachment stays in the Terraform state, so nothing is lost: %s", err, deleteTimeout, next))
 }
@@ -230,4 +230,31 @@ func (r *storageAttachmentResource) waitForUnconfirmedAttach(ctx context.Context
 		return v.attached || v.gone
 	}, "reading storage volume "+storageID+" while waiting for the attach of an interrupted apply to show")
 	return attached, err
+}
+
+// attachEndSummaries are the summaries of a wait that ended before
+// its outcome, when waiting for the storage attach to end before detaching.
+var attachEndSummaries = requestSummaries{
+	Failed:      "The engine reports a FAILED request waiting for the storage attach to end before detaching",
+	TimedOut:    "Timed out waiting for the storage attach to end before detaching",
+	Interrupted: "Interrupted (Ctrl-C) while waiting for the storage attach to end before detaching",
+	Other:       "Error waiting for the storage attach to end before detaching",
+}
+
+// interruptedAttachSummaries are the summaries of a wait that ended before
+// its outcome, when waiting for the storage attach of an interrupted apply to show.
+var interruptedAttachSummaries = requestSummaries{
+	Failed:      "The engine reports a FAILED request waiting for the storage attach of an interrupted apply to show",
+	TimedOut:    "Timed out waiting for the storage attach of an interrupted apply to show",
+	Interrupted: "Interrupted (Ctrl-C) while waiting for the storage attach of an interrupted apply to show",
+	Other:       "Error waiting for the storage attach of an interrupted apply to show",
+}
+
+// detachSummaries are the summaries of a wait that ended before
+// its outcome, when detaching the TensorPool storage volume.
+var detachSummaries = requestSummaries{
+	Failed:      "The engine reports a FAILED request detaching the TensorPool storage volume",
+	TimedOut:    "Timed out detaching the TensorPool storage volume",
+	Interrupted: "Interrupted (Ctrl-C) while detaching the TensorPool storage volume",
+	Other:       "Error detaching the TensorPool storage volume",
 }

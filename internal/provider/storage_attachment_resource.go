@@ -215,7 +215,7 @@ func (r *storageAttachmentResource) Create(ctx context.Context, req resource.Cre
 					"the volume's clusters, so the provider could not wait for the attach to finish.", storageID, clusterID))
 		}
 		if err != nil {
-			resp.Diagnostics.AddError(requestErrorSummary("attaching the TensorPool storage volume", err),
+			resp.Diagnostics.AddError(requestErrorSummary(attachSummaries, err),
 				fmt.Sprintf("%s (timeouts.create = %s).\n\nThe attach of storage volume %s to cluster %s was requested, so the attachment "+
 					"is kept in the Terraform state, marked tainted: `terraform destroy` detaches the volume.", err, createTimeout, storageID, clusterID))
 			return
@@ -223,7 +223,7 @@ func (r *storageAttachmentResource) Create(ctx context.Context, req resource.Cre
 	}
 	for _, requestID := range requestIDs {
 		if _, err := awaitRequest(createCtx, api, requestID, "attaching storage "+storageID+" to cluster "+clusterID, createTimeout); err != nil {
-			resp.Diagnostics.AddError(requestErrorSummary("attaching the TensorPool storage volume", err),
+			resp.Diagnostics.AddError(requestErrorSummary(attachSummaries, err),
 				fmt.Sprintf("%s (timeouts.create = %s).\n\nThe attach of storage volume %s to cluster %s was requested, so the attachment "+
 					"is kept in the Terraform state, marked tainted: `terraform destroy` waits for the attach to end and detaches "+
 					"the volume; the next `terraform apply` replaces the attachment: it detaches the volume and attaches it again "+
@@ -249,9 +249,11 @@ func (r *storageAttachmentResource) Read(ctx context.Context, req resource.ReadR
 	storageID, clusterID := state.StorageID.ValueString(), state.ClusterID.ValueString()
 	storage, err := readPatiently(ctx, r.data, readTimeout, func(ctx context.Context) (*client.Storage, error) { return api.GetStorage(ctx, storageID) })
 	gone := ""
-	switch goneNow, why := storageGone(storage, err); {
+	switch goneNow, notFound := storageGone(storage, err); {
+	case goneNow && notFound:
+		gone = fmt.Sprintf("Storage volume %s was not found in the engine", storageID)
 	case goneNow:
-		gone = fmt.Sprintf("Storage volume %s %s", storageID, why)
+		gone = fmt.Sprintf("Storage volume %s is %s", storageID, statusText(storage.Status))
 	case err != nil:
 		resp.Diagnostics.AddError("Could not read the TensorPool storage attachment",
 			fmt.Sprintf("Reading storage volume %s failed: %s", storageID, err))
@@ -356,10 +358,6 @@ func parseAttachmentID(id string) (storageID, clusterID string, err error) {
 // privatePendingAttach holds the attach's request ids while the attach may
 // still be under way (its create timed out or was interrupted).
 const privatePendingAttach = "pending_attach_requests"
-
-type privateSetter interface {
-	SetKey(ctx context.Context, key string, value []byte) diag.Diagnostics
-}
 
 // setPendingAttach records the attach's request ids, or clears them (nil).
 func setPendingAttach(ctx context.Context, private privateSetter, requestIDs []string) diag.Diagnostics {
@@ -468,7 +466,7 @@ func (r *storageAttachmentResource) adoptAttached(ctx context.Context, api *clie
 		if _, err := r.waitForMount(ctx, api, storageID, clusterID, true, timeout); err != nil {
 			// Still not listed: the attach under way is kept in the state
 			// (tainted), with its outcome unknown, as a lost answer is.
-			resp.Diagnostics.AddError(requestErrorSummary("waiting for the storage attach under way to show", err),
+			resp.Diagnostics.AddError(requestErrorSummary(attachUnderWaySummaries, err),
 				fmt.Sprintf("%s (timeouts.create = %s).\n\nThe engine refused to attach storage volume %s to cluster %s although both "+
 					"are ready, which means an attach is already under way (an interrupted apply's), but the volume does not list the "+
 					"cluster yet. The attachment is kept in the Terraform state, marked tainted: check with `tp storage info %s`, then "+
@@ -515,4 +513,22 @@ func mountWord(attached bool) string {
 		return "attached"
 	}
 	return "detached"
+}
+
+// attachSummaries are the summaries of a wait that ended before
+// its outcome, when attaching the TensorPool storage volume.
+var attachSummaries = requestSummaries{
+	Failed:      "The engine reports a FAILED request attaching the TensorPool storage volume",
+	TimedOut:    "Timed out attaching the TensorPool storage volume",
+	Interrupted: "Interrupted (Ctrl-C) while attaching the TensorPool storage volume",
+	Other:       "Error attaching the TensorPool storage volume",
+}
+
+// attachUnderWaySummaries are the summaries of a wait that ended before
+// its outcome, when waiting for the storage attach under way to show.
+var attachUnderWaySummaries = requestSummaries{
+	Failed:      "The engine reports a FAILED request waiting for the storage attach under way to show",
+	TimedOut:    "Timed out waiting for the storage attach under way to show",
+	Interrupted: "Interrupted (Ctrl-C) while waiting for the storage attach under way to show",
+	Other:       "Error waiting for the storage attach under way to show",
 }

@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
@@ -211,14 +212,13 @@ func (r *storageResource) Create(ctx context.Context, req resource.CreateRequest
 	// Set with the id: a create that ends in an error still keeps the
 	// volume in the state (tainted), identity included.
 	setIDIdentity(ctx, resp.Identity, plan.ID, &resp.Diagnostics)
+	// The volume is in the state before the wait (followCreate).
+	plan.setUnknownAsNull()
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 	result := followCreate(ctx, createCtx, r.data, api, objectCreate[*client.Storage]{
-		Kind: storageKind, ID: id, RequestID: created.RequestID, Words: storageCreateWords,
+		Kind: storageKind, ID: id, RequestID: created.RequestID,
 		Adopted: created.Adopted, Ready: func(s *client.Storage) bool {
 			return statusIs(s.Status, storageAvailable) || statusIs(s.Status, storageAttached)
-		},
-		Save: func() diag.Diagnostics {
-			plan.setUnknownAsNull()
-			return resp.State.Set(ctx, &plan)
 		},
 		Read:    func(ctx context.Context) (*client.Storage, error) { return api.GetStorage(ctx, id) },
 		Status:  storageStatus,
@@ -232,9 +232,6 @@ func (r *storageResource) Create(ctx context.Context, req resource.CreateRequest
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
-
-// storageCreateWords name a volume's create.
-var storageCreateWords = createWords{Verb: "create", Noun: "creation", Done: "created", RetryAdvice: "Fix the cause and apply again."}
 
 func (r *storageResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state storageResourceModel
@@ -250,10 +247,14 @@ func (r *storageResource) Read(ctx context.Context, req resource.ReadRequest, re
 	}
 	id := state.ID.ValueString()
 	storage, err := readPatiently(ctx, r.data, readTimeout, func(ctx context.Context) (*client.Storage, error) { return api.GetStorage(ctx, id) })
-	if gone, why := storageGone(storage, err); gone {
-		resp.Diagnostics.AddWarning("TensorPool storage volume no longer exists",
-			fmt.Sprintf("Storage volume %s %s (destroyed outside Terraform), so it is removed from the state. "+
-				"The next apply creates a new, empty volume.", id, why))
+	if gone, notFound := storageGone(storage, err); gone {
+		detail := fmt.Sprintf("Storage volume %s was not found in the engine (destroyed outside Terraform), so it is removed from the state. "+
+			"The next apply creates a new, empty volume.", id)
+		if !notFound {
+			detail = fmt.Sprintf("Storage volume %s is %s (destroyed outside Terraform), so it is removed from the state. "+
+				"The next apply creates a new, empty volume.", id, statusText(storage.Status))
+		}
+		resp.Diagnostics.AddWarning("TensorPool storage volume no longer exists", detail)
 		setIDIdentity(ctx, resp.Identity, state.ID, &resp.Diagnostics)
 		resp.State.RemoveResource(ctx)
 		return
@@ -265,16 +266,6 @@ func (r *storageResource) Read(ctx context.Context, req resource.ReadRequest, re
 	state.setFromStorage(storage, true)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 	setIDIdentity(ctx, resp.Identity, state.ID, &resp.Diagnostics)
-}
-
-// storageGone reports whether a read found the volume gone for good, and
-// in what words (readGone).
-func storageGone(storage *client.Storage, err error) (bool, string) {
-	var status objectStatus
-	if err == nil {
-		status = storageStatus(storage)
-	}
-	return readGone(err, status)
 }
 
 // Update renames, protects or grows the volume in one edit. On any error
@@ -305,7 +296,7 @@ func (r *storageResource) Update(ctx context.Context, req resource.UpdateRequest
 		}
 		if requestID != "" {
 			if _, err := awaitRequest(updateCtx, api, requestID, "changing storage "+id, updateTimeout); err != nil {
-				resp.Diagnostics.AddError(requestErrorSummary("changing the TensorPool storage volume", err),
+				resp.Diagnostics.AddError(requestErrorSummary(storageChangeSummaries, err),
 					fmt.Sprintf("%s (timeouts.update = %s).\n\nThe change was sent to the engine and may still complete; the state keeps "+
 						"the previous values until the next refresh reads what the engine did. Run `terraform apply` again.", err, updateTimeout))
 				return
@@ -394,4 +385,103 @@ func (m *storageResourceModel) setUnknownAsNull() {
 			*s = types.StringNull()
 		}
 	}
+}
+
+// Delete releases the volume and waits, within timeouts.delete, until the
+// engine reports the release completed: only then has it stopped billing.
+// Deletion protection stops it before any request.
+func (r *storageResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var state storageResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	id := state.ID.ValueString()
+	if deleteProtected(ctx, storageKind, id, state.DeletionProtection, req.Private, &resp.Diagnostics) {
+		return
+	}
+	ctx, api := engineFor(ctx, r.data, &resp.Diagnostics)
+	deleteTimeout, diags := state.Timeouts.Delete(ctx, defaultStorageDeleteTimeout)
+	resp.Diagnostics.Append(diags...)
+	earlier, diags := privateString(ctx, req.Private, privatePendingRelease)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	var unprotect func(ctx context.Context) (string, error)
+	if state.DeletionProtection.ValueBool() {
+		// Allowed by deleteProtected: a create that never finished, whose
+		// protection the engine has all the same.
+		unprotect = func(ctx context.Context) (string, error) {
+			return api.EditStorage(ctx, id, client.StorageEdit{DeletionProtection: new(false)})
+		}
+	}
+	deleteObject(ctx, r.data, api, objectRelease[*client.Storage]{
+		Kind:          storageKind,
+		ID:            id,
+		Send:          func(ctx context.Context) (string, error) { return api.DestroyStorage(ctx, id) },
+		Read:          func(ctx context.Context) (*client.Storage, error) { return api.GetStorage(ctx, id) },
+		Status:        storageStatus,
+		RefusalAdvice: storageRefusalAdvice,
+		Unprotect:     unprotect,
+		Earlier:       earlier,
+	}, deleteTimeout, resp.Private, &resp.Diagnostics)
+}
+
+// The volume's find and status helpers, for CRUD above and for the shared
+// create and release flows (follow_create.go, release_object.go).
+
+// storageDestroying is the status of a volume whose release is under way.
+const storageDestroying = "DESTROYING"
+
+// storageAvailable and storageAttached are a volume ready for use [INF].
+const (
+	storageAvailable = "AVAILABLE"
+	storageAttached  = "ATTACHED"
+)
+
+// storageStatus is what a volume's status means to create and destroy:
+// released as the client decides (destroyed or failed), being released
+// while DESTROYING.
+func storageStatus(storage *client.Storage) objectStatus {
+	return objectStatus{Status: storage.Status, Released: storage.Released(), Releasing: statusIs(storage.Status, storageDestroying)}
+}
+
+// storageRefusalAdvice explains a refused destroy when the cause is known:
+// a volume still attached, or protected in the engine but not in the state.
+func storageRefusalAdvice(refusal error, storage *client.Storage) string {
+	text := strings.ToLower(refusal.Error())
+	switch {
+	case strings.Contains(text, "attach") || (storage != nil && len(storage.ClusterIDs) > 0):
+		if storage != nil && len(storage.ClusterIDs) > 0 {
+			return fmt.Sprintf("The volume is still attached (to %s). Detach it first: remove its tensorpool_storage_attachment "+
+				"resources (Terraform destroys them first when they reference this volume's `id`), or run `tp cluster detach <cluster id> <storage id>`. ",
+				strings.Join(storage.ClusterIDs, ", "))
+		}
+		return "The volume is still attached. Detach it first: remove its tensorpool_storage_attachment " +
+			"resources (Terraform destroys them first when they reference this volume's `id`), or run `tp cluster detach <cluster id> <storage id>`. "
+	case strings.Contains(text, "protect"):
+		return "The engine has deletion protection on for this volume, although the state does not: set " +
+			"`deletion_protection = false` and apply (or run `tp storage edit <storage id> --deletion-protection false`), then destroy. "
+	}
+	return ""
+}
+
+// storageGone reports whether a read found the volume gone for good, and
+// whether because the engine does not know it (readGone).
+func storageGone(storage *client.Storage, err error) (gone, notFound bool) {
+	var status objectStatus
+	if err == nil {
+		status = storageStatus(storage)
+	}
+	return readGone(err, status)
+}
+
+// storageChangeSummaries are the summaries of a wait that ended before
+// its outcome, when changing the TensorPool storage volume.
+var storageChangeSummaries = requestSummaries{
+	Failed:      "The engine reports a FAILED request changing the TensorPool storage volume",
+	TimedOut:    "Timed out changing the TensorPool storage volume",
+	Interrupted: "Interrupted (Ctrl-C) while changing the TensorPool storage volume",
+	Other:       "Error changing the TensorPool storage volume",
 }

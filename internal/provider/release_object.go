@@ -68,8 +68,8 @@ func deleteObject[T any](ctx context.Context, data *providerData, api *client.Cl
 		diags.AddError(releaseErrorSummary(rel.Kind, err), releaseErrorDetail(rel.Kind, rel.ID, timeout, err))
 		return
 	}
-	tflog.Info(ctx, "TensorPool "+rel.Kind.Name+" released", map[string]any{
-		"kind": rel.Kind.Name, "id": rel.ID, "outcome": string(outcome), "waited_ms": clk.Now().Sub(start).Milliseconds(),
+	tflog.Info(ctx, rel.Kind.text("TensorPool cluster released", "TensorPool storage volume released"), map[string]any{
+		"kind": rel.Kind.String(), "id": rel.ID, "outcome": string(outcome), "waited_ms": clk.Now().Sub(start).Milliseconds(),
 	})
 }
 
@@ -84,7 +84,9 @@ func deleteObject[T any](ctx context.Context, data *providerData, api *client.Cl
 // way when it returns an error, or "".
 func releaseObject[T any](ctx context.Context, api *client.Client, rel objectRelease[T], wait waitConfig) (outcome releaseOutcome, pending string, err error) {
 	if rel.Earlier != "" {
-		_, err := awaitEarlierRequest(ctx, api, rel.Earlier, "releasing "+rel.Kind.Name+" "+rel.ID+" (requested by an earlier destroy)", wait.Timeout)
+		what := fmt.Sprintf(rel.Kind.text("releasing cluster %s (requested by an earlier destroy)",
+			"releasing storage volume %s (requested by an earlier destroy)"), rel.ID)
+		_, err := awaitEarlierRequest(ctx, api, rel.Earlier, what, wait.Timeout)
 		var failed *client.RequestFailedError
 		switch {
 		case err == nil:
@@ -109,11 +111,12 @@ func releaseObject[T any](ctx context.Context, api *client.Client, rel objectRel
 		outcome, err := releaseRefused(ctx, rel, wait, err)
 		return outcome, "", err
 	case err != nil:
-		return "", "", fmt.Errorf("releasing %s %s: %w", rel.Kind.Name, rel.ID, err)
+		return "", "", fmt.Errorf(rel.Kind.text("releasing cluster %s: %w", "releasing storage volume %s: %w"), rel.ID, err)
 	case requestID == "":
 		return releaseObserved, "", waitForRelease(ctx, rel, wait)
 	}
-	if _, err := awaitRequest(ctx, api, requestID, "releasing "+rel.Kind.Name+" "+rel.ID, wait.Timeout); err != nil {
+	what := fmt.Sprintf(rel.Kind.text("releasing cluster %s", "releasing storage volume %s"), rel.ID)
+	if _, err := awaitRequest(ctx, api, requestID, what, wait.Timeout); err != nil {
 		var failed *client.RequestFailedError
 		if errors.As(err, &failed) {
 			return "", "", err
@@ -135,11 +138,13 @@ func unprotect[T any](ctx context.Context, api *client.Client, rel objectRelease
 	case client.IsBadRequest(err):
 		return false, nil
 	case err != nil:
-		return false, fmt.Errorf("turning deletion protection off before releasing %s %s: %w", rel.Kind.Name, rel.ID, err)
+		return false, fmt.Errorf(rel.Kind.text("turning deletion protection off before releasing cluster %s: %w",
+			"turning deletion protection off before releasing storage volume %s: %w"), rel.ID, err)
 	case requestID == "":
 		return false, nil
 	}
-	_, err = awaitRequest(ctx, api, requestID, "turning deletion protection off for "+rel.Kind.Name+" "+rel.ID, wait.Timeout)
+	what := fmt.Sprintf(rel.Kind.text("turning deletion protection off for cluster %s", "turning deletion protection off for storage volume %s"), rel.ID)
+	_, err = awaitRequest(ctx, api, requestID, what, wait.Timeout)
 	return false, err
 }
 
@@ -180,7 +185,8 @@ type releaseRefusedError struct {
 }
 
 func (e *releaseRefusedError) Error() string {
-	return fmt.Sprintf("the engine refused to release %s %s, which is %s: %v", e.Kind.Name, e.ID, e.Status, e.Err)
+	return fmt.Sprintf(e.Kind.text("the engine refused to release cluster %s, which is %s: %v",
+		"the engine refused to release storage volume %s, which is %s: %v"), e.ID, e.Status, e.Err)
 }
 
 func (e *releaseRefusedError) Unwrap() error { return e.Err }
@@ -194,7 +200,8 @@ type releaseWaitError struct {
 }
 
 func (e *releaseWaitError) Error() string {
-	return fmt.Sprintf("%s %s was still %s when the provider stopped waiting for its release (%v)", e.Kind.Name, e.ID, statusText(e.LastStatus), e.Err)
+	return fmt.Sprintf(e.Kind.text("cluster %s was still %s when the provider stopped waiting for its release (%v)",
+		"storage volume %s was still %s when the provider stopped waiting for its release (%v)"), e.ID, statusText(e.LastStatus), e.Err)
 }
 
 func (e *releaseWaitError) Unwrap() error { return e.Err }
@@ -207,7 +214,7 @@ func waitForRelease[T any](ctx context.Context, rel objectRelease[T], wait waitC
 		status := rel.Status(object)
 		last = status.Status
 		return status.Released
-	}, fmt.Sprintf("reading %s %s while it is released", rel.Kind.Name, rel.ID))
+	}, fmt.Sprintf(rel.Kind.text("reading cluster %s while it is released", "reading storage volume %s while it is released"), rel.ID))
 	var timedOut *backoff.TimeoutError
 	var interrupted *backoff.InterruptedError
 	if errors.As(err, &timedOut) || errors.As(err, &interrupted) {
@@ -223,30 +230,33 @@ func releaseErrorSummary(kind objectKind, err error) string {
 	var refused *releaseRefusedError
 	switch {
 	case errors.As(err, &timedOut):
-		return "Timed out waiting for the TensorPool " + kind.Name + " to be released"
+		return kind.text("Timed out waiting for the TensorPool cluster to be released", "Timed out waiting for the TensorPool storage volume to be released")
 	case errors.As(err, &interrupted), errors.Is(err, context.Canceled):
-		return "Destroy interrupted (Ctrl-C) before the TensorPool " + kind.Name + " was released"
+		return kind.text("Destroy interrupted (Ctrl-C) before the TensorPool cluster was released",
+			"Destroy interrupted (Ctrl-C) before the TensorPool storage volume was released")
 	case errors.As(err, &failed):
-		return "The engine could not release the TensorPool " + kind.Name
+		return kind.text("The engine could not release the TensorPool cluster", "The engine could not release the TensorPool storage volume")
 	case errors.As(err, &refused):
-		return "The engine refused to release the TensorPool " + kind.Name
+		return kind.text("The engine refused to release the TensorPool cluster", "The engine refused to release the TensorPool storage volume")
 	case client.IsUnreachable(err):
 		return "Could not reach the TensorPool engine"
 	}
-	return "Could not release the TensorPool " + kind.Name
+	return kind.text("Could not release the TensorPool cluster", "Could not release the TensorPool storage volume")
 }
 
 func releaseErrorDetail(kind objectKind, id string, timeout time.Duration, err error) string {
 	var timedOut *backoff.TimeoutError
 	var interrupted *backoff.InterruptedError
 	var refused *releaseRefusedError
-	kept := fmt.Sprintf("The %s stays in the Terraform state, so nothing is forgotten while it may bill.", kind.Name)
+	kept := kind.text("The cluster stays in the Terraform state, so nothing is forgotten while it may bill.",
+		"The storage volume stays in the Terraform state, so nothing is forgotten while it may bill.")
 	switch {
 	case errors.As(err, &timedOut):
-		return fmt.Sprintf("%s %s was asked to release, but %s (timeouts.delete = %s).\n\n%s Ways out:\n"+
+		return fmt.Sprintf(kind.text("Cluster %s was asked to release, but %s (timeouts.delete = %s).\n\n%s Ways out:\n",
+			"Storage volume %s was asked to release, but %s (timeouts.delete = %s).\n\n%s Ways out:\n")+
 			"  - run `terraform destroy` again: it keeps waiting for the same release, without sending a second one;\n"+
 			"  - raise `timeouts.delete` in the resource's `timeouts` block; Terraform reads it from the state, so run `terraform apply` first.",
-			kind.Title(), id, err, timeout, kept)
+			id, err, timeout, kept)
 	case errors.As(err, &interrupted), errors.Is(err, context.Canceled):
 		return fmt.Sprintf("Terraform was stopped (Ctrl-C) during the destroy: %s. %s The engine may still be releasing it; "+
 			"run `terraform destroy` again to finish.", err, kept)
@@ -257,8 +267,8 @@ func releaseErrorDetail(kind objectKind, id string, timeout time.Duration, err e
 	if errors.As(err, &refused) {
 		advice = refused.Advice
 	}
-	return fmt.Sprintf("%s.\n\n%s%s Fix the cause and run `terraform destroy` again; %s shows what the engine reports.",
-		err, advice, kept, kind.ShowCommand(id))
+	return fmt.Sprintf(kind.text("%s.\n\n%s%s Fix the cause and run `terraform destroy` again; `tp cluster info %s` shows what the engine reports.",
+		"%s.\n\n%s%s Fix the cause and run `terraform destroy` again; `tp storage info %s` shows what the engine reports."), err, advice, kept, id)
 }
 
 // waitByReading is every wait that follows an engine change by reading the

@@ -31,24 +31,11 @@ type objectCreate[T any] struct {
 	// so its create is waited for by reading the object until Ready.
 	Adopted bool
 	Ready   func(T) bool
-	Words   createWords
-	// Save writes the object, as planned and with its id, to the state.
-	Save func() diag.Diagnostics
 	// Read reads the object once; Status is the resource's view of it.
 	Read   func(ctx context.Context) (T, error)
 	Status func(T) objectStatus
 	// Timeout is timeouts.create, ReadTimeout timeouts.read.
 	Timeout, ReadTimeout time.Duration
-}
-
-// createWords name a kind's create in messages.
-type createWords struct {
-	Verb, Noun, Done string // "claim", "claim", "claimed"
-	// RetryAdvice says what to do after a create that failed and left
-	// nothing ("Fix the cause and apply again.").
-	RetryAdvice string
-	// WaitAdvice, optional, ends the message of a wait that ended first.
-	WaitAdvice string
 }
 
 // createResult is how the create flow ended, for the resource to finish
@@ -60,43 +47,49 @@ type createResult[T any] struct {
 	Removed bool
 }
 
-// followCreate saves the object to the state, waits within createCtx (the
+// followCreate is called once the resource has saved the new object, as
+// planned and with its id, to the state: it waits within createCtx (the
 // create's deadline) for its request, reads it back and reports what went
 // wrong as diagnostics.
 func followCreate[T any](ctx, createCtx context.Context, data *providerData, api *client.Client, c objectCreate[T], state *tfsdk.State, private privateSetter, diags *diag.Diagnostics) createResult[T] {
-	diags.Append(c.Save()...)
 	// Until the engine reports the create done, deletion_protection does not
 	// stop the destroy that the create's error promises.
 	diags.Append(private.SetKey(ctx, privateCreateUnfinished, []byte("true"))...)
-	tflog.Info(ctx, "TensorPool "+c.Kind.Name+" "+c.Words.Noun+" accepted", map[string]any{"kind": c.Kind.Name, "id": c.ID, "request_id": c.RequestID})
+	tflog.Info(ctx, c.Kind.text("TensorPool cluster claim accepted", "TensorPool storage volume creation accepted"),
+		map[string]any{"kind": c.Kind.String(), "id": c.ID, "request_id": c.RequestID})
 	var last *client.Request
 	var err error
 	switch {
 	case c.Adopted:
-		tflog.Warn(ctx, "The answer to the TensorPool "+c.Kind.Name+" create was lost; the one new "+c.Kind.Name+" in the list is the create's",
-			map[string]any{"kind": c.Kind.Name, "id": c.ID})
+		tflog.Warn(ctx, c.Kind.text("The answer to the TensorPool cluster create was lost; the one new cluster in the list is the create's",
+			"The answer to the TensorPool storage volume create was lost; the one new storage volume in the list is the create's"),
+			map[string]any{"kind": c.Kind.String(), "id": c.ID})
 		last, err = awaitAdopted(createCtx, data, c)
 	case c.RequestID == "":
 		diags.AddWarning("The engine gave no request to follow",
-			fmt.Sprintf("The engine accepted %s %s without a request_id, so the provider could not wait for the %s to finish. "+
-				"The %s is in the state with the status the engine reports now.", c.Kind.Name, c.ID, c.Words.Noun, c.Kind.Name))
+			fmt.Sprintf(c.Kind.text(
+				"The engine accepted cluster %s without a request_id, so the provider could not wait for the claim to finish. "+
+					"The cluster is in the state with the status the engine reports now.",
+				"The engine accepted storage volume %s without a request_id, so the provider could not wait for the creation to finish. "+
+					"The storage volume is in the state with the status the engine reports now."), c.ID))
 	default:
-		last, err = awaitRequest(createCtx, api, c.RequestID, "creating "+c.Kind.Name+" "+c.ID, c.Timeout)
+		last, err = awaitRequest(createCtx, api, c.RequestID, fmt.Sprintf(c.Kind.text("creating cluster %s", "creating storage volume %s"), c.ID), c.Timeout)
 	}
 	var failed *client.RequestFailedError
 	switch {
 	case errors.As(err, &failed):
 		return createFailed(ctx, createCtx, data, c, failed.Request, state, diags)
 	case err != nil:
-		diags.AddError(createWaitSummary(c.Kind, c.Words, err), createWaitDetail(c, last, err))
+		diags.AddError(createWaitSummary(c.Kind, err), createWaitDetail(c, last, err))
 		return createResult[T]{}
 	}
 	diags.Append(private.SetKey(ctx, privateCreateUnfinished, nil)...)
 	// The read-back too is bounded by timeouts.create.
 	object, err := readPatiently(createCtx, data, c.ReadTimeout, c.Read)
 	if err != nil {
-		diags.AddWarning("Could not read the new "+c.Kind.Name,
-			fmt.Sprintf("%s %s was %s, but reading it back failed: %s. The next plan or apply refreshes it.", c.Kind.Title(), c.ID, c.Words.Done, err))
+		diags.AddWarning(c.Kind.text("Could not read the new cluster", "Could not read the new storage volume"), fmt.Sprintf(c.Kind.text(
+			"Cluster %s was claimed, but reading it back failed: %s. The next plan or apply refreshes it.",
+			"Storage volume %s was created, but reading it back failed: %s. The next plan or apply refreshes it."), c.ID, err))
 		return createResult[T]{}
 	}
 	return createResult[T]{Object: object, Read: true}
@@ -119,7 +112,7 @@ func awaitAdopted[T any](createCtx context.Context, data *providerData, c object
 		status := c.Status(object)
 		failed = status.Released
 		return status.Status == nil || status.Released || c.Ready(object)
-	}, fmt.Sprintf("reading %s %s while it is %s", c.Kind.Name, c.ID, c.Words.Done))
+	}, fmt.Sprintf(c.Kind.text("reading cluster %s while it is claimed", "reading storage volume %s while it is created"), c.ID))
 	if err == nil && failed {
 		request := &client.Request{Status: client.RequestFailed}
 		return request, &client.RequestFailedError{Request: request}
@@ -138,35 +131,47 @@ func createFailed[T any](ctx, createCtx context.Context, data *providerData, c o
 	if err == nil {
 		status = c.Status(object)
 	}
-	if gone, words := readGone(err, status); gone {
+	if gone, notFound := readGone(err, status); gone {
 		state.RemoveResource(ctx)
-		diags.AddError("The TensorPool "+c.Kind.Name+" "+c.Words.Noun+" failed",
-			fmt.Sprintf("The engine could not %s %s %s: %s.\n\nThe %s %s, so nothing runs or bills, and it is not in "+
-				"the Terraform state. %s", c.Words.Verb, c.Kind.Name, c.ID, why, c.Kind.Name, words, c.Words.RetryAdvice))
+		detail := fmt.Sprintf(c.Kind.text(
+			"The engine could not claim cluster %s: %s.\n\nThe cluster was not found in the engine, so nothing runs or bills, and it is "+
+				"not in the Terraform state. Run `terraform apply` again to try a new claim (for example when capacity is back), or choose another `instance_type`.",
+			"The engine could not create storage volume %s: %s.\n\nThe storage volume was not found in the engine, so nothing runs or bills, and it is "+
+				"not in the Terraform state. Fix the cause and apply again."), c.ID, why)
+		if !notFound {
+			detail = fmt.Sprintf(c.Kind.text(
+				"The engine could not claim cluster %s: %s.\n\nThe cluster is %s, so nothing runs or bills, and it is "+
+					"not in the Terraform state. Run `terraform apply` again to try a new claim (for example when capacity is back), or choose another `instance_type`.",
+				"The engine could not create storage volume %s: %s.\n\nThe storage volume is %s, so nothing runs or bills, and it is "+
+					"not in the Terraform state. Fix the cause and apply again."), c.ID, why, statusText(status.Status))
+		}
+		diags.AddError(c.Kind.text("The TensorPool cluster claim failed", "The TensorPool storage volume creation failed"), detail)
 		return createResult[T]{Removed: true}
 	}
 	reported := "could not be read: " + fmt.Sprint(err)
 	if err == nil {
 		reported = "is still reported as " + statusText(status.Status)
 	}
-	diags.AddError("The TensorPool "+c.Kind.Name+" "+c.Words.Noun+" failed, but the "+c.Kind.Name+" may still exist",
-		fmt.Sprintf("The engine could not %s %s %s: %s.\n\nThe engine does not confirm that nothing of it runs (the %s %s). %s",
-			c.Words.Verb, c.Kind.Name, c.ID, why, c.Kind.Name, reported, keptInStateText(c.Kind, c.ID)))
+	diags.AddError(c.Kind.text("The TensorPool cluster claim failed, but the cluster may still exist",
+		"The TensorPool storage volume creation failed, but the storage volume may still exist"), fmt.Sprintf(c.Kind.text(
+		"The engine could not claim cluster %s: %s.\n\nThe engine does not confirm that nothing of it runs (the cluster %s). %s",
+		"The engine could not create storage volume %s: %s.\n\nThe engine does not confirm that nothing of it runs (the storage volume %s). %s"),
+		c.ID, why, reported, keptInStateText(c.Kind, c.ID)))
 	return createResult[T]{Object: object, Read: err == nil}
 }
 
 // createWaitSummary and createWaitDetail word a wait for the create's
 // request that ended without its outcome: the object stays in the state.
-func createWaitSummary(kind objectKind, words createWords, err error) string {
+func createWaitSummary(kind objectKind, err error) string {
 	var timedOut *backoff.TimeoutError
 	var interrupted *backoff.InterruptedError
 	switch {
 	case errors.As(err, &timedOut):
-		return "Timed out waiting for the TensorPool " + kind.Name + " " + words.Noun
+		return kind.text("Timed out waiting for the TensorPool cluster claim", "Timed out waiting for the TensorPool storage volume creation")
 	case errors.As(err, &interrupted), errors.Is(err, context.Canceled):
-		return kind.Title() + " " + words.Noun + " interrupted (Ctrl-C) before it finished"
+		return kind.text("Cluster claim interrupted (Ctrl-C) before it finished", "Storage volume creation interrupted (Ctrl-C) before it finished")
 	}
-	return "Could not follow the TensorPool " + kind.Name + " " + words.Noun
+	return kind.text("Could not follow the TensorPool cluster claim", "Could not follow the TensorPool storage volume creation")
 }
 
 func createWaitDetail[T any](c objectCreate[T], last *client.Request, err error) string {
@@ -175,7 +180,8 @@ func createWaitDetail[T any](c objectCreate[T], last *client.Request, err error)
 	if errors.As(err, &timedOut) {
 		cause += fmt.Sprintf(" (timeouts.create = %s)", c.Timeout)
 	}
-	detail := fmt.Sprintf("The engine accepted %s %s, but the provider stopped waiting for its %s: %s.", c.Kind.Name, c.ID, c.Words.Noun, cause)
+	detail := fmt.Sprintf(c.Kind.text("The engine accepted cluster %s, but the provider stopped waiting for its claim: %s.",
+		"The engine accepted storage volume %s, but the provider stopped waiting for its creation: %s."), c.ID, cause)
 	// The request tracker's error already gives the last status and says
 	// the request may still finish: say each once.
 	var waitErr *client.RequestWaitError
@@ -183,12 +189,12 @@ func createWaitDetail[T any](c objectCreate[T], last *client.Request, err error)
 		detail += "\n\n" + keptInStateText(c.Kind, c.ID)
 	} else {
 		if last != nil {
-			detail += fmt.Sprintf(" The %s was last %s.", c.Words.Noun, requestOutcomeText(last))
+			detail += fmt.Sprintf(c.Kind.text(" The claim was last %s.", " The creation was last %s."), requestOutcomeText(last))
 		}
-		detail += fmt.Sprintf("\n\nThe %s may still complete. %s", c.Words.Noun, keptInStateText(c.Kind, c.ID))
+		detail += c.Kind.text("\n\nThe claim may still complete. ", "\n\nThe creation may still complete. ") + keptInStateText(c.Kind, c.ID)
 	}
-	if c.Words.WaitAdvice != "" {
-		detail += " " + c.Words.WaitAdvice
+	if c.Kind == clusterKind {
+		detail += " To wait longer for GPU capacity, raise `timeouts.create`."
 	}
 	return detail
 }
@@ -196,8 +202,11 @@ func createWaitDetail[T any](c objectCreate[T], last *client.Request, err error)
 // keptInStateText says what happens to an object whose create did not
 // finish: it is in the state, tainted, and destroy (or apply) releases it.
 func keptInStateText(kind objectKind, id string) string {
-	return fmt.Sprintf("%s %s is kept in the Terraform state, marked tainted, where it cannot be forgotten while it may bill: "+
-		"`terraform destroy` releases it, and the next `terraform apply` replaces it.", kind.Title(), id)
+	return fmt.Sprintf(kind.text(
+		"Cluster %s is kept in the Terraform state, marked tainted, where it cannot be forgotten while it may bill: "+
+			"`terraform destroy` releases it, and the next `terraform apply` replaces it.",
+		"Storage volume %s is kept in the Terraform state, marked tainted, where it cannot be forgotten while it may bill: "+
+			"`terraform destroy` releases it, and the next `terraform apply` replaces it."), id)
 }
 
 // requestOutcomeText is a request's status and the engine's message about

@@ -54,7 +54,7 @@ func TestCreateWaitDetailSaysTheStatusOnce(t *testing.T) {
 	retrying := "Waiting for 1xH100 capacity"
 	last := &client.Request{ID: "r-1", Type: "CLUSTER_CLAIM", Status: "PROCESSING", ExternalMessage: &retrying}
 	err := &client.RequestWaitError{ID: "r-1", Last: last, Err: &backoff.TimeoutError{Waited: 2 * time.Second}}
-	detail := createWaitDetail(objectCreate[*client.Cluster]{Kind: clusterKind, ID: "c-1", Words: clusterClaimWords, Timeout: 2 * time.Second}, last, err)
+	detail := createWaitDetail(objectCreate[*client.Cluster]{Kind: clusterKind, ID: "c-1", Timeout: 2 * time.Second}, last, err)
 	for _, once := range []string{"PROCESSING", retrying, "may still"} {
 		if n := strings.Count(detail, once); n != 1 {
 			t.Errorf("the detail says %q %d times, want once:\n%s", once, n, detail)
@@ -93,8 +93,8 @@ func TestCreateReadBackEndsByTheCreateDeadline(t *testing.T) {
 	done := make(chan createResult[*client.Cluster], 1)
 	go func() {
 		done <- followCreate(context.Background(), createCtx, data, nil, objectCreate[*client.Cluster]{
-			Kind: clusterKind, ID: "c-1", Words: clusterClaimWords,
-			Save: func() diag.Diagnostics { return nil }, Read: failing, Status: clusterStatus,
+			Kind: clusterKind, ID: "c-1",
+			Read: failing, Status: clusterStatus,
 			Timeout: 50 * time.Millisecond, ReadTimeout: time.Hour,
 		}, nil, private, &diags)
 	}()

@@ -30,6 +30,16 @@ const (
 	privateReplacingProtected = "replacing_protected"
 )
 
+// privateGetter and privateSetter are the private state as the framework's
+// requests and responses hand it over.
+type privateGetter interface {
+	GetKey(ctx context.Context, key string) ([]byte, diag.Diagnostics)
+}
+
+type privateSetter interface {
+	SetKey(ctx context.Context, key string, value []byte) diag.Diagnostics
+}
+
 // setPrivateString records a string under key, or clears the key ("").
 func setPrivateString(ctx context.Context, private privateSetter, key, value string) diag.Diagnostics {
 	if value == "" {

@@ -16,28 +16,26 @@ import (
 // alike about an engine object: its kind in messages, its status as the
 // shared create and release flows see it, and the checks of its id.
 
-// objectKind names a kind of engine object in messages.
-type objectKind struct {
-	Name string // "cluster", "storage volume"
-	// Show is the CLI command that shows one object's state, with ID in
-	// place of its id ("`tp cluster info ID`").
-	Show string
-	// List is the CLI command that lists the user's objects of the kind.
-	List string
-	// Forgotten is how an object the engine no longer knows ended.
-	Forgotten string
-}
+// objectKind is the kind of engine object the shared create and release
+// flows handle. Every message that differs by kind is written whole, once
+// per kind, through text: searching the code for what a user saw finds it.
+type objectKind int
 
-var (
-	clusterKind = objectKind{Name: "cluster", Show: "`tp cluster info ID`", List: "`tp cluster list`", Forgotten: "released and forgotten"}
-	storageKind = objectKind{Name: "storage volume", Show: "`tp storage info ID`", List: "`tp storage list`", Forgotten: "destroyed"}
+const (
+	clusterKind objectKind = iota + 1
+	storageKind
 )
 
-// Title is the kind at the start of a sentence: "Storage volume".
-func (k objectKind) Title() string { return strings.ToUpper(k.Name[:1]) + k.Name[1:] }
+// text is the cluster's or the storage volume's wording of one message.
+func (k objectKind) text(cluster, storage string) string {
+	if k == clusterKind {
+		return cluster
+	}
+	return storage
+}
 
-// ShowCommand is Show for the object id.
-func (k objectKind) ShowCommand(id string) string { return strings.ReplaceAll(k.Show, "ID", id) }
+// String names the kind in log fields.
+func (k objectKind) String() string { return k.text("cluster", "storage volume") }
 
 // readForDataSource is a data source's read of one engine object: patient
 // (rate limits and engine errors ridden out for defaultReadTimeout), and an
@@ -48,11 +46,13 @@ func readForDataSource[T any](ctx context.Context, data *providerData, kind obje
 	object, err := readPatiently(ctx, data, defaultReadTimeout, read)
 	switch {
 	case client.IsNotFound(err):
-		diags.AddError("TensorPool "+kind.Name+" not found", fmt.Sprintf("%s %s not found: it does not exist, or it was %s. Check the id with %s.",
-			kind.Name, id, kind.Forgotten, kind.List))
+		diags.AddError(kind.text("TensorPool cluster not found", "TensorPool storage volume not found"), fmt.Sprintf(kind.text(
+			"cluster %s not found: it does not exist, or it was released and forgotten. Check the id with `tp cluster list`.",
+			"storage volume %s not found: it does not exist, or it was destroyed. Check the id with `tp storage list`."), id))
 		return nil
 	case err != nil:
-		diags.AddError("Could not read the TensorPool "+kind.Name, fmt.Sprintf("Reading %s %s failed: %s", kind.Name, id, err))
+		diags.AddError(kind.text("Could not read the TensorPool cluster", "Could not read the TensorPool storage volume"),
+			fmt.Sprintf(kind.text("Reading cluster %s failed: %s", "Reading storage volume %s failed: %s"), id, err))
 		return nil
 	}
 	return object
@@ -67,17 +67,18 @@ type objectStatus struct {
 	Releasing bool    // a release is under way
 }
 
-// readGone reports whether a read found the object gone for good, and in
-// what words: unknown to the engine (404), or released (the engine keeps
-// answering for a released object, with its final status).
-func readGone(err error, s objectStatus) (bool, string) {
+// readGone reports whether a read found the object gone for good: unknown
+// to the engine (404, notFound), or released (the engine keeps answering
+// for a released object, with its final status). The messages say which,
+// each in its own whole sentence.
+func readGone(err error, s objectStatus) (gone, notFound bool) {
 	switch {
 	case client.IsNotFound(err):
-		return true, "was not found in the engine"
+		return true, true
 	case err == nil && s.Released:
-		return true, "is " + statusText(s.Status)
+		return true, false
 	}
-	return false, ""
+	return false, false
 }
 
 // statusIs compares an engine status, as the client does, without regard
@@ -108,31 +109,25 @@ func rawJSON(raw []byte) types.String {
 // characters other than letters, digits, '-', '_' and '.'.
 func validateEngineID(kind objectKind, id string) error {
 	if id == "" || len(id) > client.MaxObjectIDLength || !clusterIDPattern.MatchString(id) {
-		return fmt.Errorf("%q is not a TensorPool %s id: it must be non-empty, at most %d characters, and hold only letters, "+
-			"digits, '-', '_' and '.'", id, kind.Name, client.MaxObjectIDLength)
+		return fmt.Errorf(kind.text(
+			"%q is not a TensorPool cluster id: it must be non-empty, at most %d characters, and hold only letters, digits, '-', '_' and '.'",
+			"%q is not a TensorPool storage volume id: it must be non-empty, at most %d characters, and hold only letters, digits, '-', '_' and '.'"),
+			id, client.MaxObjectIDLength)
 	}
 	return nil
 }
 
 // engineIDValidator checks, at plan time, the id of an engine object of
 // kind: empty ids and ids with spaces or slashes never reach the engine.
-type engineIDValidator struct {
-	kind    objectKind
-	idName  string // "cluster", in "a TensorPool cluster id"
-	example string // an id to show, or ""
-	plural  string // what kind.List shows: "clusters"
-}
+type engineIDValidator struct{ kind objectKind }
 
 var (
-	clusterIDValidator = engineIDValidator{kind: clusterKind, idName: "cluster", example: "c-abc123", plural: "clusters"}
-	storageIDValidator = engineIDValidator{kind: storageKind, idName: "storage", plural: "volumes"}
+	clusterIDValidator = engineIDValidator{kind: clusterKind}
+	storageIDValidator = engineIDValidator{kind: storageKind}
 )
 
 func (v engineIDValidator) Description(context.Context) string {
-	if v.example == "" {
-		return "must be a TensorPool " + v.idName + " id"
-	}
-	return "must be a TensorPool " + v.idName + " id such as `" + v.example + "`"
+	return v.kind.text("must be a TensorPool cluster id such as `c-abc123`", "must be a TensorPool storage id")
 }
 
 func (v engineIDValidator) MarkdownDescription(ctx context.Context) string {
@@ -147,9 +142,7 @@ func (v engineIDValidator) ValidateString(_ context.Context, req validator.Strin
 	if err == nil {
 		return
 	}
-	detail := err.Error()
-	if v.example != "" {
-		detail += " (for example `" + v.example + "`)"
-	}
-	resp.Diagnostics.AddAttributeError(req.Path, "Invalid "+v.idName+" id", detail+". "+v.kind.List+" shows your "+v.plural+".")
+	resp.Diagnostics.AddAttributeError(req.Path, v.kind.text("Invalid cluster id", "Invalid storage id"), fmt.Sprintf(v.kind.text(
+		"%s (for example `c-abc123`). `tp cluster list` shows your clusters.",
+		"%s. `tp storage list` shows your volumes."), err))
 }
