@@ -565,8 +565,6 @@ func (r *clusterResource) Delete(ctx context.Context, req resource.DeleteRequest
 	ctx, api := engineFor(ctx, r.data, &resp.Diagnostics)
 	deleteTimeout, diags := state.Timeouts.Delete(ctx, defaultClusterDeleteTimeout)
 	resp.Diagnostics.Append(diags...)
-	earlier, diags := privateString(ctx, req.Private, privatePendingRelease)
-	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -585,8 +583,7 @@ func (r *clusterResource) Delete(ctx context.Context, req resource.DeleteRequest
 		Read:      func(ctx context.Context) (*client.Cluster, error) { return api.GetCluster(ctx, id) },
 		Status:    clusterStatus,
 		Unprotect: unprotect,
-		Earlier:   earlier,
-	}, deleteTimeout, resp.Private, &resp.Diagnostics)
+	}, deleteTimeout, req.Private, resp.Private, &resp.Diagnostics)
 }
 
 // The cluster's find and status helpers, for CRUD above and for the shared

@@ -38,7 +38,8 @@ type objectRelease[T any] struct {
 	// object whose create never finished gets one (deleteProtected).
 	Unprotect func(ctx context.Context) (requestID string, err error)
 	// Earlier is the request of a release sent by an earlier destroy that
-	// stopped waiting for it (privatePendingRelease), or "".
+	// stopped waiting for it, or "": deleteObject reads it from the private
+	// state (privatePendingRelease), where it also records it.
 	Earlier string
 }
 
@@ -55,8 +56,17 @@ const (
 // release: the release within timeout, its error as diagnostics, and a log
 // line saying how it ended. A release request that may still be under way
 // when the wait ends (a timeout, Ctrl-C) is recorded in private, so that the
-// next destroy waits for it instead of sending a second release.
-func deleteObject[T any](ctx context.Context, data *providerData, api *client.Client, rel objectRelease[T], timeout time.Duration, private privateSetter, diags *diag.Diagnostics) {
+// next destroy, which finds it in prior, waits for it instead of sending a
+// second release.
+func deleteObject[T any](ctx context.Context, data *providerData, api *client.Client, rel objectRelease[T], timeout time.Duration,
+	prior privateGetter, private privateSetter, diags *diag.Diagnostics,
+) {
+	earlier, readDiags := privateString(ctx, prior, privatePendingRelease)
+	diags.Append(readDiags...)
+	if diags.HasError() {
+		return
+	}
+	rel.Earlier = earlier
 	clk := clock.OrReal(data.opts.Clock)
 	start := clk.Now()
 	deleteCtx, cancel := context.WithTimeout(ctx, timeout)

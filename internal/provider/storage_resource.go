@@ -403,8 +403,6 @@ func (r *storageResource) Delete(ctx context.Context, req resource.DeleteRequest
 	ctx, api := engineFor(ctx, r.data, &resp.Diagnostics)
 	deleteTimeout, diags := state.Timeouts.Delete(ctx, defaultStorageDeleteTimeout)
 	resp.Diagnostics.Append(diags...)
-	earlier, diags := privateString(ctx, req.Private, privatePendingRelease)
-	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -424,8 +422,7 @@ func (r *storageResource) Delete(ctx context.Context, req resource.DeleteRequest
 		Status:        storageStatus,
 		RefusalAdvice: storageRefusalAdvice,
 		Unprotect:     unprotect,
-		Earlier:       earlier,
-	}, deleteTimeout, resp.Private, &resp.Diagnostics)
+	}, deleteTimeout, req.Private, resp.Private, &resp.Diagnostics)
 }
 
 // The volume's find and status helpers, for CRUD above and for the shared
