@@ -1,3 +1,9 @@
+terraform {
+  required_providers {
+    tensorpool = { source = "tensorpool/tensorpool" }
+  }
+}
+
 # Every setting can come from the environment instead:
 # TENSORPOOL_KEY (the API key) and TENSORPOOL_ENGINE (the engine URL).
 provider "tensorpool" {

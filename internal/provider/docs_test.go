@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -139,5 +140,40 @@ func TestReadmeNamesTheTerraformVersionsMakeTestRuns(t *testing.T) {
 		if !strings.Contains(text, sentence) {
 			t.Errorf("the README does not say %q (make test runs the acceptance suite on Terraform %v)", sentence, tested)
 		}
+	}
+}
+
+// TestRunnableExamplesNameTheProvidersSource: an example folder a user runs
+// as it is (it has its own provider block) declares the provider's source.
+// Without it Terraform looks for hashicorp/tensorpool, which does not exist;
+// the tests' CLI configuration overrides both addresses, so only this check
+// sees it.
+func TestRunnableExamplesNameTheProvidersSource(t *testing.T) {
+	_, file, _, _ := runtime.Caller(0)
+	root := filepath.Join(filepath.Dir(file), "..", "..")
+	checked := 0
+	err := filepath.WalkDir(filepath.Join(root, "examples"), func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || filepath.Ext(path) != ".tf" {
+			return err
+		}
+		text, err := os.ReadFile(path) //nolint:gosec // the repository's own files, walked by a test
+		if err != nil {
+			return err
+		}
+		if !strings.Contains(string(text), `provider "tensorpool" {`) {
+			return nil
+		}
+		checked++
+		if !strings.Contains(string(text), `source = "tensorpool/tensorpool"`) {
+			rel, _ := filepath.Rel(root, path)
+			t.Errorf("%s has a provider block but no required_providers entry with source = \"tensorpool/tensorpool\"", rel)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if checked == 0 {
+		t.Fatal("no example has a provider block: the check would prove nothing")
 	}
 }
