@@ -83,7 +83,7 @@ func DecodeJobInfo(body []byte) (*Job, error) {
 		return nil, fmt.Errorf("`job_info` is not a JSON object")
 	}
 	status, ok := stringField(fields, "status")
-	if !ok || status == "" {
+	if !ok || strings.TrimSpace(status) == "" {
 		return nil, fmt.Errorf("`job_info` has no `status` string")
 	}
 	job := &Job{Status: ParseStatus(status), Raw: json.RawMessage(info)}
